@@ -1,0 +1,9 @@
+import type { CredentialProvider, Credentials, CredentialSource } from './types.ts';
+
+/** Fixed keys (command line, .s3cfg, env). */
+export function staticProvider(creds: Credentials, source: CredentialSource): CredentialProvider {
+  return {
+    get: async () => creds,
+    source: () => source,
+  };
+}

@@ -1,0 +1,171 @@
+// HTTP plumbing shared by s3/ and credentials/: keep-alive agents, timeouts, buffered and streamed
+// responses. Nothing here knows about S3 or credentials.
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+
+export interface TlsOptions {
+  /** Verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** Extra CA bundle (PEM), e.g. from --ca-certs or AWS_CA_BUNDLE. */
+  ca?: string | Buffer;
+  /** Check that the certificate matches the host name (default true). */
+  checkHostname?: boolean;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string | number>;
+  body?: Buffer | string | Readable;
+  /** Idle socket timeout in ms: no byte sent or received for this long aborts the request. */
+  timeoutMs?: number;
+  /** Abort the connect phase after this many ms (default: timeoutMs). */
+  connectTimeoutMs?: number;
+  tls?: TlsOptions;
+  /** Use a fresh connection instead of the shared keep-alive pool (metadata endpoints). */
+  noKeepAlive?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A network-level failure (no HTTP status). `code` is the errno name, e.g. ECONNREFUSED. */
+export class NetworkError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly url: string,
+    readonly errno?: number,
+  ) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, tls: TlsOptions | undefined, keepAlive: boolean): http.Agent {
+  const isHttps = url.protocol === 'https:';
+  const key = `${isHttps}|${keepAlive}|${tls?.rejectUnauthorized !== false}|${tls?.checkHostname !== false}|${tls?.ca ? 'ca' : ''}`;
+  let agent = agents.get(key);
+  if (agent) return agent;
+  const common = { keepAlive, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' as const };
+  if (isHttps) {
+    agent = new https.Agent({
+      ...common,
+      rejectUnauthorized: tls?.rejectUnauthorized !== false,
+      ca: tls?.ca,
+      checkServerIdentity: tls?.checkHostname === false ? () => undefined : undefined,
+    });
+  } else {
+    agent = new http.Agent(common);
+  }
+  agents.set(key, agent);
+  return agent;
+}
+
+/** Close idle keep-alive sockets so the process can exit promptly. */
+export function destroyAgents(): void {
+  for (const a of agents.values()) a.destroy();
+  agents.clear();
+}
+
+const ERRNO: Record<string, number> = { ECONNREFUSED: 111, ECONNRESET: 104, ETIMEDOUT: 110, EHOSTUNREACH: 113, ENETUNREACH: 101, EPIPE: 32 };
+
+function toNetworkError(err: NodeJS.ErrnoException, url: URL): NetworkError {
+  const code = err.code ?? 'ENETWORK';
+  let msg: string;
+  switch (code) {
+    case 'ECONNREFUSED':
+      msg = 'Connection refused';
+      break;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      msg = `Name or service not known: ${url.hostname}`;
+      break;
+    case 'ETIMEDOUT':
+      msg = 'Connection timed out';
+      break;
+    case 'ECONNRESET':
+      msg = 'Connection reset by peer';
+      break;
+    default:
+      msg = err.message || code;
+  }
+  return new NetworkError(msg, code, url.origin, ERRNO[code]);
+}
+
+/** Send a request and resolve with the response stream once the headers arrive. */
+export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
+  const { url } = req;
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
+    const r = mod.request(
+      url,
+      {
+        method: req.method,
+        headers: req.headers as http.OutgoingHttpHeaders,
+        agent: agentFor(url, req.tls, !req.noKeepAlive),
+        signal: req.signal,
+      },
+      (res) => {
+        settled = true;
+        resolve(res);
+      },
+    );
+    const timeout = req.timeoutMs ?? 300_000;
+    r.setTimeout(timeout, () => {
+      r.destroy(Object.assign(new Error(`no response in ${timeout} ms`), { code: 'ETIMEDOUT' }));
+    });
+    if (req.connectTimeoutMs) {
+      const t = setTimeout(() => {
+        r.destroy(Object.assign(new Error(`connect timed out after ${req.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, req.connectTimeoutMs);
+      r.once('socket', (s) => {
+        if (!s.connecting) clearTimeout(t);
+        else s.once('connect', () => clearTimeout(t));
+      });
+      r.once('close', () => clearTimeout(t));
+    }
+    r.on('error', (e: NodeJS.ErrnoException) => fail(e.name === 'AbortError' ? e : toNetworkError(e, url)));
+    const body = req.body;
+    if (body === undefined) r.end();
+    else if (typeof body === 'string' || Buffer.isBuffer(body)) r.end(body);
+    else {
+      body.on('error', (e) => {
+        r.destroy(e);
+        fail(e);
+      });
+      body.pipe(r);
+    }
+  });
+}
+
+/** Read a whole response body into memory (for XML/JSON replies, never for object data). */
+export function readBody(res: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', (e: NodeJS.ErrnoException) => reject(new NetworkError(e.message, e.code ?? 'ECONNRESET', '')));
+    res.on('aborted', () => reject(new NetworkError('response aborted', 'ECONNRESET', '')));
+  });
+}
+
+/** Send a request and buffer the whole response. */
+export async function request(req: HttpRequest): Promise<HttpResponse> {
+  const res = await requestStream(req);
+  const body = await readBody(res);
+  return { status: res.statusCode ?? 0, headers: res.headers, body };
+}
