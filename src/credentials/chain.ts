@@ -1,9 +1,43 @@
 // The provider chain. Order (documented in the README): command-line keys; .s3cfg keys;
-// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN); AWS shared files; web identity from
-// the environment; container credentials; IMDSv2.
-import { staticProvider } from './static.ts';
-import { CredentialsError, type CredentialProvider } from './types.ts';
+// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) (or s3cmd's AWS_ACCESS_KEY/AWS_SECRET_KEY/
+// AWS_SECURITY_TOKEN); AWS shared files (AWS_PROFILE); web identity from the environment; container
+// credentials; IMDSv2.
+//
+// Lazy: building the chain reads nothing. The first get() walks the chain once, picks the first source
+// that is configured, and sticks to it; a configured source that then fails is an error, never a
+// silent fall-through to another identity (e.g. the node's role). IMDS, having no configuration, is
+// picked only when it answers.
 import type { TlsOptions } from '../net/http.ts';
+import { containerProvider, containerConfigFromEnv } from './container.ts';
+import {
+  ENV_ACCESS_KEY_ID,
+  ENV_CONTAINER_CREDENTIALS_FULL_URI,
+  ENV_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  ENV_EC2_METADATA_DISABLED,
+  ENV_PROFILE,
+  ENV_ROLE_ARN,
+  ENV_S3CMD_ACCESS_KEY,
+  ENV_S3CMD_SECRET_KEY,
+  ENV_S3CMD_SECURITY_TOKEN,
+  ENV_S3K_CREDENTIALS_MAX_AGE_SECONDS,
+  ENV_SECRET_ACCESS_KEY,
+  ENV_SESSION_TOKEN,
+  ENV_WEB_IDENTITY_TOKEN_FILE,
+  envValue,
+} from './env.ts';
+import { ImdsError, imdsDisabled, imdsEndpoint, imdsProvider } from './imds.ts';
+import { loadSharedProfile, profileCredentials } from './profile.ts';
+import type { RefreshOptions } from './refresh.ts';
+import { staticProvider } from './static.ts';
+import { safeUrl, type RetrySettings } from './transport.ts';
+import { CredentialsError, type CredentialProvider } from './types.ts';
+import {
+  parseDurationSeconds,
+  resolveStsEndpoint,
+  webIdentityConfigFromEnv,
+  webIdentityProvider,
+  type SettingNames,
+} from './web-identity.ts';
 
 export interface ChainInput {
   /** --access_key / --secret_key / --access_token */
@@ -14,36 +48,169 @@ export interface ChainInput {
   /** Region used for regional STS endpoints. */
   region: string;
   tls?: TlsOptions;
-  /** Debug logger (already redacting). */
+  /** Debug logger (already redacting). Credentials code never passes it a secret. */
   debug?: (msg: string) => void;
+  /** Clock in ms since the epoch, for expiry checks and the cache (tests). Default Date.now. */
+  now?: () => number;
+  /** Override retry delays/counts of the STS, container and IMDS calls (tests: tiny delays). */
+  retry?: Partial<RetrySettings>;
+  /** Override the refresh windows (ms before expiry). */
+  refresh?: Pick<RefreshOptions, 'advisoryMs' | 'mandatoryMs'>;
 }
 
+/** S3K_CREDENTIALS_MAX_AGE_SECONDS in ms, validated; undefined when unset. */
+export function maxAgeFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = envValue(env, ENV_S3K_CREDENTIALS_MAX_AGE_SECONDS);
+  if (v === undefined) return undefined;
+  const n = Number(v.trim());
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CredentialsError(`${ENV_S3K_CREDENTIALS_MAX_AGE_SECONDS} "${v}" is not valid: expected a positive number of seconds`, 78);
+  return n * 1000;
+}
+
+/** Build the (lazy) chain. Nothing is read or fetched until the first get(). */
 export function buildCredentialChain(input: ChainInput): CredentialProvider {
+  let chosen: CredentialProvider | undefined;
+  let resolving: Promise<CredentialProvider> | undefined;
+  const debug = input.debug ?? (() => {});
+
+  const resolveOnce = (): Promise<CredentialProvider> => {
+    if (chosen) return Promise.resolve(chosen);
+    resolving ??= resolveChain(input).then(
+      (p) => {
+        chosen = p;
+        resolving = undefined;
+        const s = p.source();
+        debug(`credentials: using ${s.name}`);
+        return p;
+      },
+      (e) => {
+        resolving = undefined;
+        throw e;
+      },
+    );
+    return resolving;
+  };
+
+  return {
+    async get(opts) {
+      const p = await resolveOnce();
+      return p.get(opts);
+    },
+    source() {
+      return chosen ? chosen.source() : { name: 'unresolved' };
+    },
+  };
+}
+
+async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
   const { cli, s3cfg, env } = input;
+  const tried: string[] = [];
+
+  // 1. Command line.
   if (cli?.accessKey && cli.secretKey)
     return staticProvider(
       { accessKeyId: cli.accessKey, secretAccessKey: cli.secretKey, sessionToken: cli.sessionToken || undefined },
       { name: 'command-line' },
     );
+  if (cli?.accessKey || cli?.secretKey)
+    throw new CredentialsError(`${cli.accessKey ? '--access_key was given without --secret_key' : '--secret_key was given without --access_key'}; give both`, 78);
+  tried.push('command line (no --access_key/--secret_key)');
+
+  // 2. .s3cfg.
   if (s3cfg?.accessKey && s3cfg.secretKey)
     return staticProvider(
       { accessKeyId: s3cfg.accessKey, secretAccessKey: s3cfg.secretKey, sessionToken: cli?.sessionToken || s3cfg.sessionToken || undefined },
       { name: 's3cfg' },
     );
-  const ak = env.AWS_ACCESS_KEY_ID || env.AWS_ACCESS_KEY;
-  const sk = env.AWS_SECRET_ACCESS_KEY || env.AWS_SECRET_KEY;
-  if (ak && sk)
+  if (s3cfg?.accessKey || s3cfg?.secretKey)
+    throw new CredentialsError(`.s3cfg has ${s3cfg.accessKey ? 'access_key but an empty secret_key' : 'secret_key but an empty access_key'}; set both, or neither to use other credential sources`, 78);
+  tried.push('.s3cfg (no access_key/secret_key)');
+
+  // 3. Environment keys.
+  const akName = envValue(env, ENV_ACCESS_KEY_ID) ? ENV_ACCESS_KEY_ID : envValue(env, ENV_S3CMD_ACCESS_KEY) ? ENV_S3CMD_ACCESS_KEY : undefined;
+  const skName = envValue(env, ENV_SECRET_ACCESS_KEY) ? ENV_SECRET_ACCESS_KEY : envValue(env, ENV_S3CMD_SECRET_KEY) ? ENV_S3CMD_SECRET_KEY : undefined;
+  if (akName && skName) {
+    const tokenName = envValue(env, ENV_SESSION_TOKEN) ? ENV_SESSION_TOKEN : envValue(env, ENV_S3CMD_SECURITY_TOKEN) ? ENV_S3CMD_SECURITY_TOKEN : undefined;
     return staticProvider(
-      { accessKeyId: ak, secretAccessKey: sk, sessionToken: env.AWS_SESSION_TOKEN || env.AWS_SECURITY_TOKEN || undefined },
-      { name: 'env' },
+      { accessKeyId: env[akName]!, secretAccessKey: env[skName]!, sessionToken: tokenName ? env[tokenName] : undefined },
+      { name: 'env', details: { variables: [akName, skName, ...(tokenName ? [tokenName] : [])] } },
     );
-  return {
-    get: async () => {
-      throw new CredentialsError(
-        'No credentials found. Set access_key/secret_key in ~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run in a pod with IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).',
-        78,
-      );
-    },
-    source: () => ({ name: 'none' }),
-  };
+  }
+  if (akName || skName)
+    throw new CredentialsError(
+      akName
+        ? `${akName} is set but ${ENV_SECRET_ACCESS_KEY} is not; set both, or unset ${akName}`
+        : `${skName} is set but ${ENV_ACCESS_KEY_ID} is not; set both, or unset ${skName}`,
+      78,
+    );
+  tried.push(`environment (${ENV_ACCESS_KEY_ID}/${ENV_SECRET_ACCESS_KEY} not set)`);
+
+  const maxAgeMs = maxAgeFromEnv(env);
+  const refresh: RefreshOptions = { ...input.refresh, maxAgeMs, now: input.now, debug: input.debug };
+  const common = { tls: input.tls, debug: input.debug, now: input.now, retry: input.retry, refresh };
+
+  // 4. AWS shared files.
+  const profile = loadSharedProfile(env);
+  const pc = profileCredentials(profile);
+  if (pc.kind === 'static')
+    return staticProvider(
+      { accessKeyId: pc.accessKeyId, secretAccessKey: pc.secretAccessKey, sessionToken: pc.sessionToken },
+      { name: `profile:${profile.name}`, details: { files: profile.foundIn } },
+    );
+  if (pc.kind === 'web-identity') {
+    const where = `in profile "${profile.name}"`;
+    const names: SettingNames = {
+      roleArn: `role_arn ${where}`,
+      tokenFile: `web_identity_token_file ${where}`,
+      sessionName: `role_session_name ${where}`,
+      durationSeconds: `duration_seconds ${where}`,
+    };
+    return webIdentityProvider(
+      {
+        roleArn: pc.roleArn.trim(),
+        tokenFile: pc.tokenFile,
+        sessionName: pc.sessionName,
+        durationSeconds: parseDurationSeconds(pc.durationSeconds, names.durationSeconds),
+        stsEndpoint: resolveStsEndpoint(env, input.region),
+        names,
+        extraDetails: { profile: profile.name },
+      },
+      common,
+    );
+  }
+  tried.push(
+    profile.values
+      ? `AWS profile "${profile.name}" (no credentials in it)`
+      : `AWS profile "${profile.name}" (not in ${profile.credentialsFile} or ${profile.configFile}${profile.explicit ? '' : `; ${ENV_PROFILE} not set`})`,
+  );
+
+  // 5. Web identity from the environment.
+  const wi = webIdentityConfigFromEnv(env, input.region);
+  if (wi) return webIdentityProvider(wi, common);
+  tried.push(`web identity (${ENV_ROLE_ARN}/${ENV_WEB_IDENTITY_TOKEN_FILE} not set)`);
+
+  // 6. Container credentials.
+  const cc = containerConfigFromEnv(env);
+  if (cc) return containerProvider(cc, common);
+  tried.push(`container (${ENV_CONTAINER_CREDENTIALS_FULL_URI}/${ENV_CONTAINER_CREDENTIALS_RELATIVE_URI} not set)`);
+
+  // 7. IMDSv2: chosen only if it answers.
+  if (imdsDisabled(env)) {
+    tried.push(`IMDSv2 (disabled by ${ENV_EC2_METADATA_DISABLED})`);
+  } else {
+    const base = imdsEndpoint(env);
+    const p = imdsProvider(base, common);
+    try {
+      await p.get();
+      return p;
+    } catch (e) {
+      if (!(e instanceof ImdsError)) throw e;
+      tried.push(`IMDSv2 at ${safeUrl(base).replace(/\/$/, '')} (${e.message.replace(/^IMDSv2 at \S+ /, '')})`);
+    }
+  }
+  throw new CredentialsError(
+    `no credentials found; tried: ${tried.join(', ')}. Set access_key and secret_key in ~/.s3cfg, or ${ENV_ACCESS_KEY_ID} and ${ENV_SECRET_ACCESS_KEY}, or a profile in ~/.aws/credentials (${ENV_PROFILE}), or run in a pod with IRSA (${ENV_ROLE_ARN} + ${ENV_WEB_IDENTITY_TOKEN_FILE}) or EKS Pod Identity`,
+    78,
+  );
 }
