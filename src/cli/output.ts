@@ -1,0 +1,74 @@
+// Printing in s3cmd's formats. Results go to stdout; messages to stderr as `LEVEL: message`.
+import { redact } from './redact.ts';
+
+export type Verbosity = 'quiet' | 'normal' | 'info' | 'debug';
+
+let verbosity: Verbosity = 'normal';
+export function setVerbosity(v: Verbosity): void {
+  verbosity = v;
+}
+export function getVerbosity(): Verbosity {
+  return verbosity;
+}
+
+let stdoutBroken = false;
+process.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') stdoutBroken = true;
+});
+
+/** A result line on stdout (suppressed by -q). */
+export function output(line: string): void {
+  if (verbosity === 'quiet' || stdoutBroken) return;
+  process.stdout.write(line + '\n');
+}
+/** A result line that -q does not suppress (data the user asked for, e.g. ls). */
+export function result(line: string): void {
+  if (stdoutBroken) return;
+  process.stdout.write(line + '\n');
+}
+export function error(msg: string): void {
+  process.stderr.write(`ERROR: ${redact(msg)}\n`);
+}
+export function warning(msg: string): void {
+  if (verbosity === 'quiet') return;
+  process.stderr.write(`WARNING: ${redact(msg)}\n`);
+}
+export function info(msg: string): void {
+  if (verbosity === 'info' || verbosity === 'debug') process.stderr.write(`INFO: ${redact(msg)}\n`);
+}
+export function debug(msg: string | (() => string)): void {
+  if (verbosity !== 'debug') return;
+  const text = typeof msg === 'function' ? msg() : msg;
+  process.stderr.write(`DEBUG: ${redact(text)}\n`);
+}
+export const isDebug = () => verbosity === 'debug';
+
+/** s3cmd's formatSize: with human=true divides by 1024 while size > 2048. */
+export function formatSize(size: number, human: boolean, floating = false): [number, string] {
+  if (!human) return [size, ''];
+  const coeffs = ['K', 'M', 'G', 'T'];
+  let coeff = '';
+  let s = size;
+  while (s > 2048 && coeffs.length) {
+    s /= 1024;
+    coeff = coeffs.shift()!;
+  }
+  return [floating ? s : Math.floor(s), coeff];
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** `%Y-%m-%d %H:%M` in UTC. */
+export function formatDateTime(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
+
+/** `(N bytes in T seconds, S XB/s)` as s3cmd prints after a transfer. */
+export function transferStats(bytes: number, seconds: number): string {
+  const speed = seconds > 0 ? bytes / seconds : bytes;
+  const [v, c] = formatSize(speed, true, true);
+  return `(${bytes} bytes in ${seconds.toFixed(1)} seconds, ${v.toFixed(2)} ${c}B/s)`;
+}
+
+/** Python %-style right-justify helpers. */
+export const rjust = (s: string, n: number) => s.padStart(n);
+export const ljust = (s: string, n: number) => s.padEnd(n);

@@ -1,0 +1,70 @@
+// What every command gets: resolved settings, a lazily built S3 client and credential chain.
+import { readFileSync } from 'node:fs';
+import type { Settings } from '../config/settings.ts';
+import { S3Client } from '../s3/client.ts';
+import { buildCredentialChain } from '../credentials/chain.ts';
+import type { CredentialProvider } from '../credentials/types.ts';
+import { debug, info } from '../cli/output.ts';
+import { CliError, EX } from '../cli/exit-codes.ts';
+import type { TlsOptions } from '../net/http.ts';
+
+export interface Context {
+  settings: Settings;
+  env: NodeJS.ProcessEnv;
+  credentials(): CredentialProvider;
+  s3(): S3Client;
+  tls(): TlsOptions;
+}
+
+export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Context {
+  let provider: CredentialProvider | undefined;
+  let client: S3Client | undefined;
+  let tls: TlsOptions | undefined;
+  const ctx: Context = {
+    settings,
+    env,
+    tls() {
+      if (!tls) {
+        let ca: Buffer | undefined;
+        if (settings.caCertsFile) {
+          try {
+            ca = readFileSync(settings.caCertsFile);
+          } catch (e) {
+            throw new CliError(`cannot read CA certificates file '${settings.caCertsFile}': ${(e as NodeJS.ErrnoException).code}`, EX.CONFIG);
+          }
+        }
+        tls = { rejectUnauthorized: settings.checkCertificate, checkHostname: settings.checkHostname, ca };
+      }
+      return tls;
+    },
+    credentials() {
+      provider ??= buildCredentialChain({
+        cli: settings.cliKeys,
+        s3cfg: settings.fileKeys,
+        env,
+        region: settings.region,
+        tls: ctx.tls(),
+        debug: (m: string) => debug(m),
+      });
+      return provider;
+    },
+    s3() {
+      if (settings.signatureV2)
+        throw new CliError('signature v2 is not supported by s3k: it cannot carry session tokens and AWS retired it. Remove --signature-v2 / signature_v2 from the config; s3k signs with SigV4.', EX.USAGE);
+      client ??= new S3Client({
+        endpoint: settings.endpoint,
+        hostBucketTemplate: settings.hostBucketTemplate,
+        region: settings.region,
+        credentials: ctx.credentials(),
+        tls: ctx.tls(),
+        retry: { maxRetries: settings.maxRetries },
+        timeoutMs: settings.socketTimeoutMs,
+        requesterPays: settings.requesterPays,
+        debug,
+        onRetry: (what, attempt, reason, delay) => info(`Retrying ${what} (attempt ${attempt}) after ${reason}, waiting ${(delay / 1000).toFixed(1)} s`),
+      });
+      return client;
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,145 @@
+// get: single objects, wildcards, -r prefixes, '-' for stdout; parallel across objects; temp+rename.
+import { stat } from 'node:fs/promises';
+import { resolve, sep, join } from 'node:path';
+import type { Context } from './context.ts';
+import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { output, warning, error, info, transferStats } from '../cli/output.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { expandRemote, type RemoteItem } from './remote-list.ts';
+import { makeFilter, inShard } from './filters.ts';
+import { downloadToFile, downloadToStream } from '../transfer/download.ts';
+import { Pool } from '../transfer/pool.ts';
+import { hasWildcard } from '../sync/fnmatch.ts';
+import { errText } from '../storage/local.ts';
+import { S3Error, TransferError } from '../s3/errors.ts';
+
+/** Join a key under a directory, or explain why it would escape it. */
+export function safeJoin(baseDir: string, relative: string): { path?: string; problem?: string } {
+  const segs = relative.split('/');
+  if (relative.startsWith('/')) return { problem: 'it is an absolute path' };
+  if (segs.some((p) => p === '..')) return { problem: "it contains a '..' path segment" };
+  if (relative.includes('\0')) return { problem: 'it contains a NUL byte' };
+  const base = resolve(baseDir);
+  const full = resolve(base, ...segs.filter((p) => p !== '' && p !== '.'));
+  if (full !== base && !full.startsWith(base + sep)) return { problem: 'it resolves outside the target directory' };
+  if (full === base) return { problem: 'it names the target directory itself' };
+  return { path: join(baseDir, ...segs.filter((p) => p !== '' && p !== '.')) };
+}
+
+export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
+  const s = ctx.settings;
+  const args = [...argsIn];
+  let destBase = '.';
+  if (args.length > 1 && parseUrl(args[args.length - 1]).type === 'file') destBase = args.pop()!;
+  else if (args.length === 1 && parseUrl(args[0]).type === 'file') throw new ParameterError('Nothing to download. Expecting S3 URI.');
+  const sources: S3Url[] = args.map((a) => {
+    const u = parseUrl(a);
+    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${a}'`);
+    if (!u.key && !s.recursive) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${a}`);
+    return u;
+  });
+  const filter = makeFilter(s);
+  const toStdout = destBase === '-';
+  const destStat = toStdout ? undefined : await stat(destBase).catch(() => undefined);
+  const destIsDir = !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase));
+
+  // Resolve the remote list (streamed per argument; held only as light records).
+  const items: RemoteItem[] = [];
+  for (const u of sources) {
+    for await (const it of expandRemote(ctx, u, { recursive: s.recursive, requireAttribs: true, filter: (rel, key) => filter(rel) && inShard(s, key) })) items.push(it);
+  }
+  info(`Summary: ${items.length} remote files to download`);
+  if (items.length === 0) {
+    if (sources.some((u) => s.recursive || hasWildcard(u.key))) warning('Remote list is empty.');
+    return EX.OK;
+  }
+  if (!toStdout && !destIsDir && items.length > 1) throw new ParameterError('Destination must be a directory or stdout when downloading multiple sources.');
+
+  let rc: number = EX.OK;
+  const targets: { it: RemoteItem; dest: string }[] = [];
+  for (const it of items) {
+    if (toStdout) targets.push({ it, dest: '-' });
+    else if (!destIsDir) targets.push({ it, dest: destBase });
+    else {
+      const j = safeJoin(destBase, it.relative);
+      if (!j.path) {
+        error(`Refusing to download '${s3uri(it.bucket, it.key)}': ${j.problem}, so it would be written outside '${destBase}'. Download it alone with 's3k get s3://${it.bucket}/KEY FILE' to choose a safe name.`);
+        rc = EX.PARTIAL;
+        continue;
+      }
+      targets.push({ it, dest: j.path });
+    }
+  }
+
+  if (s.dryRun) {
+    for (const t of targets) output(`download: '${s3uri(t.it.bucket, t.it.key)}' -> '${t.dest}'`);
+    warning('Exiting now because of --dry-run');
+    return rc;
+  }
+
+  const c = ctx.s3();
+  if (toStdout) {
+    for (const t of targets) await downloadToStream(c, t.it.bucket, t.it.key, process.stdout);
+    return rc;
+  }
+
+  const pool = new Pool(s.parallel);
+  let failed = 0;
+  for (const t of targets) {
+    const uri = s3uri(t.it.bucket, t.it.key);
+    // Existing-file policy, checked before any byte moves.
+    const existing = await stat(t.dest).catch(() => undefined);
+    let resumeFrom = 0;
+    if (existing) {
+      if (existing.isDirectory()) {
+        error(`Download of '${uri}' failed (Reason: '${t.dest}' is a directory)`);
+        failed++;
+        continue;
+      }
+      if (s.continueGet) {
+        if (existing.size === t.it.size) {
+          info(`Skipping over existing file: '${t.dest}'`);
+          continue;
+        }
+        if (existing.size < t.it.size) resumeFrom = existing.size;
+      } else if (s.skipExisting) {
+        info(`Skipping over existing file: '${t.dest}'`);
+        continue;
+      } else if (!s.force) {
+        await pool.drain().catch(() => undefined);
+        throw new ParameterError(`File '${t.dest}' already exists. Use either of --force / --continue / --skip-existing or give it a new name.`);
+      }
+    }
+    await pool.submit(async () => {
+      const t0 = performance.now();
+      try {
+        const r = await downloadToFile(c, t.it.bucket, t.it.key, t.dest, {
+          maxRetries: s.maxRetries,
+          resumeFrom,
+          preserveMtime: true,
+          onRetry: (why, n) => info(`Retrying download of '${uri}' (attempt ${n}): ${why}`),
+        });
+        output(`download: '${uri}' -> '${t.dest}' ${transferStats(r.bytes, (performance.now() - t0) / 1000)}`);
+      } catch (e) {
+        if (e instanceof S3Error && e.status === 404) {
+          failed++;
+          error(`Download of '${t.dest}' failed (Reason: ${e.message})`);
+          return;
+        }
+        if (e instanceof S3Error || e instanceof TransferError) throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code && ['EACCES', 'ENOSPC', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM'].includes(code)) {
+          failed++;
+          error(`Download of '${t.dest}' failed (Reason: ${errText(e)})`);
+          if (code === 'ENOSPC') throw Object.assign(new Error(`No space left on device writing '${t.dest}'`), { code: 'ENOSPC' });
+          return;
+        }
+        throw e;
+      }
+    });
+    if (pool.failed) break;
+  }
+  await pool.drain();
+  if (failed) return EX.PARTIAL;
+  return rc;
+}

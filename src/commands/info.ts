@@ -1,0 +1,99 @@
+// info: object and bucket details in s3cmd's layout.
+import type { Context } from './context.ts';
+import { headObject, getBucketLocation, getSubresource, parseAcl, type Grant } from '../s3/ops.ts';
+import { S3Error } from '../s3/errors.ts';
+import { parseXml, text } from '../s3/xml.ts';
+import { parseUrl, s3uri } from '../s3/uri.ts';
+import { result } from '../cli/output.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { bucketError } from './ls.ts';
+
+async function optional<T>(f: () => Promise<T>, missing: number[] = [404, 501]): Promise<T | undefined | { status: number }> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof S3Error && (missing.includes(e.status) || e.status === 403 || e.status === 405)) return { status: e.status };
+    throw e;
+  }
+}
+const isStatus = (v: unknown): v is { status: number } => typeof v === 'object' && v !== null && 'status' in v && !Buffer.isBuffer(v) && !Array.isArray(v);
+
+export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
+  const c = ctx.s3();
+  for (const arg of args) {
+    const u = parseUrl(arg);
+    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
+    const lines: string[] = [];
+    const json: Record<string, unknown> = { uri: arg };
+    const metaLines: string[] = [];
+    try {
+      if (u.key) {
+        const h = await headObject(c, u.bucket, u.key);
+        let md5 = h.etag;
+        const m = /(?:^|\/)md5:([0-9a-f]{32})/.exec(h.metadata['s3cmd-attrs'] ?? '');
+        if (m) md5 = m[1];
+        lines.push(`${s3uri(u.bucket, u.key)} (object):`);
+        lines.push(`   File size: ${h.headers['content-length']}`);
+        lines.push(`   Last mod:  ${h.headers['last-modified']}`);
+        lines.push(`   MIME type: ${h.contentType || 'none'}`);
+        lines.push(`   Storage:   ${h.storageClass}`);
+        lines.push(`   MD5 sum:   ${md5}`);
+        lines.push(`   SSE:       ${h.sse ?? 'none'}`);
+        for (const [k, v] of Object.entries(h.headers)) if (k.startsWith('x-amz-meta-')) metaLines.push(`   ${k}: ${v}`);
+        Object.assign(json, { type: 'object', size: h.size, lastModified: h.lastModified.toISOString(), contentType: h.contentType, storageClass: h.storageClass, md5, etag: h.etag, sse: h.sse ?? null, metadata: h.metadata });
+      } else {
+        const loc = await getBucketLocation(c, u.bucket);
+        const payerBody = await optional(() => getSubresource(c, u.bucket, 'requestPayment'));
+        let payer = 'none';
+        if (Buffer.isBuffer(payerBody)) payer = text(parseXml(payerBody).RequestPaymentConfiguration?.Payer) || 'none';
+        lines.push(`${s3uri(u.bucket)} (bucket):`);
+        lines.push(`   Location:  ${loc || 'none'}`);
+        lines.push(`   Payer:     ${payer}`);
+        const lc = await optional(() => getSubresource(c, u.bucket, 'lifecycle'));
+        let exp = 'none';
+        if (Buffer.isBuffer(lc)) {
+          const rules = parseXml(lc).LifecycleConfiguration?.Rule ?? [];
+          const r = (Array.isArray(rules) ? rules : [rules]).find((x: Record<string, any>) => x.Expiration);
+          if (r) {
+            const prefix = text(r.Prefix ?? r.Filter?.Prefix);
+            exp = (prefix ? `objects with key prefix '${prefix}' ` : 'all objects in this bucket ') + `will expire in '${text(r.Expiration.Days) ? text(r.Expiration.Days) + "' day(s) after creation" : text(r.Expiration.Date) + "' "}`;
+          }
+        }
+        lines.push(`   Expiration Rule: ${exp}`);
+        Object.assign(json, { type: 'bucket', location: loc || null, payer, expiration: exp });
+      }
+      const policy = await optional(() => getSubresource(c, u.bucket, 'policy'));
+      const pol = Buffer.isBuffer(policy)
+        ? policy.toString('utf8')
+        : isStatus(policy) && policy.status === 403
+          ? 'Not available: GetPolicy permission is needed to read the policy'
+          : isStatus(policy) && policy.status === 405
+            ? 'Not available: Only the bucket owner can read the policy'
+            : 'none';
+      lines.push(`   Policy:    ${pol}`);
+      const cors = await optional(() => getSubresource(c, u.bucket, 'cors'));
+      lines.push(`   CORS:      ${Buffer.isBuffer(cors) ? cors.toString('utf8') : 'none'}`);
+      const aclBody = await optional(() => getSubresource(c, u.bucket, 'acl', u.key || undefined));
+      let grants: Grant[] = [];
+      if (Buffer.isBuffer(aclBody)) {
+        try {
+          grants = parseAcl(aclBody);
+        } catch {
+          grants = [];
+        }
+        for (const g of grants) lines.push(`   ACL:       ${g.grantee}: ${g.permission}`);
+        if (grants.some((g) => g.grantee === '*anon*' && (g.permission === 'READ' || g.permission === 'FULL_CONTROL'))) {
+          const ep = ctx.settings.endpoint;
+          lines.push(`   URL:       ${ep.protocol}//${ep.host}/${u.bucket}/${u.key}`);
+        }
+      } else lines.push('   ACL:       none');
+      Object.assign(json, { policy: pol, cors: Buffer.isBuffer(cors) ? cors.toString('utf8') : null, acl: grants });
+      lines.push(...metaLines);
+    } catch (e) {
+      bucketError(e, u.bucket);
+    }
+    if (ctx.settings.json) result(JSON.stringify(json));
+    else for (const l of lines) result(l);
+  }
+  return EX.OK;
+}

@@ -1,0 +1,103 @@
+// ls, la: s3cmd's listing formats.
+import type { Context } from './context.ts';
+import { listBuckets, listObjects, headObject } from '../s3/ops.ts';
+import { S3Error } from '../s3/errors.ts';
+import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { result, warning, error, formatDateTime, formatSize } from '../cli/output.ts';
+import { fnmatch, hasWildcard } from '../sync/fnmatch.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+
+export async function cmdLs(ctx: Context, args: string[]): Promise<number> {
+  if (args.length > 0) {
+    const u = parseUrl(args[0]);
+    if (u.type === 's3' && u.bucket) {
+      await listBucket(ctx, u);
+      return EX.OK;
+    }
+    if (u.type === 'file') throw new ParameterError(`Expecting S3 URI instead of '${args[0]}'`);
+  }
+  const buckets = (await listBuckets(ctx.s3())).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (ctx.settings.json) {
+    result(JSON.stringify(buckets.map((b) => ({ bucket: b.name, created: b.creationDate.toISOString() }))));
+    return EX.OK;
+  }
+  for (const b of buckets) result(`${formatDateTime(b.creationDate)}  s3://${b.name}`);
+  return EX.OK;
+}
+
+export async function cmdLa(ctx: Context, _args: string[]): Promise<number> {
+  const buckets = await listBuckets(ctx.s3());
+  for (const b of buckets) {
+    await listBucket(ctx, { type: 's3', bucket: b.name, key: '' });
+    if (!ctx.settings.json) result('');
+  }
+  return EX.OK;
+}
+
+function bucketError(e: unknown, bucket: string): never {
+  if (e instanceof S3Error) {
+    if (e.code === 'NoSuchBucket') error(`Bucket '${bucket}' does not exist`);
+    else if (e.code === 'AccessDenied') error(`Access to bucket '${bucket}' was denied`);
+  }
+  throw e;
+}
+
+async function listBucket(ctx: Context, u: S3Url): Promise<void> {
+  const s = ctx.settings;
+  const c = ctx.s3();
+  let pattern: string | undefined;
+  let prefix = u.key;
+  if (hasWildcard(prefix)) {
+    if (/^[^*?[]*\*$/.test(prefix)) prefix = prefix.slice(0, -1);
+    else {
+      pattern = prefix;
+      prefix = prefix.slice(0, prefix.search(/[*?[]/));
+    }
+  }
+  const human = s.humanReadable;
+  const dirStr = 'DIR'.padStart(human ? 6 : 12);
+  const fmtSize = (n: number) => {
+    const [v, c2] = formatSize(n, human);
+    return human ? String(v).padStart(5) + c2.padEnd(1) : String(v).padStart(12);
+  };
+  const line = (ts: string, size: string, md5: string, sc: string, uri: string) => {
+    if (s.longListing) return `${ts.padStart(16)} ${size}  ${md5.padEnd(35)}  ${sc.padEnd(11)}  ${uri}`;
+    if (s.listMd5) return `${ts.padStart(16)} ${size}  ${md5.padEnd(35)}  ${uri}`;
+    return `${ts.padStart(16)} ${size}  ${uri}`;
+  };
+  const json: object[] = [];
+  let count = 0;
+  try {
+    for await (const page of listObjects(c, u.bucket, { prefix, delimiter: s.recursive ? undefined : '/', limit: s.limit })) {
+      for (const p of page.prefixes) {
+        if (pattern && !fnmatch(p, pattern) && !fnmatch(p.replace(/\/$/, ''), pattern)) continue;
+        if (s.json) json.push({ type: 'dir', uri: s3uri(u.bucket, p) });
+        else result(line('', dirStr, '', '', s3uri(u.bucket, p)));
+        count++;
+      }
+      for (const o of page.objects) {
+        if (pattern && !fnmatch(o.key, pattern)) continue;
+        let md5 = o.etag;
+        if ((s.listMd5 || s.longListing) && md5.includes('-')) {
+          try {
+            const h = await headObject(c, u.bucket, o.key);
+            const m = /(?:^|\/)md5:([0-9a-f]{32})/.exec(h.metadata['s3cmd-attrs'] ?? '');
+            if (m) md5 = m[1];
+          } catch {
+            /* keep the ETag */
+          }
+        }
+        if (s.json)
+          json.push({ type: 'object', uri: s3uri(u.bucket, o.key), key: o.key, size: o.size, lastModified: o.lastModified.toISOString(), etag: o.etag, md5, storageClass: o.storageClass });
+        else result(line(formatDateTime(o.lastModified), fmtSize(o.size), md5, o.storageClass, s3uri(u.bucket, o.key)));
+        count++;
+      }
+    }
+  } catch (e) {
+    bucketError(e, u.bucket);
+  }
+  if (s.json) result(JSON.stringify(json));
+  if (s.limit > 0 && count >= s.limit) warning('The list is truncated because the settings limit was reached.');
+}
+
+export { bucketError };

@@ -1,0 +1,193 @@
+// put: files, -r directories, '-' for stdin; parallel across files, multipart above the chunk size.
+import { stat, access, constants } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename } from 'node:path';
+import mime from 'mime';
+import type { Context } from './context.ts';
+import { parseUrl, s3uri } from '../s3/uri.ts';
+import { output, warning, error, info, transferStats, debug } from '../cli/output.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { walk, errText, type LocalFile } from '../storage/local.ts';
+import { uploadFile, uploadStream, md5File } from '../transfer/upload.ts';
+import { buildAttrs } from '../transfer/attrs.ts';
+import { Pool } from '../transfer/pool.ts';
+import { makeFilter, inShard } from './filters.ts';
+import { S3Error } from '../s3/errors.ts';
+import type { Settings } from '../config/settings.ts';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+
+interface PutItem {
+  local: LocalFile | 'stdin';
+  key: string;
+}
+
+export function objectHeaders(s: Settings, localPath: string | undefined): Record<string, string> {
+  const h: Record<string, string> = {};
+  let ct = s.mimeType;
+  if (!ct && s.guessMimeType && localPath) ct = mime.getType(localPath) ?? undefined;
+  h['Content-Type'] = ct || s.defaultMimeType;
+  if (s.storageClass) h['x-amz-storage-class'] = s.storageClass;
+  if (s.kmsKey) {
+    h['x-amz-server-side-encryption'] = 'aws:kms';
+    h['x-amz-server-side-encryption-aws-kms-key-id'] = s.kmsKey;
+  } else if (s.serverSideEncryption) h['x-amz-server-side-encryption'] = 'AES256';
+  if (s.aclPublic) h['x-amz-acl'] = 'public-read';
+  Object.assign(h, s.extraHeaders);
+  return h;
+}
+
+async function* localItems(ctx: Context, sources: string[], destKey: (rel: string) => string, onProblem: (path: string, reason: string) => void): AsyncGenerator<PutItem> {
+  const s = ctx.settings;
+  const filter = makeFilter(s);
+  for (const src of sources) {
+    if (src === '-') {
+      yield { local: 'stdin', key: destKey('-') };
+      continue;
+    }
+    let st: Stats;
+    try {
+      st = await stat(src);
+    } catch (e) {
+      throw new ParameterError(`${errText(e)}: '${src}'. Check the path; nothing was uploaded from it.`);
+    }
+    if (st.isDirectory()) {
+      if (!s.recursive) throw new ParameterError(`Use --recursive to upload a directory: ${src}`);
+      // 'dir' uploads as dir/..., 'dir/' uploads its contents (rsync and s3cmd semantics).
+      const prefix = src.endsWith('/') ? '' : basename(src) + '/';
+      for await (const f of walk(src, prefix, { followSymlinks: s.followSymlinks, onProblem: (p) => onProblem(p.path, p.reason), onSkip: (p, why) => info(`Skipping ${why}: ${p}`) })) {
+        if (!filter(f.relative)) {
+          debug(`EXCLUDE: ${f.relative}`);
+          continue;
+        }
+        yield { local: f, key: destKey(f.relative) };
+      }
+    } else if (st.isFile()) {
+      try {
+        await access(src, constants.R_OK);
+      } catch (e) {
+        onProblem(src, errText(e));
+        continue;
+      }
+      yield { local: { path: src, relative: basename(src), stat: st }, key: destKey(basename(src)) };
+    } else throw new ParameterError(`'${src}' is not a regular file or directory`);
+  }
+}
+
+export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
+  const s = ctx.settings;
+  const args = [...argsIn];
+  const dest = parseUrl(args.pop()!);
+  if (dest.type !== 's3') throw new ParameterError(`Destination must be S3Uri. Got: ${argsIn[argsIn.length - 1]}`);
+  if (!dest.bucket) throw new ParameterError(`Expecting S3 URI with a bucket name instead of '${argsIn[argsIn.length - 1]}'`);
+  if (args.length === 0) throw new ParameterError('Nothing to upload. Expecting a local file or directory.');
+  const hasStdin = args.includes('-');
+  if (hasStdin && args.length > 1) throw new ParameterError("Cannot specify multiple local files if uploading from '-' (ie stdin)");
+  const destBase = dest.key;
+  const destIsDir = destBase === '' || destBase.endsWith('/');
+  if (hasStdin && destIsDir) throw new ParameterError("Destination S3 URI must not end with '/' when uploading from stdin.");
+  const single = args.length === 1 && !s.recursive;
+  if (!destIsDir && !single) {
+    // A single file argument with -r is still fine when it is a file.
+    const st = await stat(args[0]).catch(() => undefined);
+    if (!(args.length === 1 && st?.isFile()))
+      throw new ParameterError("Destination S3 URI must end with '/' (ie must refer to a directory on the remote side).");
+  }
+  const destKey = (rel: string) => (destIsDir ? destBase + rel : destBase);
+
+  let problems = 0;
+  const onProblem = (path: string, reason: string) => {
+    problems++;
+    error(`Upload of '${path}' is not possible (Reason: ${reason})`);
+  };
+
+  const c = ctx.s3();
+  const uploadOpts = {
+    chunkSize: s.multipartChunkBytes,
+    enableMultipart: s.enableMultipart,
+    partConcurrency: Math.max(1, Math.min(s.parallel, 8)),
+    uploadId: s.uploadId,
+    debug: (m: string) => debug(m),
+  };
+
+  // Collect lazily but count for the [n of N] label: walk once to count (stat only), then upload.
+  const items: PutItem[] = [];
+  for await (const it of localItems(ctx, args, destKey, onProblem)) if (inShard(s, it.key)) items.push(it);
+  if (items.length === 0) {
+    if (problems) return EX.PARTIAL;
+    throw new ParameterError('Nothing to upload.');
+  }
+  info(`Summary: ${items.length} local files to upload`);
+  if (s.dryRun) {
+    for (const it of items) output(`upload: '${it.local === 'stdin' ? '<stdin>' : it.local.path}' -> '${s3uri(dest.bucket, it.key)}'`);
+    warning('Exiting now because of --dry-run');
+    return problems ? EX.PARTIAL : EX.OK;
+  }
+
+  const total = items.length;
+  const pool = new Pool(s.parallel);
+  let failed = 0;
+  let stop = false;
+  for (let i = 0; i < items.length && !stop; i++) {
+    const it = items[i];
+    const label = `[${i + 1} of ${total}]`;
+    await pool.submit(async () => {
+      const t0 = performance.now();
+      const uri = s3uri(dest.bucket, it.key);
+      try {
+        let bytes: number;
+        if (it.local === 'stdin') {
+          const headers = objectHeaders(s, undefined);
+          const r = await uploadStream(c, process.stdin, dest.bucket, it.key, headers, uploadOpts);
+          bytes = r.bytes;
+          output(`upload: '<stdin>' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
+          return;
+        }
+        const f = it.local;
+        const headers = objectHeaders(s, f.path);
+        let md5Hex: string | undefined;
+        if (s.preserveAttrs) {
+          md5Hex = f.stat.size <= 1024 * 1024 ? createHash('md5').update(await readFile(f.path)).digest('hex') : await md5File(f.path);
+          const attrs = buildAttrs(f.stat, md5Hex);
+          if (attrs) headers['x-amz-meta-s3cmd-attrs'] = attrs;
+        }
+        let uploadId: string | undefined;
+        try {
+          const r = await uploadFile(c, f.path, f.stat.size, dest.bucket, it.key, headers, {
+            ...uploadOpts,
+            md5Hex,
+            uploadId: s.uploadId ?? (s.continuePut ? await findUpload(ctx, dest.bucket, it.key) : undefined),
+            onUploadId: (id) => (uploadId = id),
+          });
+          bytes = r.bytes;
+        } catch (e) {
+          if (uploadId)
+            error(`Upload of '${f.path}' failed. Use 's3k abortmp ${uri} ${uploadId}' to abort the upload, or 's3k --upload-id ${uploadId} put ...' (or --continue-put) to continue it.`);
+          throw e;
+        }
+        output(`upload: '${f.path}' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
+      } catch (e) {
+        if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
+        if ((e as NodeJS.ErrnoException).code && !(e instanceof S3Error) && ['EACCES', 'ENOENT', 'EISDIR', 'ESHRUNK'].includes((e as NodeJS.ErrnoException).code!)) {
+          failed++;
+          error(`Upload of '${it.local === 'stdin' ? '<stdin>' : it.local.path}' is not possible (Reason: ${errText(e)})`);
+          if (s.stopOnError) stop = true;
+          return;
+        }
+        throw e;
+      }
+    });
+    if (pool.failed) break;
+  }
+  await pool.drain();
+  if (failed || problems) return s.stopOnError ? EX.OSFILE : EX.PARTIAL;
+  return EX.OK;
+}
+
+/** --continue-put: find the newest unfinished multipart upload for this key. */
+async function findUpload(ctx: Context, bucket: string, key: string): Promise<string | undefined> {
+  const { listMultipartUploads } = await import('../s3/ops.ts');
+  const ups = (await listMultipartUploads(ctx.s3(), bucket, key)).filter((u) => u.key === key);
+  ups.sort((a, b) => b.initiated.getTime() - a.initiated.getTime());
+  return ups[0]?.uploadId;
+}

@@ -1,0 +1,176 @@
+// argv -> command -> exit code. The only place that calls process.exit.
+import { parseCommandLine, OPTIONS } from './cli/options.ts';
+import { COMMANDS } from './cli/commands-table.ts';
+import { EX, ParameterError, CliError } from './cli/exit-codes.ts';
+import { setVerbosity, error, warning, debug, result } from './cli/output.ts';
+import { addSecret, redact } from './cli/redact.ts';
+import { resolveSettings, ConfigError } from './config/settings.ts';
+import { createContext, type Context } from './commands/context.ts';
+import { S3Error, TransferError } from './s3/errors.ts';
+import { NetworkError, destroyAgents } from './net/http.ts';
+import { CredentialsError } from './credentials/types.ts';
+
+declare const S3K_VERSION: string;
+const VERSION = typeof S3K_VERSION === 'string' ? S3K_VERSION : '0.0.0-dev';
+
+type Handler = (ctx: Context, args: string[]) => Promise<number>;
+
+const HANDLERS: Record<string, () => Promise<Handler>> = {
+  ls: async () => (await import('./commands/ls.ts')).cmdLs,
+  la: async () => (await import('./commands/ls.ts')).cmdLa,
+  mb: async () => (await import('./commands/buckets.ts')).cmdMb,
+  rb: async () => (await import('./commands/buckets.ts')).cmdRb,
+  put: async () => (await import('./commands/put.ts')).cmdPut,
+  get: async () => (await import('./commands/get.ts')).cmdGet,
+  del: async () => (await import('./commands/del.ts')).cmdDel,
+  rm: async () => (await import('./commands/del.ts')).cmdDel,
+  du: async () => (await import('./commands/du.ts')).cmdDu,
+  info: async () => (await import('./commands/info.ts')).cmdInfo,
+};
+
+function usage(): string {
+  const lines = [
+    'Usage: s3k [options] COMMAND [parameters]',
+    '',
+    's3k is an s3cmd-compatible S3 client that finds credentials like an EKS pod',
+    '(IRSA web identity, EKS Pod Identity / ECS, IMDSv2, env, profiles, ~/.s3cfg).',
+    '',
+    'Options:',
+  ];
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    const flag = (o.short ? `-${o.short}, ` : '    ') + `--${name}` + (o.type === 'string' ? `=${o.metavar ?? 'VALUE'}` : '');
+    lines.push(`  ${flag.padEnd(38)} ${o.help ?? ''}`);
+  }
+  lines.push('', 'Commands:');
+  for (const c of COMMANDS) lines.push(`  ${c.label}`, `      s3k ${c.cmd} ${c.param}`.trimEnd());
+  lines.push('', 'See the README for credentials (IRSA, Pod Identity) and the environment variables s3k reads.');
+  return lines.join('\n');
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv);
+  if (values.debug) setVerbosity('debug');
+  else if (values.verbose) setVerbosity('info');
+  else if (values.quiet) setVerbosity('quiet');
+  if (values.version) {
+    result(`s3k version ${VERSION}`);
+    return EX.OK;
+  }
+  if (values.help) {
+    result(usage());
+    return EX.OK;
+  }
+  for (const k of ['secret_key', 'access_token'] as const) addSecret(values[k] as string | undefined);
+  if (values.secret_key || values.access_token)
+    warning('credentials given on the command line are visible to other users in the process list; prefer ~/.s3cfg, environment variables or IRSA.');
+  if (values.encrypt) throw new CliError('client-side GPG encryption (-e/--encrypt) is not supported by s3k; use --server-side-encryption or encrypt before upload.', EX.USAGE);
+  if (positionals.length < 1) {
+    process.stderr.write(usage() + '\n');
+    return EX.USAGE;
+  }
+  const [command, ...args] = positionals;
+  const spec = COMMANDS.find((c) => c.cmd === command);
+  if (!spec) {
+    error(`Invalid command: ${command}`);
+    return EX.USAGE;
+  }
+  debug(`Command: ${command}`);
+  if (args.length < spec.argc) {
+    error(`Not enough parameters for command '${command}'`);
+    return EX.USAGE;
+  }
+  const settings = resolveSettings(values, env);
+  for (const k of ['secretKey', 'sessionToken'] as const) addSecret(settings.fileKeys[k]);
+  addSecret(env.AWS_SECRET_ACCESS_KEY);
+  addSecret(env.AWS_SESSION_TOKEN);
+  for (const l of settings.invalidConfigLines) warning(`Ignoring invalid line in '${settings.configPath}' (line ${l.line}): ${l.text}`);
+  const loader = HANDLERS[command];
+  if (!loader) {
+    error(`Command '${command}' is not supported by s3k yet. It is on the roadmap; meanwhile use s3cmd or the aws cli for it.`);
+    return EX.USAGE;
+  }
+  const ctx = createContext(settings, env);
+  debug(() => `Endpoint: ${settings.endpoint.href} (${settings.hostBucketTemplate ? 'virtual-host' : 'path'} style), region ${settings.region}`);
+  return (await loader())(ctx, args);
+}
+
+function report(e: unknown): number {
+  if (e instanceof ParameterError) {
+    error(`Parameter problem: ${e.message}`);
+    return EX.USAGE;
+  }
+  if (e instanceof CliError) {
+    error(e.message);
+    return e.exitCode;
+  }
+  if (e instanceof ConfigError) {
+    error(e.message);
+    return EX.CONFIG;
+  }
+  if (e instanceof CredentialsError) {
+    error(e.message);
+    return e.exitCode;
+  }
+  if (e instanceof S3Error) {
+    error(`S3 error: ${e.message}`);
+    if (e.code === 'InvalidAccessKeyId' || e.code === 'SignatureDoesNotMatch')
+      error('Check the access key and secret key (~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the role s3k assumed); run \'s3k whoami\' to see which credentials were used.');
+    else if (e.code === 'RequestTimeTooSkewed') error("This machine's clock is off; sync it (NTP) and retry.");
+    return e.exitCode;
+  }
+  if (e instanceof TransferError) {
+    error(`S3 Temporary Error: ${e.message}.  Please try again later.`);
+    return EX.TEMPFAIL;
+  }
+  if (e instanceof NetworkError) {
+    if (e.code === 'ECONNREFUSED') {
+      error(`[Errno 111] Connection refused: ${e.url || 'endpoint'}. Check host_base / --host / AWS_ENDPOINT_URL and that the server is running.`);
+      return EX.CONNECTIONREFUSED;
+    }
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
+      error(`${e.message}. Check host_base / --host / AWS_ENDPOINT_URL.`);
+      return EX.IOERR;
+    }
+    if (e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN') {
+      error(`SSL certificate verification failure: ${e.message}. Use --ca-certs FILE for a private CA, or --no-check-certificate to skip verification (insecure).`);
+      return EX.ACCESSDENIED;
+    }
+    error(`S3 Temporary Error: ${e.message} (${e.url}).  Please try again later.`);
+    return EX.TEMPFAIL;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && err.code) {
+    if (err.code === 'EPIPE') return EX.IOERR;
+    if (err.code === 'ENOSPC') {
+      error(`${err.message}. Free some space and retry (use --continue to resume).`);
+      return EX.IOERR;
+    }
+    if (['EACCES', 'ENOENT', 'EISDIR', 'ENOTDIR', 'EROFS', 'EPERM', 'EEXIST'].includes(err.code)) {
+      error(`${err.message}`);
+      return EX.OSERR;
+    }
+  }
+  error(`unexpected problem: ${redact(err?.message ?? String(e))}. Re-run with --debug for details and report it if it persists.`);
+  if (process.env.S3K_STACK) process.stderr.write(redact(String(err?.stack)) + '\n');
+  return EX.GENERAL;
+}
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(EX.BREAK);
+  interrupted = true;
+  process.stderr.write('See ya!\n');
+  process.exit(EX.BREAK);
+});
+
+let code: number;
+try {
+  code = await run(process.argv.slice(2), process.env);
+} catch (e) {
+  code = report(e);
+}
+destroyAgents();
+process.exitCode = code;
+// Flush stdout before exiting when it is a pipe.
+if (process.stdout.writableLength > 0) process.stdout.once('drain', () => process.exit(code));
+else process.exit(code);

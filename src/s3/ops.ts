@@ -1,0 +1,303 @@
+// Typed S3 operations on top of S3Client. Each returns plain data; none prints.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { S3Client } from './client.ts';
+import { S3Error } from './errors.ts';
+import { parseXml, text, escapeXml, type XmlNode } from './xml.ts';
+
+export interface BucketInfo {
+  name: string;
+  creationDate: Date;
+}
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+  etag: string;
+  storageClass: string;
+}
+export interface ListPage {
+  objects: ObjectInfo[];
+  prefixes: string[];
+}
+export interface HeadInfo {
+  size: number;
+  lastModified: Date;
+  etag: string;
+  contentType: string;
+  storageClass: string;
+  sse?: string;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
+}
+
+const unquote = (s: string) => s.replace(/^["']+|["']+$/g, '');
+const arr = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function decodeMaybe(v: string, urlEncoded: boolean): string {
+  if (!urlEncoded) return v;
+  try {
+    return decodeURIComponent(v.replace(/\+/g, ' '));
+  } catch {
+    return v;
+  }
+}
+
+function parseDoc(body: Buffer, what: string): XmlNode {
+  try {
+    return parseXml(body);
+  } catch (e) {
+    throw new S3Error(500, 'MalformedXML', `could not parse the ${what} answer from the server: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+export async function listBuckets(c: S3Client): Promise<BucketInfo[]> {
+  const res = await c.send({ method: 'GET' });
+  const doc = parseDoc(res.body, 'ListBuckets');
+  const root = doc.ListAllMyBucketsResult;
+  if (!root || typeof root !== 'object') throw new S3Error(500, 'MalformedXML', 'the ListBuckets answer has no ListAllMyBucketsResult element');
+  const buckets = arr<XmlNode>(root.Buckets?.Bucket);
+  return buckets.map((b) => ({ name: text(b.Name), creationDate: new Date(text(b.CreationDate)) }));
+}
+
+export interface ListOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Stop after this many keys in total. */
+  limit?: number;
+  startAfter?: string;
+  pageSize?: number;
+}
+
+/** ListObjectsV2, page by page, keys in the server's (UTF-8 binary) order. */
+export async function* listObjects(c: S3Client, bucket: string, o: ListOptions = {}): AsyncGenerator<ListPage> {
+  let token: string | undefined;
+  let remaining = o.limit && o.limit > 0 ? o.limit : Infinity;
+  for (;;) {
+    const res = await c.send({
+      method: 'GET',
+      bucket,
+      query: {
+        'list-type': '2',
+        prefix: o.prefix || undefined,
+        delimiter: o.delimiter || undefined,
+        'max-keys': String(Math.min(o.pageSize ?? 1000, remaining)),
+        'continuation-token': token,
+        'start-after': token ? undefined : o.startAfter,
+        'encoding-type': 'url',
+      },
+    });
+    const doc = parseDoc(res.body, 'ListObjectsV2');
+    const r = doc.ListBucketResult;
+    if (!r || typeof r !== 'object') throw new S3Error(500, 'MalformedXML', 'the ListObjectsV2 answer has no ListBucketResult element');
+    const enc = text(r.EncodingType) === 'url';
+    const objects: ObjectInfo[] = arr<XmlNode>(r.Contents).map((x) => ({
+      key: decodeMaybe(text(x.Key), enc),
+      size: Number(text(x.Size)),
+      lastModified: new Date(text(x.LastModified)),
+      etag: unquote(text(x.ETag)),
+      storageClass: text(x.StorageClass) || 'STANDARD',
+    }));
+    const prefixes = arr<XmlNode>(r.CommonPrefixes).map((p) => decodeMaybe(text(p.Prefix), enc));
+    remaining -= objects.length + prefixes.length;
+    yield { objects, prefixes };
+    const truncated = text(r.IsTruncated) === 'true';
+    token = text(r.NextContinuationToken) || undefined;
+    if (!truncated || !token || remaining <= 0) return;
+  }
+}
+
+function headersToRecord(h: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+export function headInfoFrom(h: Record<string, string>): HeadInfo {
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (k.startsWith('x-amz-meta-')) metadata[k.slice(11)] = v;
+  return {
+    size: Number(h['content-length'] ?? 0),
+    lastModified: new Date(h['last-modified'] ?? 0),
+    etag: unquote(h['etag'] ?? ''),
+    contentType: h['content-type'] ?? '',
+    storageClass: h['x-amz-storage-class'] ?? 'STANDARD',
+    sse: h['x-amz-server-side-encryption'],
+    metadata,
+    headers: h,
+  };
+}
+
+export async function headObject(c: S3Client, bucket: string, key: string): Promise<HeadInfo> {
+  const res = await c.send({ method: 'HEAD', bucket, key });
+  return headInfoFrom(headersToRecord(res.headers));
+}
+
+export async function headBucket(c: S3Client, bucket: string): Promise<void> {
+  await c.send({ method: 'HEAD', bucket });
+}
+
+export async function getObjectStream(c: S3Client, bucket: string, key: string, range?: { start: number; end?: number }): Promise<IncomingMessage> {
+  const headers: Record<string, string> = {};
+  if (range) headers.Range = `bytes=${range.start}-${range.end ?? ''}`;
+  return c.sendStream({ method: 'GET', bucket, key, headers });
+}
+
+export async function putObject(
+  c: S3Client,
+  bucket: string,
+  key: string,
+  body: Buffer | (() => Readable),
+  headers: Record<string, string>,
+): Promise<string> {
+  const res = await c.send({ method: 'PUT', bucket, key, body, headers });
+  return unquote(String(res.headers.etag ?? ''));
+}
+
+export async function createMultipartUpload(c: S3Client, bucket: string, key: string, headers: Record<string, string>): Promise<string> {
+  const res = await c.send({ method: 'POST', bucket, key, query: { uploads: '' }, headers });
+  const id = text(parseDoc(res.body, 'CreateMultipartUpload').InitiateMultipartUploadResult?.UploadId);
+  if (!id) throw new S3Error(500, 'MalformedXML', 'CreateMultipartUpload answer has no UploadId');
+  return id;
+}
+
+export async function uploadPart(
+  c: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  body: Buffer,
+  md5b64: string,
+): Promise<string> {
+  const res = await c.send({
+    method: 'PUT',
+    bucket,
+    key,
+    query: { partNumber: String(partNumber), uploadId },
+    body,
+    unsignedPayload: true,
+    headers: { 'Content-Length': String(body.length), 'Content-MD5': md5b64 },
+  });
+  return unquote(String(res.headers.etag ?? ''));
+}
+
+export async function completeMultipartUpload(c: S3Client, bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string> {
+  const xml =
+    '<CompleteMultipartUpload>' +
+    parts.map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>"${p.etag}"</ETag></Part>`).join('') +
+    '</CompleteMultipartUpload>';
+  const res = await c.send({ method: 'POST', bucket, key, query: { uploadId }, body: xml, headers: { 'Content-Type': 'application/xml' } });
+  // Some servers answer 200 with an <Error> body.
+  const doc = parseDoc(res.body, 'CompleteMultipartUpload');
+  if (doc.Error) throw new S3Error(500, text(doc.Error.Code) || 'InternalError', text(doc.Error.Message));
+  return unquote(text(doc.CompleteMultipartUploadResult?.ETag));
+}
+
+export async function abortMultipartUpload(c: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
+  await c.send({ method: 'DELETE', bucket, key, query: { uploadId } });
+}
+
+export interface PartInfo {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: Date;
+}
+export async function listParts(c: S3Client, bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
+  const out: PartInfo[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const res = await c.send({ method: 'GET', bucket, key, query: { uploadId, 'part-number-marker': marker } });
+    const r = parseDoc(res.body, 'ListParts').ListPartsResult ?? {};
+    for (const p of arr<XmlNode>(r.Part))
+      out.push({ partNumber: Number(text(p.PartNumber)), etag: unquote(text(p.ETag)), size: Number(text(p.Size)), lastModified: new Date(text(p.LastModified)) });
+    if (text(r.IsTruncated) !== 'true') return out;
+    marker = text(r.NextPartNumberMarker);
+    if (!marker) return out;
+  }
+}
+
+export interface UploadInfo {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+export async function listMultipartUploads(c: S3Client, bucket: string, prefix?: string): Promise<UploadInfo[]> {
+  const out: UploadInfo[] = [];
+  let keyMarker: string | undefined;
+  let idMarker: string | undefined;
+  for (;;) {
+    const res = await c.send({ method: 'GET', bucket, query: { uploads: '', prefix, 'key-marker': keyMarker, 'upload-id-marker': idMarker } });
+    const r = parseDoc(res.body, 'ListMultipartUploads').ListMultipartUploadsResult ?? {};
+    for (const u of arr<XmlNode>(r.Upload)) out.push({ key: text(u.Key), uploadId: text(u.UploadId), initiated: new Date(text(u.Initiated)) });
+    if (text(r.IsTruncated) !== 'true') return out;
+    keyMarker = text(r.NextKeyMarker);
+    idMarker = text(r.NextUploadIdMarker);
+  }
+}
+
+export async function createBucket(c: S3Client, bucket: string, location: string | undefined, headers: Record<string, string> = {}): Promise<void> {
+  const body = location
+    ? `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${escapeXml(location)}</LocationConstraint></CreateBucketConfiguration>`
+    : undefined;
+  await c.send({ method: 'PUT', bucket, body, headers });
+}
+
+export async function deleteBucket(c: S3Client, bucket: string): Promise<void> {
+  await c.send({ method: 'DELETE', bucket });
+}
+
+export async function deleteObject(c: S3Client, bucket: string, key: string): Promise<void> {
+  await c.send({ method: 'DELETE', bucket, key });
+}
+
+export interface DeleteResult {
+  deleted: string[];
+  errors: { key: string; code: string; message: string }[];
+}
+/** DeleteObjects for up to 1000 keys (quiet mode: only failures come back). */
+export async function deleteObjects(c: S3Client, bucket: string, keys: string[]): Promise<DeleteResult> {
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet>' +
+    keys.map((k) => `<Object><Key>${escapeXml(k)}</Key></Object>`).join('') +
+    '</Delete>';
+  const md5 = createHash('md5').update(xml).digest('base64');
+  const res = await c.send({ method: 'POST', bucket, query: { delete: '' }, body: xml, headers: { 'Content-MD5': md5, 'Content-Type': 'application/xml' } });
+  const r = parseDoc(res.body, 'DeleteObjects').DeleteResult ?? {};
+  const errors = arr<XmlNode>(r.Error).map((e) => ({ key: text(e.Key), code: text(e.Code), message: text(e.Message) }));
+  const failed = new Set(errors.map((e) => e.key));
+  return { deleted: keys.filter((k) => !failed.has(k)), errors };
+}
+
+export async function getBucketLocation(c: S3Client, bucket: string): Promise<string> {
+  const res = await c.send({ method: 'GET', bucket, query: { location: '' } });
+  const doc = parseDoc(res.body, 'GetBucketLocation');
+  return text(doc.LocationConstraint);
+}
+
+/** GET a bucket sub-resource (policy, cors, lifecycle, acl...) returning the raw body. */
+export async function getSubresource(c: S3Client, bucket: string, sub: string, key?: string): Promise<Buffer> {
+  const res = await c.send({ method: 'GET', bucket, key, query: { [sub]: '' } });
+  return res.body;
+}
+
+export interface Grant {
+  grantee: string;
+  permission: string;
+}
+export function parseAcl(body: Buffer): Grant[] {
+  const doc = parseDoc(body, 'GetAcl');
+  const grants = arr<XmlNode>(doc.AccessControlPolicy?.AccessControlList?.Grant);
+  return grants.map((g) => {
+    const ge = g.Grantee ?? {};
+    const uri = text(ge.URI);
+    let grantee = text(ge.DisplayName) || text(ge.ID) || text(ge.EmailAddress);
+    if (uri.endsWith('/global/AllUsers')) grantee = '*anon*';
+    else if (uri.endsWith('/global/AuthenticatedUsers')) grantee = '*authenticated*';
+    else if (uri) grantee = uri;
+    return { grantee, permission: text(g.Permission) };
+  });
+}
+

@@ -1,0 +1,103 @@
+// Local tree walking: a sorted, streamed listing of regular files under a directory.
+import { opendir, stat, lstat, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LocalFile {
+  /** Path as the user would see it (the argument joined with the relative path). */
+  path: string;
+  /** Path relative to the walk root, '/'-separated. */
+  relative: string;
+  stat: Stats;
+}
+
+export interface WalkProblem {
+  path: string;
+  reason: string;
+}
+
+export interface WalkOptions {
+  followSymlinks: boolean;
+  onProblem: (p: WalkProblem) => void;
+  onSkip?: (path: string, why: string) => void;
+}
+
+/**
+ * Files under `root`, in byte order of their relative path (S3 listing order), one directory
+ * level in memory at a time. Symlinks are skipped unless followSymlinks; loops are detected.
+ */
+export async function* walk(root: string, prefix: string, o: WalkOptions, seen = new Set<string>()): AsyncGenerator<LocalFile> {
+  if (o.followSymlinks) {
+    try {
+      const real = await realpath(root);
+      if (seen.has(real)) {
+        o.onProblem({ path: root, reason: 'symbolic link loop detected, skipping' });
+        return;
+      }
+      seen = new Set(seen).add(real);
+    } catch (e) {
+      o.onProblem({ path: root, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
+      return;
+    }
+  }
+  let names: string[];
+  try {
+    const dir = await opendir(root);
+    names = [];
+    for await (const d of dir) names.push(d.name);
+  } catch (e) {
+    o.onProblem({ path: root, reason: errText(e) });
+    return;
+  }
+  // Sort by the relative path S3 would order by: a directory "a" sorts as "a/".
+  const entries: { name: string; st: Stats; isDir: boolean }[] = [];
+  for (const name of names) {
+    const full = join(root, name);
+    let st: Stats;
+    try {
+      st = await lstat(full);
+      if (st.isSymbolicLink()) {
+        if (!o.followSymlinks) {
+          o.onSkip?.(full, 'symbolic link');
+          continue;
+        }
+        st = await stat(full);
+      }
+    } catch (e) {
+      o.onProblem({ path: full, reason: errText(e) });
+      continue;
+    }
+    if (!st.isDirectory() && !st.isFile()) {
+      o.onSkip?.(full, 'not a regular file');
+      continue;
+    }
+    entries.push({ name, st, isDir: st.isDirectory() });
+  }
+  const sortKey = (e: { name: string; isDir: boolean }) => Buffer.from(e.isDir ? e.name + '/' : e.name, 'utf8');
+  entries.sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
+  for (const e of entries) {
+    const full = join(root, e.name);
+    const rel = prefix + e.name;
+    if (e.isDir) yield* walk(full, rel + '/', o, seen);
+    else yield { path: full, relative: rel, stat: e.st };
+  }
+}
+
+export function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'Permission denied';
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'ELOOP':
+      return 'Too many levels of symbolic links';
+    case 'ENOSPC':
+      return 'No space left on device';
+    case 'EISDIR':
+      return 'Is a directory';
+    default:
+      return err.message ?? String(e);
+  }
+}
