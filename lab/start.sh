@@ -33,7 +33,9 @@ RUN=$LAB_DIR/run
 
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
 T0=$(now_us)
-ts() { printf '[%5d ms] %s\n' $(( ($(now_us) - T0) / 1000 )) "$*"; }
+# progress output must never break the start (e.g. stdout piped into head)
+trap '' PIPE
+ts() { printf '[%5d ms] %s\n' $(( ($(now_us) - T0) / 1000 )) "$*" 2>/dev/null || true; }
 die() { echo "lab/start.sh: $*" >&2; exit 1; }
 
 # --- already running? ----------------------------------------------------------------------
@@ -47,9 +49,11 @@ for d in "${DAEMONS[@]}"; do
 done
 
 show_env() {
-  echo "lab env: $LAB_DIR/env (shell: . $LAB_DIR/env), $LAB_DIR/env.json"
-  sed -e 's/^export //' -e 's/^\(LAB_ADMIN_SECRET_KEY\)=.*/\1=<see env file>/' "$LAB_DIR/env" | sed 's/^/  /'
-  echo "stop: LAB_DIR=$LAB_DIR $HERE/stop.sh [--wipe]"
+  {
+    echo "lab env: $LAB_DIR/env (shell: . $LAB_DIR/env), $LAB_DIR/env.json"
+    sed -e 's/^export /  /' -e 's/^\(  LAB_ADMIN_SECRET_KEY\)=.*/\1=<see env file>/' "$LAB_DIR/env"
+    echo "stop: LAB_DIR=$LAB_DIR $HERE/stop.sh [--wipe]"
+  } 2>/dev/null || true
 }
 
 if [ "$n_alive" = ${#DAEMONS[@]} ] && [ -f "$LAB_DIR/env" ]; then
@@ -120,8 +124,6 @@ echo $! >"$RUN/oidc.pid" # setsid execs node here (no fork), so this is the issu
 # --- ceph.conf -------------------------------------------------------------------------------
 FSID=$(uuidgen)
 STS_KEY=$(openssl rand -hex 8) # exactly 16 chars
-ADMIN_AK=S3KLAB$(openssl rand -hex 7 | tr a-f A-F)
-ADMIN_SK=$(openssl rand -hex 20)
 CONF=$LAB_DIR/ceph.conf
 export CEPH_CONF=$CONF
 cat >"$CONF" <<EOF
@@ -213,10 +215,15 @@ done
 [ "$ok" = 1 ] || die "radosgw is not answering on $ENDPOINT (see $LAB_DIR/log/client.rgw.a.log)"
 ts "radosgw answering on $ENDPOINT (pid $(cat "$RUN/client.rgw.a.pid"))"
 
-radosgw-admin -c "$CONF" user create --uid=admin --display-name=admin \
-  --access-key="$ADMIN_AK" --secret-key="$ADMIN_SK" >/dev/null 2>>"$LAB_DIR/log/ceph-cli.log"
-radosgw-admin -c "$CONF" caps add --uid=admin \
-  --caps="roles=*;oidc-provider=*;users=*;buckets=*;metadata=*;usage=*" >/dev/null 2>>"$LAB_DIR/log/ceph-cli.log"
+# RGW generates the keys, so the secret never appears on a command line (ps)
+USER_JSON=$(radosgw-admin -c "$CONF" user create --uid=admin --display-name=admin \
+  --caps="roles=*;oidc-provider=*;users=*;buckets=*;metadata=*;usage=*" 2>>"$LAB_DIR/log/ceph-cli.log")
+read -r ADMIN_AK ADMIN_SK < <(node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const k = JSON.parse(s).keys[0]; process.stdout.write(`${k.access_key} ${k.secret_key}\n`);
+  });' <<<"$USER_JSON")
+unset USER_JSON
+[ -n "$ADMIN_AK" ] && [ -n "$ADMIN_SK" ] || die "could not read the admin keys from radosgw-admin"
 ts "admin user created"
 
 # --- issuer ready? ---------------------------------------------------------------------------
@@ -246,13 +253,15 @@ VARS=(
 umask 077
 : >"$LAB_DIR/env.tmp"
 for kv in "${VARS[@]}"; do printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}" >>"$LAB_DIR/env.tmp"; done
-node -e '
+# values go through the environment, not argv (ps would show the secret)
+( export "${VARS[@]}"; exec node -e '
   const o = {};
-  for (const kv of process.argv.slice(1)) { const i = kv.indexOf("="); o[kv.slice(0, i)] = kv.slice(i + 1); }
+  for (const k of process.argv.slice(1)) o[k] = process.env[k];
   process.stdout.write(JSON.stringify(o, null, 2) + "\n");
-' "${VARS[@]}" >"$LAB_DIR/env.json.tmp"
+' "${VARS[@]%%=*}" ) >"$LAB_DIR/env.json.tmp"
 mv "$LAB_DIR/env.json.tmp" "$LAB_DIR/env.json"
 mv "$LAB_DIR/env.tmp" "$LAB_DIR/env" # written last: its presence means "lab is up"
+started=0 # the lab is up: from here on, a failure (e.g. a closed stdout) must not tear it down
 
 ts "lab ready"
 show_env
