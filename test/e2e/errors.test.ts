@@ -1,0 +1,206 @@
+// Bad input tried as a new user would: one clear line, s3cmd's exit code, never a stack trace.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import {
+  adminDeleteBucket, adminEnv, adminPutObject, labEnv, labHostPort, run, s3k, tempDir, uniqueBucket, writeS3cfg, S3K_BIN,
+} from '../support/lab.ts';
+
+const env = adminEnv();
+
+/** One line on stderr, no stack trace. */
+function oneLine(stderr: string, re: RegExp) {
+  const lines = stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0], re);
+  assert.doesNotMatch(stderr, /\n\s+at |Error: .*\n.*node:/, 'no stack trace');
+}
+
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('errors and exit codes', () => {
+  const bucket = uniqueBucket('errs');
+  before(async () => {
+    const r = await s3k(['mb', `s3://${bucket}`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    await adminPutObject(bucket, 'k.txt', 'x');
+  });
+  after(async () => {
+    await adminDeleteBucket(bucket);
+  });
+
+  it('missing bucket: 12 with both s3cmd lines', async () => {
+    const r = await s3k(['ls', 's3://no-such-bucket-s3k-test'], { env });
+    assert.equal(r.code, 12);
+    assert.equal(r.stderr, "ERROR: Bucket 'no-such-bucket-s3k-test' does not exist\nERROR: S3 error: 404 (NoSuchBucket)\n");
+  });
+
+  it('missing key: get 64, info 12', async () => {
+    let r = await s3k(['get', `s3://${bucket}/nope.txt`, tempDir('x') + '/out'], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, new RegExp(`^ERROR: Parameter problem: Source object 's3://${bucket}/nope.txt' does not exist\\.$`));
+    r = await s3k(['info', `s3://${bucket}/nope.txt`], { env });
+    assert.equal(r.code, 12);
+    oneLine(r.stderr, /^ERROR: S3 error: 404 \(NoSuchKey\)$/);
+  });
+
+  it('bad keys: 77', async () => {
+    const r = await s3k(['ls', `s3://${bucket}`], { env: { ...env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-key-0000000000000000000000' } });
+    assert.equal(r.code, 77);
+    // s3cmd prints its bucket line first for AccessDenied on a bucket listing
+    assert.match(r.stderr, new RegExp(`^(ERROR: Access to bucket '${bucket}' was denied\\n)?ERROR: S3 error: 403 \\((AccessDenied|SignatureDoesNotMatch)\\)`));
+    assert.doesNotMatch(r.stderr, /wrong-secret-key/);
+    const r2 = await s3k(['ls'], { env: { ...env, AWS_ACCESS_KEY_ID: 'NOSUCHKEY0000000000' } });
+    assert.equal(r2.code, 77);
+    // RGW with STS enabled answers an unknown key with AccessDenied; AWS says InvalidAccessKeyId
+    assert.match(r2.stderr, /^ERROR: S3 error: 403 \((InvalidAccessKeyId|AccessDenied)\)/);
+  });
+
+  it('unknown command and missing parameters: 64', async () => {
+    let r = await s3k(['frob'], { env });
+    assert.equal(r.code, 64);
+    assert.equal(r.stderr, 'ERROR: Invalid command: frob\n');
+    r = await s3k(['put', 'onlyone'], { env });
+    assert.equal(r.code, 64);
+    assert.equal(r.stderr, "ERROR: Not enough parameters for command 'put'\n");
+  });
+
+  it('unknown option: 64, one line', async () => {
+    const r = await s3k(['ls', '--frobnicate'], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: Parameter problem: no such option: --frobnicate/);
+  });
+
+  it('connection refused (wrong port): 111', async () => {
+    const port = await closedPort();
+    const r = await s3k(['ls'], { env: { ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` } });
+    assert.equal(r.code, 111);
+    oneLine(r.stderr, /^ERROR: \[Errno 111\] Connection refused/);
+    const cfg = writeS3cfg({ extra: { host_base: `127.0.0.1:${port}`, host_bucket: `127.0.0.1:${port}` } });
+    const r2 = await s3k(['-c', cfg, 'ls']);
+    assert.equal(r2.code, 111);
+  });
+
+  it("'s3://' with no bucket for put, and a directory without -r: 64", async () => {
+    const f = path.join(tempDir('nb'), 'f.txt');
+    fs.writeFileSync(f, 'x');
+    let r = await s3k(['put', f, 's3://'], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: Parameter problem: Expecting S3 URI with a bucket name/);
+    r = await s3k(['put', path.dirname(f), `s3://${bucket}/`], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: Parameter problem: Use --recursive to upload a directory: /);
+    r = await s3k(['put', '/no/such/file.txt', `s3://${bucket}/`], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: Parameter problem: No such file or directory: '\/no\/such\/file.txt'/);
+  });
+
+  it('an unreadable file: a clear line and a non-zero code, nothing uploaded', async () => {
+    const dir = tempDir('unreadable');
+    fs.chmodSync(dir, 0o755);
+    const f = path.join(dir, 'secret.txt');
+    fs.writeFileSync(f, 'x');
+    fs.chmodSync(f, 0o000);
+    let r;
+    if (process.getuid?.() === 0) {
+      // root reads anything: run s3k as nobody through setpriv (util-linux)
+      const envArgs = Object.entries({ ...env, HOME: dir, PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `${k}=${v}`);
+      r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', ...envArgs, process.execPath, S3K_BIN, 'put', f, `s3://${bucket}/secret.txt`], { cwd: dir });
+    } else {
+      r = await s3k(['put', f, `s3://${bucket}/secret.txt`], { env });
+    }
+    assert.notEqual(r.code, 0);
+    oneLine(r.stderr, /^ERROR: Upload of '.*secret.txt' is not possible \(Reason: Permission denied\)$/);
+  });
+
+  it('malformed .s3cfg: 78 with the file and the bad value named', async () => {
+    const cfg = writeS3cfg({ extra: { use_https: 'maybe' } });
+    const r = await s3k(['-c', cfg, 'ls']);
+    assert.equal(r.code, 78);
+    oneLine(r.stderr, /^ERROR: .*s3cfg: value of option use_https must be Yes or No, not 'maybe'$/);
+    const cfg2 = writeS3cfg({ extra: { multipart_chunk_size_mb: 'lots' } });
+    const r2 = await s3k(['-c', cfg2, 'ls']);
+    assert.equal(r2.code, 78);
+    oneLine(r2.stderr, /multipart_chunk_size_mb must be a whole number, not 'lots'/);
+  });
+
+  it('a .s3cfg line that is not key = value is warned about and ignored', async () => {
+    const cfg = writeS3cfg();
+    fs.appendFileSync(cfg, 'this line is garbage\n');
+    const r = await s3k(['-c', cfg, 'ls', `s3://${bucket}`]);
+    assert.equal(r.code, 0, r.stderr);
+    oneLine(r.stderr, /^WARNING: Ignoring invalid line in '.*s3cfg' \(line \d+\): this line is garbage$/);
+  });
+
+  it('a missing -c config file: 78', async () => {
+    const r = await s3k(['-c', '/no/such/s3cfg', 'ls']);
+    assert.equal(r.code, 78);
+    oneLine(r.stderr, /^ERROR: \/no\/such\/s3cfg: config file not found/);
+  });
+
+  it('no credentials anywhere: 78 with what to set', async () => {
+    const r = await s3k(['ls'], { env: { AWS_ENDPOINT_URL: labEnv().LAB_ENDPOINT } });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /^ERROR: .*credentials/i);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('invalid values: --multipart-chunk-size-mb, --region, bucket name', async () => {
+    let r = await s3k(['put', '--multipart-chunk-size-mb=2', '/etc/hostname', `s3://${bucket}/`], { env });
+    assert.equal(r.code, 78);
+    oneLine(r.stderr, /--multipart-chunk-size-mb must be between 5 and 5120, not 2/);
+    r = await s3k(['ls', '--region', 'Not A Region'], { env });
+    assert.equal(r.code, 78);
+    oneLine(r.stderr, /invalid region 'Not A Region'/);
+    r = await s3k(['mb', 's3://Bad_Bucket'], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /Invalid bucket name 'Bad_Bucket'/);
+  });
+
+  it('--version, --help and no arguments', async () => {
+    let r = await s3k(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^s3k version \d+\.\d+\.\d+/);
+    r = await s3k(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Usage: s3k \[options\] COMMAND/);
+    assert.match(r.stdout, /s3k put FILE \[FILE\.\.\.\] s3:\/\/BUCKET\[\/PREFIX\]/);
+    r = await s3k([]);
+    assert.equal(r.code, 64);
+  });
+
+  it('-d output never shows the secret key or session token; works with .s3cfg keys too', async () => {
+    const secret = labEnv().LAB_ADMIN_SECRET_KEY;
+    const r = await s3k(['-d', 'ls', `s3://${bucket}`], { env: { ...env, AWS_SESSION_TOKEN: undefined } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /DEBUG: /);
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
+    const cfg = writeS3cfg();
+    const r2 = await s3k(['-d', '-c', cfg, 'ls', `s3://${bucket}`]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.ok(!r2.stderr.includes(secret));
+    const r3 = await s3k(['-d', '--access_key', labEnv().LAB_ADMIN_ACCESS_KEY, '--secret_key', secret, '--host', labHostPort(), '--no-ssl', 'ls', `s3://${bucket}`]);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.ok(!r3.stderr.includes(secret));
+    assert.match(r3.stderr, /WARNING: credentials given on the command line are visible/);
+  });
+
+  it('works from an unrelated working directory with .s3cfg in HOME', async () => {
+    const home = tempDir('home');
+    writeS3cfg({ dir: home });
+    fs.renameSync(path.join(home, 's3cfg'), path.join(home, '.s3cfg'));
+    const r = await s3k(['ls', `s3://${bucket}`], { env: { HOME: home }, cwd: '/' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`s3://${bucket}/k.txt`));
+    void execFileSync;
+  });
+});
