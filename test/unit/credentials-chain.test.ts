@@ -1,14 +1,34 @@
 // Chain precedence, shared files (temp HOME), laziness, and the "nothing found" error. All endpoints
 // are loopback emulators; IMDS is either disabled or pointed at loopback in every test.
 import { test } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildCredentialChain, type ChainInput } from '../../src/credentials/chain.ts';
+import { buildCredentialChain as realBuild, type ChainInput } from '../../src/credentials/chain.ts';
 import { CredentialsError } from '../../src/credentials/types.ts';
+
+// Safety net: these tests may only ever connect to loopback. Anything else (169.254.169.254, an AWS
+// host, example.com) is refused before a packet leaves and fails this file.
+{
+  const realConnect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    // net.createConnection passes its normalized [options, callback] array as the first argument.
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+    const o = first as { host?: string; path?: string } | number | string;
+    const host = typeof o === 'object' && o !== null ? (o.path ? 'localhost' : (o.host ?? 'localhost')) : typeof args[1] === 'string' ? args[1] : 'localhost';
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      process.exitCode = 1;
+      console.error(`TEST VIOLATION: connection attempted to ${host}`);
+      process.nextTick(() => this.destroy(Object.assign(new Error(`test guard: no connections to ${host}`), { code: 'ECONNREFUSED' })));
+      return this;
+    }
+    return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof realConnect;
+}
 
 const FAST = { baseMs: 1, capMs: 2 };
 
@@ -77,6 +97,14 @@ function home(files: Record<string, string> = {}): string {
     writeFileSync(f, content);
   }
   return h;
+}
+
+/** Every chain here gets a temp HOME if none, and IMDS disabled unless a test points it at loopback. */
+function buildCredentialChain(input: ChainInput) {
+  const env = input.env;
+  if (!env.HOME) env.HOME = home();
+  if (!env.AWS_EC2_METADATA_SERVICE_ENDPOINT) env.AWS_EC2_METADATA_DISABLED ??= 'true';
+  return realBuild(input);
 }
 
 type Emu = Awaited<ReturnType<typeof startEmulators>>;
@@ -208,14 +236,27 @@ test('shared files: [profile x] in config, credentials file wins, custom paths, 
 
 test('an explicitly selected AWS_PROFILE that does not exist is an error naming it and the files', async () => {
   const h = home({ '.aws/credentials': '[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n' });
-  await assert.rejects(buildCredentialChain({ env: { HOME: h, AWS_PROFILE: 'prod' }, region: '' }).get(), (e: unknown) => {
-    assert.ok(e instanceof CredentialsError);
-    assert.equal(e.exitCode, 78);
-    assert.match(e.message, /profile "prod"/);
-    assert.ok(e.message.includes(path.join(h, '.aws', 'credentials')));
-    assert.ok(e.message.includes(path.join(h, '.aws', 'config')));
-    return true;
-  });
+  const emu = await startEmulators();
+  try {
+    // Web identity and IMDS are configured too: an explicit missing profile must stop the walk.
+    const input = fullInput(emu, h);
+    delete input.cli;
+    delete input.s3cfg;
+    delete input.env.AWS_ACCESS_KEY_ID;
+    delete input.env.AWS_SECRET_ACCESS_KEY;
+    input.env.AWS_PROFILE = 'prod';
+    await assert.rejects(buildCredentialChain(input).get(), (e: unknown) => {
+      assert.ok(e instanceof CredentialsError);
+      assert.equal(e.exitCode, 78);
+      assert.match(e.message, /^AWS_PROFILE selects profile "prod", which is not in /);
+      assert.ok(e.message.includes(path.join(h, '.aws', 'credentials')));
+      assert.ok(e.message.includes(path.join(h, '.aws', 'config')));
+      return true;
+    });
+    assert.deepEqual(emu.hits, { sts: 0, container: 0, imds: 0 });
+  } finally {
+    await emu.close();
+  }
   // A missing *default* profile (AWS_PROFILE unset) just moves on.
   const c = await buildCredentialChain({ env: { HOME: home(), AWS_ACCESS_KEY: 'AKIAX', AWS_SECRET_KEY: 'y' }, region: '' }).get();
   assert.equal(c.accessKeyId, 'AKIAX');
