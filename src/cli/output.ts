@@ -21,9 +21,9 @@ export function output(line: string): void {
   if (verbosity === 'quiet' || stdoutBroken) return;
   process.stdout.write(line + '\n');
 }
-/** A result line that -q does not suppress (data the user asked for, e.g. ls). */
+/** A result line (ls, du, info). -q silences stdout entirely, as in s3cmd. */
 export function result(line: string): void {
-  if (stdoutBroken) return;
+  if (stdoutBroken || verbosity === 'quiet') return;
   process.stdout.write(line + '\n');
 }
 export function error(msg: string): void {
