@@ -53,6 +53,7 @@ POD_ENV=(
   AWS_EC2_METADATA_DISABLED=true
 )
 for kv in "${POD_ENV[@]}"; do printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"; done >"$LAB_DIR/sa/irsa.env"
+mkdir -p "$LAB_DIR/sa/home" # an empty HOME for trying commands by hand
 
 hdr "s3k with IRSA: no keys anywhere, only a role and a token file"
 echo "env -i PATH=... HOME=<empty temp dir> \\"
@@ -74,6 +75,6 @@ if [ "$rc" != 0 ]; then
   echo "demo: s3k failed (exit $rc)." >&2
 fi
 echo "The demo lab is still running (S3 $LAB_ENDPOINT, OIDC issuer $LAB_OIDC_ISSUER)."
-echo "Try more:  env -i PATH=\"\$PATH\" HOME=\$(mktemp -d) bash -c '. $LAB_DIR/sa/irsa.env && node dist/s3k.mjs ls s3://$BUCKET'"
+echo "Try more:  env -i PATH=\"\$PATH\" HOME=$LAB_DIR/sa/home bash -c '. $LAB_DIR/sa/irsa.env && node dist/s3k.mjs ls s3://$BUCKET'"
 echo "Stop it:   npm run lab:stop    (or: LAB_DIR=$LAB_DIR bash lab/stop.sh --wipe)"
 exit "$rc"
