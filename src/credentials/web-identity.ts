@@ -310,7 +310,7 @@ function stsFailure(e: unknown, c: FailureContext): CredentialsError {
     case 'AccessDenied':
     case 'AccessDeniedException':
       return new CredentialsError(
-        `STS denied AssumeRoleWithWebIdentity for role ${role} (HTTP ${e.status} ${code}${msg}); the role's trust policy must allow exactly sub "${claimText(claims.sub)}" and aud "${audText(claims)}" (conditions ${issuerHost(iss)}:sub and ${issuerHost(iss)}:aud), and its Federated principal must be the IAM OIDC provider registered for issuer ${claimText(iss)}`,
+        `STS denied AssumeRoleWithWebIdentity for role ${role} (HTTP ${e.status} ${code}${msg}); the role's trust policy must allow exactly sub "${claimText(claims.sub)}" and aud "${audText(claims)}" (conditions ${issuerHost(iss)}:sub and ${issuerHost(iss)}:aud), and its Federated principal must be the IAM OIDC provider registered for issuer ${claimText(iss)} (the same answer comes for a role that does not exist, and from Ceph RGW also for a bad token signature or an unregistered issuer)`,
       );
     case 'InvalidIdentityToken':
       return new CredentialsError(

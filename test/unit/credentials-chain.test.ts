@@ -1,11 +1,11 @@
 // Chain precedence, shared files (temp HOME), laziness, and the "nothing found" error. All endpoints
 // are loopback emulators; IMDS is either disabled or pointed at loopback in every test.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildCredentialChain as realBuild, type ChainInput } from '../../src/credentials/chain.ts';
@@ -29,6 +29,10 @@ import { CredentialsError } from '../../src/credentials/types.ts';
     return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof realConnect;
 }
+
+/** All temp files of this file live here and go away at the end. */
+const TMP_ROOT = mkdtempSync(path.join(tmpdir(), 's3k-credtest-'));
+after(() => rmSync(TMP_ROOT, { recursive: true, force: true }));
 
 const FAST = { baseMs: 1, capMs: 2 };
 
@@ -90,7 +94,7 @@ async function closedPort(): Promise<number> {
 }
 
 function home(files: Record<string, string> = {}): string {
-  const h = mkdtempSync(path.join(tmpdir(), 's3k-home-'));
+  const h = mkdtempSync(path.join(TMP_ROOT, 's3k-home-'));
   for (const [rel, content] of Object.entries(files)) {
     const f = path.join(h, rel);
     mkdirSync(path.dirname(f), { recursive: true });

@@ -1,10 +1,10 @@
 // Container credentials (ECS, EKS Pod Identity) against a loopback agent emulator.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -33,6 +33,10 @@ import { CredentialsError } from '../../src/credentials/types.ts';
     return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof realConnect;
 }
+
+/** All temp files of this file live here and go away at the end. */
+const TMP_ROOT = mkdtempSync(path.join(tmpdir(), 's3k-credtest-'));
+after(() => rmSync(TMP_ROOT, { recursive: true, force: true }));
 
 const FAST = { maxRetries: 3, baseMs: 1, capMs: 2 };
 
@@ -84,7 +88,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 's3k-ctr-'));
+const tmp = () => mkdtempSync(path.join(TMP_ROOT, 's3k-ctr-'));
 
 async function rejectsWith(p: Promise<unknown>, check: (e: CredentialsError) => void): Promise<void> {
   try {

@@ -1,5 +1,5 @@
 // IMDSv2 against a loopback emulator (AWS_EC2_METADATA_SERVICE_ENDPOINT). Never contacts 169.254.169.254.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fetchImdsCredentials, imdsDisabled, imdsEndpoint, imdsProvider, ImdsError } from '../../src/credentials/imds.ts';
 import { buildCredentialChain } from '../../src/credentials/chain.ts';
 import { CredentialsError } from '../../src/credentials/types.ts';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -29,6 +29,10 @@ import path from 'node:path';
     return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof realConnect;
 }
+
+/** All temp files of this file live here and go away at the end. */
+const TMP_ROOT = mkdtempSync(path.join(tmpdir(), 's3k-credtest-'));
+after(() => rmSync(TMP_ROOT, { recursive: true, force: true }));
 
 interface Seen {
   method: string;
@@ -219,7 +223,7 @@ test('disabled flag and endpoint settings', () => {
 
 test('chain: IMDS is used last, and skipped entirely when AWS_EC2_METADATA_DISABLED=true', async () => {
   const imds = await startImds();
-  const home = mkdtempSync(path.join(tmpdir(), 's3k-imds-home-'));
+  const home = mkdtempSync(path.join(TMP_ROOT, 's3k-imds-home-'));
   try {
     const env = { HOME: home, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint };
     const chain = buildCredentialChain({ env, region: 'us-east-1', retry: FAST });

@@ -1,10 +1,10 @@
 // Caching and refresh of temporary credentials, with an injected clock.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { refreshingProvider } from '../../src/credentials/refresh.ts';
@@ -29,6 +29,10 @@ import { CredentialsError, type Credentials } from '../../src/credentials/types.
     return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof realConnect;
 }
+
+/** All temp files of this file live here and go away at the end. */
+const TMP_ROOT = mkdtempSync(path.join(tmpdir(), 's3k-credtest-'));
+after(() => rmSync(TMP_ROOT, { recursive: true, force: true }));
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -257,7 +261,7 @@ test('chain with S3K_CREDENTIALS_MAX_AGE_SECONDS=5: every 5 s a new STS call wit
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    const dir = mkdtempSync(path.join(tmpdir(), 's3k-maxage-'));
+    const dir = mkdtempSync(path.join(TMP_ROOT, 's3k-maxage-'));
     const file = path.join(dir, 'token');
     writeFileSync(file, jwt('a'));
     let clock = Date.now();

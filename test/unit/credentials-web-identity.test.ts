@@ -1,10 +1,10 @@
 // Web identity (IRSA) against a loopback STS emulator. Never contacts AWS.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -36,6 +36,10 @@ import { decodeJwtClaims } from '../../src/credentials/jwt.ts';
     return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof realConnect;
 }
+
+/** All temp files of this file live here and go away at the end. */
+const TMP_ROOT = mkdtempSync(path.join(tmpdir(), 's3k-credtest-'));
+after(() => rmSync(TMP_ROOT, { recursive: true, force: true }));
 
 const ROLE = 'arn:aws:iam::111122223333:role/s3-access';
 const FAST = { maxRetries: 3, baseMs: 1, capMs: 2 };
@@ -142,7 +146,7 @@ async function closedPort(): Promise<number> {
 }
 
 function tmp(): string {
-  return mkdtempSync(path.join(tmpdir(), 's3k-wi-'));
+  return mkdtempSync(path.join(TMP_ROOT, 's3k-wi-'));
 }
 function tokenFile(dir: string, content: string, name = 'token'): string {
   const f = path.join(dir, name);
