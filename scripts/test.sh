@@ -105,6 +105,14 @@ free_set() { # rgw mon oidc -> 0 if all of rgw, mon, mon+1, oidc are free
   done
 }
 if [ "$RUN_E2E" = 1 ]; then
+  # test labs left behind by runs that were SIGKILLed (their test.sh pid is gone): stop and remove them
+  for d in "${TMPDIR:-/tmp}"/s3k-testlab-*; do
+    [ -d "$d" ] && [ -f "$d/ceph.conf" ] || continue
+    owner=${d##*-}
+    [[ $owner =~ ^[0-9]+$ ]] && ! kill -0 "$owner" 2>/dev/null || continue
+    echo "removing a stale test lab: $d"
+    LAB_DIR=$d bash lab/stop.sh --kill --wipe >/dev/null 2>&1 || true
+  done
   RGW_PORT=${S3K_TEST_RGW_PORT:-7580} MON_PORT=${S3K_TEST_MON_PORT:-3400} OIDC_PORT=${S3K_TEST_OIDC_PORT:-8899}
   if [ -z "${S3K_TEST_RGW_PORT:-}${S3K_TEST_MON_PORT:-}${S3K_TEST_OIDC_PORT:-}" ]; then
     for off in 0 10 20 30 40 50 60 70 80 90; do
@@ -185,7 +193,8 @@ else
     record e2e 1 "$(now_us)"
   elif [ "$rc" != 0 ]; then
     record "lab start" "$rc" $((LAB_T0 + $(now_us) - LAB_T1))
-    echo "scripts/test.sh: the test lab did not start (rc=$rc); e2e tests not run" >&2
+    echo "scripts/test.sh: the test lab did not start (rc=$rc); e2e tests not run" \
+      "(ports: S3K_TEST_RGW_PORT, S3K_TEST_MON_PORT, S3K_TEST_OIDC_PORT)" >&2
   else
     LAB_STARTED=1
     record "lab start" 0 $((LAB_T0 + $(now_us) - LAB_T1))
