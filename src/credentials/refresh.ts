@@ -3,7 +3,11 @@
 // - Advisory window (default 10 min before expiry): start one background refresh, hand out the cached
 //   credentials meanwhile, so transfers in flight never wait.
 // - Mandatory window (default 5 min before expiry) or expired: wait for the refresh.
-// - get({ forceRefresh: true }) (after S3 answered ExpiredToken): refresh now.
+// - get({ forceRefresh: true }) (after S3 answered ExpiredToken): refresh now. A burst of such calls
+//   (every request in flight signed with the rejected set) shares one fetch: concurrent ones join the
+//   fetch in flight, and late ones within FORCE_REFRESH_COALESCE_MS of a forced fetch reuse its result.
+//   A set fetched for any other reason (first use, expiry, max age) is never reused by a forced
+//   refresh: it is the set S3 just rejected.
 // - S3K_CREDENTIALS_MAX_AGE_SECONDS: credentials older than this are refreshed (awaited) whatever
 //   their expiration says.
 // Every refresh is single flight: concurrent callers share one fetch. For credentials that live
@@ -13,7 +17,7 @@ import { CredentialsError, type CredentialProvider, type Credentials, type Crede
 
 export const ADVISORY_REFRESH_MS = 10 * 60_000;
 export const MANDATORY_REFRESH_MS = 5 * 60_000;
-/** A forced refresh within this long of the last fetch reuses that fetch (a burst of ExpiredToken answers). */
+/** A forced refresh within this long of the last forced fetch reuses that fetch (a burst of ExpiredToken answers). */
 export const FORCE_REFRESH_COALESCE_MS = 1_000;
 /** After a failed refresh while cached credentials are still valid, wait this long before trying again. */
 export const FAILED_REFRESH_BACKOFF_MS = 10_000;
@@ -39,6 +43,8 @@ interface Entry {
   mandatoryAt: number;
   /** Unusable from here on. */
   expiresAt: number;
+  /** Fetched because S3 rejected the previous set (get({ forceRefresh: true })). */
+  forced: boolean;
 }
 
 /**
@@ -60,9 +66,11 @@ export function refreshingProvider(
 
   let entry: Entry | undefined;
   let inflight: Promise<Entry> | undefined;
+  /** A forced get() started or joined the fetch in flight. */
+  let inflightForced = false;
   let lastFailureAt = -Infinity;
 
-  function toEntry(creds: Credentials, at: number): Entry {
+  function toEntry(creds: Credentials, at: number, forced: boolean): Entry {
     const expiresAt = creds.expiration ? creds.expiration.getTime() : Infinity;
     const lifetime = expiresAt - at;
     let advisoryAt = Math.max(at, expiresAt - Math.min(advisoryMs, lifetime * 0.75));
@@ -71,16 +79,20 @@ export function refreshingProvider(
       mandatoryAt = Math.min(mandatoryAt, at + opts.maxAgeMs);
       advisoryAt = Math.min(advisoryAt, mandatoryAt);
     }
-    return { creds, fetchedAt: at, advisoryAt, mandatoryAt, expiresAt };
+    return { creds, fetchedAt: at, advisoryAt, mandatoryAt, expiresAt, forced };
   }
 
-  function refresh(why: string): Promise<Entry> {
-    if (inflight) return inflight;
+  function refresh(why: string, forced = false): Promise<Entry> {
+    if (inflight) {
+      if (forced) inflightForced = true;
+      return inflight;
+    }
+    inflightForced = forced;
     debug(`credentials: ${name}: fetching (${why})`);
     const p = (async () => {
       try {
         const creds = await fetch();
-        const e = toEntry(creds, now());
+        const e = toEntry(creds, now(), inflightForced);
         entry = e;
         debug(
           `credentials: ${name}: fetched${creds.expiration ? `, expires ${creds.expiration.toISOString()}` : ''}` +
@@ -103,8 +115,10 @@ export function refreshingProvider(
       const t = now();
       const cur = entry;
       if (o.forceRefresh) {
-        if (cur && t - cur.fetchedAt < coalesceMs) return cur.creds;
-        return (await refresh('forced')).creds;
+        // Reuse only a set that was itself fetched for a rejection (a late answer of the same burst);
+        // a set from first use or a routine refresh is the one that was just rejected.
+        if (cur && cur.forced && t - cur.fetchedAt < coalesceMs) return cur.creds;
+        return (await refresh('forced', true)).creds;
       }
       if (!cur) return (await refresh('first use')).creds;
       if (t >= cur.mandatoryAt) {
