@@ -8,14 +8,13 @@ import { parseUrl, s3uri } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText, type LocalFile } from '../storage/local.ts';
-import { uploadFile, uploadStream, md5File } from '../transfer/upload.ts';
+import { uploadFile, uploadStream } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
 import { Pool } from '../transfer/pool.ts';
+import { TokenBucket } from '../transfer/throttle.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { Settings } from '../config/settings.ts';
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 
 interface PutItem {
   local: LocalFile | 'stdin';
@@ -103,6 +102,8 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
 
   const c = ctx.s3();
   const uploadOpts = {
+    limiter: s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined,
+    maxRetries: s.maxRetries,
     chunkSize: s.multipartChunkBytes,
     enableMultipart: s.enableMultipart,
     partConcurrency: Math.max(1, Math.min(s.parallel, 8)),
@@ -110,27 +111,35 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     debug: (m: string) => debug(m),
   };
 
-  // Collect lazily but count for the [n of N] label: walk once to count (stat only), then upload.
-  const items: PutItem[] = [];
-  for await (const it of localItems(ctx, args, destKey, onProblem)) if (inShard(s, it.key)) items.push(it);
-  if (items.length === 0) {
+  // Two passes over the local tree keep memory flat: the first counts (for the [n of N] labels and
+  // the dry-run listing), the second uploads while it walks.
+  let total = 0;
+  for await (const it of localItems(ctx, args, destKey, onProblem)) {
+    if (!inShard(s, it.key)) continue;
+    total++;
+    if (s.dryRun) output(`upload: '${it.local === 'stdin' ? '<stdin>' : it.local.path}' -> '${s3uri(dest.bucket, it.key)}'`);
+  }
+  if (total === 0) {
     if (problems) return EX.PARTIAL;
     throw new ParameterError('Nothing to upload.');
   }
-  info(`Summary: ${items.length} local files to upload`);
+  info(`Summary: ${total} local files to upload`);
   if (s.dryRun) {
-    for (const it of items) output(`upload: '${it.local === 'stdin' ? '<stdin>' : it.local.path}' -> '${s3uri(dest.bucket, it.key)}'`);
     warning('Exiting now because of --dry-run');
     return problems ? EX.PARTIAL : EX.OK;
   }
+  const firstPassProblems = problems;
+  const items = (async function* () {
+    for await (const it of localItems(ctx, args, destKey, () => undefined)) if (inShard(s, it.key)) yield it;
+  })();
 
-  const total = items.length;
   const pool = new Pool(s.parallel);
   let failed = 0;
   let stop = false;
-  for (let i = 0; i < items.length && !stop; i++) {
-    const it = items[i];
-    const label = `[${i + 1} of ${total}]`;
+  let i = 0;
+  for await (const it of items) {
+    if (stop) break;
+    const label = `[${++i} of ${Math.max(total, i)}]`;
     await pool.submit(async () => {
       const t0 = performance.now();
       const uri = s3uri(dest.bucket, it.key);
@@ -145,17 +154,11 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
         }
         const f = it.local;
         const headers = objectHeaders(s, f.path);
-        let md5Hex: string | undefined;
-        if (s.preserveAttrs) {
-          md5Hex = f.stat.size <= 1024 * 1024 ? createHash('md5').update(await readFile(f.path)).digest('hex') : await md5File(f.path);
-          const attrs = buildAttrs(f.stat, md5Hex);
-          if (attrs) headers['x-amz-meta-s3cmd-attrs'] = attrs;
-        }
         let uploadId: string | undefined;
         try {
           const r = await uploadFile(c, f.path, f.stat.size, dest.bucket, it.key, headers, {
             ...uploadOpts,
-            md5Hex,
+            attrs: s.preserveAttrs ? (md5) => buildAttrs(f.stat, md5) : undefined,
             uploadId: s.uploadId ?? (s.continuePut ? await findUpload(ctx, dest.bucket, it.key) : undefined),
             onUploadId: (id) => (uploadId = id),
           });
@@ -180,7 +183,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     if (pool.failed) break;
   }
   await pool.drain();
-  if (failed || problems) return s.stopOnError ? EX.OSFILE : EX.PARTIAL;
+  if (failed || firstPassProblems) return s.stopOnError ? EX.OSFILE : EX.PARTIAL;
   return EX.OK;
 }
 

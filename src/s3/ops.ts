@@ -168,9 +168,12 @@ export async function uploadPart(
   key: string,
   uploadId: string,
   partNumber: number,
-  body: Buffer,
-  md5b64: string,
+  body: Buffer | (() => Readable),
+  length: number,
+  md5b64?: string,
 ): Promise<string> {
+  const headers: Record<string, string> = { 'Content-Length': String(length) };
+  if (md5b64) headers['Content-MD5'] = md5b64;
   const res = await c.send({
     method: 'PUT',
     bucket,
@@ -178,7 +181,7 @@ export async function uploadPart(
     query: { partNumber: String(partNumber), uploadId },
     body,
     unsignedPayload: true,
-    headers: { 'Content-Length': String(body.length), 'Content-MD5': md5b64 },
+    headers,
   });
   return unquote(String(res.headers.etag ?? ''));
 }

@@ -1,12 +1,15 @@
 // Uploads: one PUT for small files, multipart with parallel parts above the chunk size.
-// Every body carries Content-MD5 so the server rejects corrupted bytes.
+// Small bodies carry Content-MD5; streamed bodies are hashed while they are sent and the hash is
+// compared with the ETag the server returns, so corrupted bytes are never reported as success.
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { S3Client } from '../s3/client.ts';
 import { putObject, createMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from '../s3/ops.ts';
+import { TransferError } from '../s3/errors.ts';
 import { Pool } from './pool.ts';
+import { throttled, type TokenBucket } from './throttle.ts';
 
 export interface UploadOptions {
   chunkSize: number;
@@ -20,6 +23,19 @@ export interface UploadOptions {
   debug?: (msg: string) => void;
   /** MD5 (hex) of the whole file when the caller already computed it. */
   md5Hex?: string;
+  /** Shared --limit-rate bucket. */
+  limiter?: TokenBucket;
+  /** Retries of a part whose ETag does not match the bytes sent. */
+  maxRetries?: number;
+  /** Bytes sent so far (for progress). */
+  onBytes?: (n: number) => void;
+  /** Build the x-amz-meta-s3cmd-attrs value; md5 is passed when known without an extra read. */
+  attrs?: (md5Hex: string | undefined) => string | undefined;
+}
+
+function withAttrs(headers: Record<string, string>, o: UploadOptions, md5Hex: string | undefined): Record<string, string> {
+  const a = o.attrs?.(md5Hex);
+  return a ? { ...headers, 'x-amz-meta-s3cmd-attrs': a } : headers;
 }
 
 export interface UploadResult {
@@ -28,7 +44,7 @@ export interface UploadResult {
   parts: number;
 }
 
-const SMALL_BUFFERED = 1024 * 1024;
+export const SMALL_BUFFERED = 1024 * 1024;
 const MAX_PARTS = 10000;
 
 /** MD5 of a file, streamed. */
@@ -55,8 +71,42 @@ export function chunkSizeFor(size: number, chunk: number): number {
   return c;
 }
 
+/** A body factory for a byte range of a file that hashes what it sends; digest() after the send. */
+function hashedRange(path: string, start: number, length: number, o: UploadOptions) {
+  let h = createHash('md5');
+  let sent = 0;
+  const factory = (): Readable => {
+    h = createHash('md5');
+    sent = 0;
+    const src = createReadStream(path, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
+    const tap = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        h.update(chunk);
+        sent += chunk.length;
+        o.onBytes?.(chunk.length);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        if (sent !== length) return cb(Object.assign(new Error(`file changed while uploading: sent ${sent} of ${length} bytes`), { code: 'ESHRUNK' }));
+        cb();
+      },
+    });
+    src.on('error', (e) => tap.destroy(e));
+    const limited = throttled(o.limiter);
+    if (limited) {
+      src.pipe(limited).pipe(tap);
+      limited.on('error', (e) => tap.destroy(e));
+    } else src.pipe(tap);
+    return tap;
+  };
+  return { factory, digest: () => h.digest('hex') };
+}
+
+const etagMatches = (etag: string, md5: string) => !/^[0-9a-f]{32}$/.test(etag) || etag === md5;
+
 /** Upload a local file of known size. `headers` include content type and metadata. */
 export async function uploadFile(c: S3Client, path: string, size: number, bucket: string, key: string, headers: Record<string, string>, o: UploadOptions): Promise<UploadResult> {
+  const tries = (o.maxRetries ?? 3) + 1;
   if (!o.enableMultipart || size <= o.chunkSize) {
     if (size <= SMALL_BUFFERED) {
       const fh = await open(path, 'r');
@@ -66,17 +116,26 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
       } finally {
         await fh.close();
       }
-      const md5 = createHash('md5').update(buf).digest('base64');
-      const etag = await putObject(c, bucket, key, buf, { ...headers, 'Content-MD5': md5, 'Content-Length': String(size) });
+      if (o.limiter && size) await o.limiter.take(size);
+      const digest = createHash('md5').update(buf).digest();
+      const etag = await putObject(c, bucket, key, buf, {
+        ...withAttrs(headers, o, digest.toString('hex')),
+        'Content-MD5': digest.toString('base64'),
+        'Content-Length': String(size),
+      });
+      o.onBytes?.(size);
       return { bytes: size, etag, parts: 0 };
     }
-    const md5 = Buffer.from(o.md5Hex ?? (await md5File(path)), 'hex').toString('base64');
-    const etag = await putObject(c, bucket, key, () => createReadStream(path, { start: 0, end: size - 1, highWaterMark: 256 * 1024 }), {
-      ...headers,
-      'Content-MD5': md5,
-      'Content-Length': String(size),
-    });
-    return { bytes: size, etag, parts: 0 };
+    for (let attempt = 1; ; attempt++) {
+      const body = hashedRange(path, 0, size, o);
+      const h: Record<string, string> = { ...withAttrs(headers, o, o.md5Hex), 'Content-Length': String(size) };
+      if (o.md5Hex) h['Content-MD5'] = Buffer.from(o.md5Hex, 'hex').toString('base64');
+      const etag = await putObject(c, bucket, key, body.factory, h);
+      const md5 = body.digest();
+      if (etagMatches(etag, md5)) return { bytes: size, etag, parts: 0 };
+      if (attempt >= tries) throw new TransferError(`upload of '${path}' was corrupted in transit ${tries} times (sent MD5 ${md5}, server ETag ${etag})`);
+      o.debug?.(`ETag mismatch for ${key}: retrying`);
+    }
   }
   const chunk = chunkSizeFor(size, o.chunkSize);
   const nParts = Math.ceil(size / chunk);
@@ -85,34 +144,47 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
   if (uploadId) {
     for (const p of await listParts(c, bucket, key, uploadId)) done.set(p.partNumber, { etag: p.etag, size: p.size });
   } else {
-    uploadId = await createMultipartUpload(c, bucket, key, headers);
+    // The whole-file MD5 goes into s3cmd-attrs so sync can compare multipart objects later.
+    const md5 = o.attrs ? (o.md5Hex ?? (await md5File(path))) : undefined;
+    uploadId = await createMultipartUpload(c, bucket, key, withAttrs(headers, o, md5));
   }
   o.onUploadId?.(uploadId);
   const etags: string[] = new Array(nParts);
-  const fh = await open(path, 'r');
   const pool = new Pool(Math.max(1, o.partConcurrency));
+  const fh = done.size ? await open(path, 'r') : undefined;
   try {
     for (let i = 0; i < nParts; i++) {
       const partNumber = i + 1;
       const offset = i * chunk;
       const len = Math.min(chunk, size - offset);
       await pool.submit(async () => {
-        const buf = await readAt(fh, offset, len);
-        const md5 = createHash('md5').update(buf);
-        const hex = md5.copy().digest('hex');
         const prev = done.get(partNumber);
-        if (prev && prev.size === len && prev.etag === hex) {
-          etags[i] = hex;
-          o.debug?.(`part ${partNumber} already uploaded, skipping`);
-          return;
+        if (prev && prev.size === len && fh) {
+          const hex = createHash('md5').update(await readAt(fh, offset, len)).digest('hex');
+          if (prev.etag === hex) {
+            etags[i] = hex;
+            o.onBytes?.(len);
+            o.debug?.(`part ${partNumber} already uploaded, skipping`);
+            return;
+          }
         }
-        etags[i] = await uploadPart(c, bucket, key, uploadId!, partNumber, buf, md5.digest('base64'));
+        for (let attempt = 1; ; attempt++) {
+          const body = hashedRange(path, offset, len, o);
+          const etag = await uploadPart(c, bucket, key, uploadId!, partNumber, body.factory, len);
+          const md5 = body.digest();
+          if (etagMatches(etag, md5)) {
+            etags[i] = etag;
+            return;
+          }
+          if (attempt >= tries) throw new TransferError(`part ${partNumber} of '${path}' was corrupted in transit ${tries} times`);
+          o.debug?.(`ETag mismatch for part ${partNumber} of ${key}: retrying`);
+        }
       });
       if (pool.failed) break;
     }
     await pool.drain();
   } finally {
-    await fh.close();
+    await fh?.close();
   }
   const etag = await completeMultipartUpload(
     c,
@@ -164,14 +236,16 @@ export async function uploadStream(c: S3Client, input: Readable, bucket: string,
       }
       body = Buffer.concat(rest);
     }
-    const md5 = createHash('md5').update(body).digest('base64');
-    const etag = await putObject(c, bucket, key, body, { ...headers, 'Content-MD5': md5, 'Content-Length': String(body.length) });
+    if (o.limiter && body.length) await o.limiter.take(body.length);
+    const digest = createHash('md5').update(body).digest();
+    const etag = await putObject(c, bucket, key, body, { ...withAttrs(headers, o, digest.toString('hex')), 'Content-MD5': digest.toString('base64'), 'Content-Length': String(body.length) });
     return { bytes: body.length, etag, parts: 0 };
   }
-  const uploadId = await createMultipartUpload(c, bucket, key, headers);
+  const uploadId = await createMultipartUpload(c, bucket, key, withAttrs(headers, o, undefined));
   o.onUploadId?.(uploadId);
   const etags: string[] = [];
-  const pool = new Pool(Math.max(1, o.partConcurrency));
+  // Parts read from a pipe must be held in memory: keep few in flight.
+  const pool = new Pool(Math.max(1, Math.min(o.partConcurrency, 4)));
   let bytes = 0;
   try {
     let buf: Buffer = first;
@@ -181,8 +255,9 @@ export async function uploadStream(c: S3Client, input: Readable, bucket: string,
       const idx = partNumber - 1;
       bytes += body.length;
       await pool.submit(async () => {
+        if (o.limiter) await o.limiter.take(body.length);
         const md5 = createHash('md5').update(body).digest('base64');
-        etags[idx] = await uploadPart(c, bucket, key, uploadId, partNumber, body, md5);
+        etags[idx] = await uploadPart(c, bucket, key, uploadId, partNumber, body, body.length, md5);
       });
       if (pool.failed) break;
       buf = next ?? (await readChunk(it, o.chunkSize, leftover));
