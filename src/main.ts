@@ -164,6 +164,14 @@ process.on('SIGINT', () => {
   process.exit(EX.BREAK);
 });
 
+const fatal = (e: unknown) => {
+  const c = report(e);
+  destroyAgents();
+  process.exit(c);
+};
+process.on('unhandledRejection', fatal);
+process.on('uncaughtException', fatal);
+
 let code: number;
 try {
   code = await run(process.argv.slice(2), process.env);

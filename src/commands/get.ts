@@ -9,6 +9,7 @@ import { expandRemote, type RemoteItem } from './remote-list.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { downloadToFile, downloadToStream } from '../transfer/download.ts';
 import { Pool } from '../transfer/pool.ts';
+import { TokenBucket } from '../transfer/throttle.ts';
 import { hasWildcard } from '../sync/fnmatch.ts';
 import { errText } from '../storage/local.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
@@ -84,6 +85,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   }
 
   const pool = new Pool(s.parallel);
+  const limiter = s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined;
   let failed = 0;
   for (const t of targets) {
     const uri = s3uri(t.it.bucket, t.it.key);
@@ -116,7 +118,10 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
         const r = await downloadToFile(c, t.it.bucket, t.it.key, t.dest, {
           maxRetries: s.maxRetries,
           resumeFrom,
-          preserveMtime: true,
+          preserve: 'lastmod',
+          size: t.it.size,
+          rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),
+          limiter,
           onRetry: (why, n) => info(`Retrying download of '${uri}' (attempt ${n}): ${why}`),
         });
         output(`download: '${uri}' -> '${t.dest}' ${transferStats(r.bytes, (performance.now() - t0) / 1000)}`);

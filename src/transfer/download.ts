@@ -1,16 +1,22 @@
-// Downloads: stream to a temporary name beside the target, verify the MD5 when the ETag is one,
-// then rename, so a complete file is never replaced by a partial one.
+// Downloads: written to a temporary name beside the target and renamed when complete, so a
+// complete file is never replaced by a partial one. Large objects are fetched as parallel ranged
+// GETs written in place; every download is hashed in order and checked against the object's MD5
+// (its ETag, or the md5 in s3cmd-attrs for multipart objects).
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, unlink, stat, utimes, mkdir } from 'node:fs/promises';
+import { open, rename, unlink, stat, utimes, mkdir, chmod } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Writable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { S3Client } from '../s3/client.ts';
 import { getObjectStream } from '../s3/ops.ts';
 import { TransferError } from '../s3/errors.ts';
 import { NetworkError } from '../net/http.ts';
 import { backoffMs, sleep } from '../net/retry.ts';
+import { parseAttrs } from './attrs.ts';
+import { Pool } from './pool.ts';
+import { throttled, type TokenBucket } from './throttle.ts';
 
 export interface DownloadResult {
   bytes: number;
@@ -19,81 +25,219 @@ export interface DownloadResult {
   headers: Record<string, string | string[] | undefined>;
 }
 
-const isPlainMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
+export type PreserveMode = 'attrs' | 'lastmod' | 'none';
 
-function hashingTap(h: ReturnType<typeof createHash>, count: { n: number }) {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      h.update(chunk);
-      count.n += chunk.length;
-      cb(null, chunk);
-    },
-  });
+export interface DownloadOptions {
+  maxRetries: number;
+  /** Append to an existing partial file from this offset (--continue). */
+  resumeFrom?: number;
+  /** 'attrs': mtime and mode from s3cmd-attrs (sync --preserve); 'lastmod': mtime = Last-Modified (get). */
+  preserve: PreserveMode;
+  /** Object size when known (listing or HEAD): enables parallel ranged GETs for large objects. */
+  size?: number;
+  /** Parallel ranges per object. */
+  rangeConcurrency?: number;
+  rangeSize?: number;
+  limiter?: TokenBucket;
+  onRetry?: (reason: string, attempt: number) => void;
+  onBytes?: (n: number) => void;
+}
+
+const isPlainMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
+const header = (h: IncomingMessage['headers'], k: string) => {
+  const v = h[k];
+  return Array.isArray(v) ? v.join(', ') : (v ?? '');
+};
+
+/** The MD5 a download must match, if the object says what it is. */
+export function expectedMd5(h: IncomingMessage['headers']): string | undefined {
+  const etag = header(h, 'etag').replace(/"/g, '');
+  if (isPlainMd5(etag) && !header(h, 'x-amz-server-side-encryption').startsWith('aws:kms')) return etag;
+  const attrs = parseAttrs(header(h, 'x-amz-meta-s3cmd-attrs'));
+  if (attrs.md5 && isPlainMd5(attrs.md5)) return attrs.md5;
+  return undefined;
 }
 
 export function tempNameFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.s3k-${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export interface DownloadOptions {
-  maxRetries: number;
-  /** Append to an existing partial file from this offset (--continue). */
-  resumeFrom?: number;
-  preserveMtime: boolean;
-  onRetry?: (reason: string, attempt: number) => void;
+function tap(h: ReturnType<typeof createHash> | undefined, count: { n: number }, onBytes?: (n: number) => void) {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      h?.update(chunk);
+      count.n += chunk.length;
+      onBytes?.(chunk.length);
+      cb(null, chunk);
+    },
+  });
 }
+
+async function applyAttrs(target: string, h: IncomingMessage['headers'], mode: PreserveMode): Promise<void> {
+  if (mode === 'none') return;
+  const attrs = mode === 'attrs' ? parseAttrs(header(h, 'x-amz-meta-s3cmd-attrs')) : {};
+  let mtime: Date | undefined;
+  if (attrs.mtime && /^\d+$/.test(attrs.mtime)) mtime = new Date(Number(attrs.mtime) * 1000);
+  else if (h['last-modified']) mtime = new Date(header(h, 'last-modified'));
+  if (attrs.mode && /^\d+$/.test(attrs.mode)) await chmod(target, Number(attrs.mode) & 0o7777).catch(() => undefined);
+  if (mtime && !Number.isNaN(mtime.getTime())) {
+    const atime = attrs.atime && /^\d+$/.test(attrs.atime) ? new Date(Number(attrs.atime) * 1000) : mtime;
+    await utimes(target, atime, mtime).catch(() => undefined);
+  }
+}
+
+const isRetryable = (e: unknown) => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return e instanceof TransferError || e instanceof NetworkError || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ETIMEDOUT';
+};
+const isLocalFatal = (e: unknown) => ['ENOSPC', 'EACCES', 'EROFS', 'EEXIST', 'EDQUOT', 'EPERM', 'EISDIR', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /** Download to `target` via a temp file + rename (or append in place for --continue). */
 export async function downloadToFile(c: S3Client, bucket: string, key: string, target: string, o: DownloadOptions): Promise<DownloadResult> {
   await mkdir(dirname(target), { recursive: true });
+  const rangeSize = o.rangeSize ?? 8 * 1024 * 1024;
+  if (!o.resumeFrom && o.size !== undefined && o.size >= 4 * rangeSize && (o.rangeConcurrency ?? 1) > 1) return rangedDownload(c, bucket, key, target, o.size, rangeSize, o);
   for (let attempt = 0; ; attempt++) {
     const resume = o.resumeFrom && o.resumeFrom > 0 ? o.resumeFrom : 0;
     const tmp = resume ? target : tempNameFor(target);
-    let res;
-    try {
-      res = await getObjectStream(c, bucket, key, resume ? { start: resume } : undefined);
-    } catch (e) {
-      throw e;
-    }
-    const etag = String(res.headers.etag ?? '').replace(/"/g, '');
-    const h = createHash('md5');
+    const res = await getObjectStream(c, bucket, key, resume ? { start: resume } : undefined);
+    const expected = resume ? undefined : expectedMd5(res.headers);
+    const h = expected ? createHash('md5') : undefined;
     const count = { n: 0 };
     const out = createWriteStream(tmp, resume ? { flags: 'a' } : { flags: 'wx', mode: 0o644 });
     try {
-      await pipeline(res, hashingTap(h, count), out);
-      const expected = Number(res.headers['content-length'] ?? count.n);
-      if (count.n !== expected) throw new NetworkError(`short read: got ${count.n} of ${expected} bytes`, 'ECONNRESET', '');
-      const md5 = h.digest('hex');
-      if (!resume && isPlainMd5(etag) && md5 !== etag) throw new TransferError(`MD5 mismatch: got ${md5}, expected ${etag}`);
+      const lim = throttled(o.limiter);
+      if (lim) await pipeline(res, lim, tap(h, count, o.onBytes), out);
+      else await pipeline(res, tap(h, count, o.onBytes), out);
+      const len = Number(res.headers['content-length'] ?? count.n);
+      if (count.n !== len) throw new NetworkError(`short read: got ${count.n} of ${len} bytes`, 'ECONNRESET', '');
+      if (h && expected) {
+        const md5 = h.digest('hex');
+        if (md5 !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
+      }
       if (!resume) await rename(tmp, target);
-      const lm = res.headers['last-modified'] ? new Date(String(res.headers['last-modified'])) : undefined;
-      if (o.preserveMtime && lm && !Number.isNaN(lm.getTime())) await utimes(target, lm, lm).catch(() => undefined);
-      return { bytes: (resume || 0) + count.n, lastModified: lm, etag, headers: res.headers };
+      await applyAttrs(target, res.headers, o.preserve);
+      const lm = res.headers['last-modified'] ? new Date(header(res.headers, 'last-modified')) : undefined;
+      return { bytes: resume + count.n, lastModified: lm, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
     } catch (e) {
+      res.destroy();
       if (!resume) await unlink(tmp).catch(() => undefined);
-      const err = e as NodeJS.ErrnoException;
-      const retryable = e instanceof TransferError || e instanceof NetworkError || err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE';
-      if (err.code === 'ENOSPC' || err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'EEXIST') throw e;
-      if (!retryable || attempt >= o.maxRetries) {
-        if (retryable) throw new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${err.message}`);
+      if (isLocalFatal(e)) throw e;
+      if (!isRetryable(e) || attempt >= o.maxRetries) {
+        if (isRetryable(e)) throw new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`);
         throw e;
       }
-      o.onRetry?.(err.message, attempt + 1);
-      if (resume) {
-        const st = await stat(target).catch(() => undefined);
-        o.resumeFrom = st?.size ?? resume;
-      }
+      o.onRetry?.((e as Error).message, attempt + 1);
+      if (resume) o.resumeFrom = (await stat(target).catch(() => undefined))?.size ?? resume;
       await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
     }
   }
 }
 
-/** Stream an object to a writable (stdout). */
+/**
+ * Parallel ranged GETs, each written straight into the temp file at its offset (memory stays at a
+ * few socket buffers per range). Completed ranges are read back in order and hashed, so the whole
+ * object is still checked against its MD5.
+ */
+async function rangedDownload(c: S3Client, bucket: string, key: string, target: string, size: number, rangeSize: number, o: DownloadOptions): Promise<DownloadResult> {
+  const tmp = tempNameFor(target);
+  const fh = await open(tmp, 'wx+', 0o644);
+  const nParts = Math.ceil(size / rangeSize);
+  const conc = Math.max(1, o.rangeConcurrency ?? 4);
+  const hasher = createHash('md5');
+  const done = new Set<number>();
+  let nextToHash = 0;
+  let hashing: Promise<void> = Promise.resolve();
+  const readBuf = Buffer.allocUnsafe(1024 * 1024);
+  let headers: IncomingMessage['headers'] | undefined;
+  let etagSeen: string | undefined;
+  const hashReady = () => {
+    hashing = hashing.then(async () => {
+      while (done.has(nextToHash)) {
+        const start = nextToHash * rangeSize;
+        const end = Math.min(size, start + rangeSize);
+        for (let off = start; off < end; ) {
+          const { bytesRead } = await fh.read(readBuf, 0, Math.min(readBuf.length, end - off), off);
+          if (bytesRead === 0) throw new TransferError('temporary file shorter than written');
+          hasher.update(readBuf.subarray(0, bytesRead));
+          off += bytesRead;
+        }
+        done.delete(nextToHash);
+        nextToHash++;
+      }
+    });
+    hashing.catch(() => undefined); // awaited below; mark handled meanwhile
+  };
+  const pool = new Pool(conc);
+  try {
+    for (let i = 0; i < nParts; i++) {
+      const start = i * rangeSize;
+      const len = Math.min(rangeSize, size - start);
+      await pool.submit(async () => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const res = await getObjectStream(c, bucket, key, { start, end: start + len - 1 });
+            const etag = header(res.headers, 'etag');
+            if (etagSeen && etag && etag !== etagSeen) throw new TransferError(`object 's3://${bucket}/${key}' changed during the download`);
+            etagSeen ??= etag;
+            headers ??= res.headers;
+            let got = 0;
+            const lim = throttled(o.limiter);
+            const src = lim ? res.pipe(lim) : res;
+            for await (const ch of src as AsyncIterable<Buffer>) {
+              if (got + ch.length > len) throw new NetworkError(`long read: more than ${len} bytes`, 'ECONNRESET', '');
+              let off = 0;
+              while (off < ch.length) {
+                const { bytesWritten } = await fh.write(ch, off, ch.length - off, start + got + off);
+                off += bytesWritten;
+              }
+              got += ch.length;
+              o.onBytes?.(ch.length);
+            }
+            if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
+            break;
+          } catch (e) {
+            if (e instanceof TransferError && /changed during/.test(e.message)) throw e;
+            if (isLocalFatal(e)) throw e;
+            if (!isRetryable(e) || attempt >= o.maxRetries) throw isRetryable(e) ? new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`) : e;
+            o.onRetry?.((e as Error).message, attempt + 1);
+            await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
+          }
+        }
+        done.add(i);
+        hashReady();
+      });
+      if (pool.failed) break;
+    }
+    await pool.drain();
+    await hashing;
+  } catch (e) {
+    await hashing.catch(() => undefined);
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  const expected = headers ? expectedMd5(headers) : undefined;
+  if (expected) {
+    const md5 = hasher.digest('hex');
+    if (md5 !== expected) {
+      await unlink(tmp).catch(() => undefined);
+      throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
+    }
+  }
+  await rename(tmp, target);
+  if (headers) await applyAttrs(target, headers, o.preserve);
+  return { bytes: size, etag: (etagSeen ?? '').replace(/"/g, ''), headers: headers ?? {}, lastModified: headers?.['last-modified'] ? new Date(header(headers, 'last-modified')) : undefined };
+}
+
+/** Stream an object to a writable (stdout), checking its MD5 when known. */
 export async function downloadToStream(c: S3Client, bucket: string, key: string, out: Writable): Promise<DownloadResult> {
   const res = await getObjectStream(c, bucket, key);
   const count = { n: 0 };
-  const h = createHash('md5');
-  await pipeline(res, hashingTap(h, count), out, { end: false });
-  const etag = String(res.headers.etag ?? '').replace(/"/g, '');
-  return { bytes: count.n, etag, headers: res.headers };
+  const expected = expectedMd5(res.headers);
+  const h = expected ? createHash('md5') : undefined;
+  await pipeline(res, tap(h, count), out, { end: false });
+  if (h && expected && h.digest('hex') !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}' (the bytes already written to stdout are corrupt)`);
+  return { bytes: count.n, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
 }
