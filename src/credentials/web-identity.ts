@@ -36,6 +36,8 @@ export const STS_RETRY: RetrySettings = { maxRetries: 3, baseMs: 100, capMs: 2_0
 /** STS accepts 900 s up to the role's maximum session duration (at most 12 h). */
 export const MIN_ROLE_DURATION_SECONDS = 900;
 export const MAX_ROLE_DURATION_SECONDS = 43_200;
+/** The audience of the projected token the EKS pod identity webhook mounts for IRSA. */
+export const IRSA_AUDIENCE = 'sts.amazonaws.com';
 
 /** Where each setting came from, for messages: env variable names or profile keys. */
 export interface SettingNames {
@@ -308,10 +310,15 @@ function stsFailure(e: unknown, c: FailureContext): CredentialsError {
   const code = e.code ?? (e.status === 403 ? 'AccessDenied' : undefined);
   switch (code) {
     case 'AccessDenied':
-    case 'AccessDeniedException':
+    case 'AccessDeniedException': {
+      const auds = Array.isArray(claims.aud) ? claims.aud.map(String) : claims.aud !== undefined ? [String(claims.aud)] : [];
+      const audHint = auds.includes(IRSA_AUDIENCE)
+        ? ''
+        : `; the token's audience is not ${IRSA_AUDIENCE} (the audience EKS IRSA tokens carry): set serviceAccountToken.audience of the projected volume to ${IRSA_AUDIENCE}, or add "${audText(claims)}" to the OIDC provider's client IDs and the trust policy`;
       return new CredentialsError(
-        `STS denied AssumeRoleWithWebIdentity for role ${role} (HTTP ${e.status} ${code}${msg}); the role's trust policy must allow exactly sub "${claimText(claims.sub)}" and aud "${audText(claims)}" (conditions ${issuerHost(iss)}:sub and ${issuerHost(iss)}:aud), and its Federated principal must be the IAM OIDC provider registered for issuer ${claimText(iss)} (the same answer comes for a role that does not exist, and from Ceph RGW also for a bad token signature or an unregistered issuer)`,
+        `STS denied AssumeRoleWithWebIdentity for role ${role} (HTTP ${e.status} ${code}${msg}); the role's trust policy must allow exactly sub "${claimText(claims.sub)}" and aud "${audText(claims)}" (conditions ${issuerHost(iss)}:sub and ${issuerHost(iss)}:aud), and its Federated principal must be the IAM OIDC provider registered for issuer ${claimText(iss)} (the same answer comes for a role that does not exist, and from Ceph RGW also for a bad token signature or an unregistered issuer)${audHint}`,
       );
+    }
     case 'InvalidIdentityToken':
       return new CredentialsError(
         `STS rejected the web identity token for role ${role} (InvalidIdentityToken${msg}); the token's issuer ${claimText(iss)} must be registered as an IAM OIDC provider in the role's account with audience (client ID) "${audText(claims)}"`,
