@@ -26,6 +26,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   rm: async () => (await import('./commands/del.ts')).cmdDel,
   du: async () => (await import('./commands/du.ts')).cmdDu,
   info: async () => (await import('./commands/info.ts')).cmdInfo,
+  sync: async () => (await import('./commands/sync.ts')).cmdSync,
   whoami: async () => (await import('./commands/whoami.ts')).cmdWhoami,
 };
 

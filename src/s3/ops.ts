@@ -304,3 +304,45 @@ export function parseAcl(body: Buffer): Grant[] {
   });
 }
 
+
+/** Server-side copy (CopyObject, up to 5 GiB). metadata: COPY keeps the source's, REPLACE uses headers. */
+export async function copyObject(
+  c: S3Client,
+  srcBucket: string,
+  srcKey: string,
+  dstBucket: string,
+  dstKey: string,
+  headers: Record<string, string> = {},
+  directive: 'COPY' | 'REPLACE' = 'COPY',
+): Promise<string> {
+  const res = await c.send({
+    method: 'PUT',
+    bucket: dstBucket,
+    key: dstKey,
+    headers: { ...headers, 'x-amz-copy-source': `/${srcBucket}/${encodeCopyKey(srcKey)}`, 'x-amz-metadata-directive': directive },
+  });
+  const doc = parseDoc(res.body, 'CopyObject');
+  if (doc.Error) throw new S3Error(500, text(doc.Error.Code) || 'InternalError', text(doc.Error.Message));
+  return unquote(text(doc.CopyObjectResult?.ETag));
+}
+
+/** UploadPartCopy of a byte range (multipart copy above 5 GiB). */
+export async function uploadPartCopy(c: S3Client, srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, uploadId: string, partNumber: number, start: number, end: number): Promise<string> {
+  const res = await c.send({
+    method: 'PUT',
+    bucket: dstBucket,
+    key: dstKey,
+    query: { partNumber: String(partNumber), uploadId },
+    headers: { 'x-amz-copy-source': `/${srcBucket}/${encodeCopyKey(srcKey)}`, 'x-amz-copy-source-range': `bytes=${start}-${end}` },
+  });
+  const doc = parseDoc(res.body, 'UploadPartCopy');
+  if (doc.Error) throw new S3Error(500, text(doc.Error.Code) || 'InternalError', text(doc.Error.Message));
+  return unquote(text(doc.CopyPartResult?.ETag));
+}
+
+function encodeCopyKey(key: string): string {
+  return key
+    .split('/')
+    .map((p) => encodeURIComponent(p))
+    .join('/');
+}

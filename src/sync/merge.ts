@@ -1,0 +1,95 @@
+// Merge-join of two listings sorted by relative path (byte order of UTF-8, S3's order): memory
+// stays O(1) in the number of entries.
+
+export interface SyncEntry {
+  /** '/'-separated path relative to the sync root. */
+  relative: string;
+  size: number;
+  /** Local path (local side). */
+  path?: string;
+  /** Object key (S3 side). */
+  key?: string;
+  etag?: string;
+  mtimeMs?: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  ctimeMs?: number;
+  storageClass?: string;
+}
+
+export interface Pair {
+  src?: SyncEntry;
+  dst?: SyncEntry;
+}
+
+export function compareRelative(a: string, b: string): number {
+  if (a === b) return 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export class UnsortedListingError extends Error {
+  constructor(side: string, prev: string, next: string) {
+    super(`the ${side} listing is not in sorted order ('${next}' came after '${prev}'); s3k cannot merge it safely`);
+    this.name = 'UnsortedListingError';
+  }
+}
+
+async function* checked(it: AsyncIterable<SyncEntry>, side: string): AsyncGenerator<SyncEntry> {
+  let prev: string | undefined;
+  for await (const e of it) {
+    if (prev !== undefined && compareRelative(prev, e.relative) >= 0) {
+      if (prev === e.relative) continue; // duplicate name (e.g. two sources): first wins
+      throw new UnsortedListingError(side, prev, e.relative);
+    }
+    prev = e.relative;
+    yield e;
+  }
+}
+
+export async function* mergeJoin(src: AsyncIterable<SyncEntry>, dst: AsyncIterable<SyncEntry>): AsyncGenerator<Pair> {
+  const a = checked(src, 'source')[Symbol.asyncIterator]();
+  const b = checked(dst, 'destination')[Symbol.asyncIterator]();
+  let x = await a.next();
+  let y = await b.next();
+  while (!x.done || !y.done) {
+    if (y.done) {
+      yield { src: x.value as SyncEntry };
+      x = await a.next();
+    } else if (x.done) {
+      yield { dst: y.value };
+      y = await b.next();
+    } else {
+      const c = compareRelative(x.value.relative, y.value.relative);
+      if (c === 0) {
+        yield { src: x.value, dst: y.value };
+        x = await a.next();
+        y = await b.next();
+      } else if (c < 0) {
+        yield { src: x.value };
+        x = await a.next();
+      } else {
+        yield { dst: y.value };
+        y = await b.next();
+      }
+    }
+  }
+}
+
+export type Decision = 'transfer' | 'skip' | 'check-md5' | 'delete';
+
+export interface DecideOptions {
+  checkMd5: boolean;
+  skipExisting: boolean;
+  deleteRemoved: boolean;
+}
+
+/** What to do with a pair, before any MD5 is computed (s3cmd's compare_filelists). */
+export function decide(p: Pair, o: DecideOptions): Decision {
+  if (p.src && !p.dst) return 'transfer';
+  if (!p.src && p.dst) return o.deleteRemoved ? 'delete' : 'skip';
+  if (o.skipExisting) return 'skip';
+  if (p.src!.size !== p.dst!.size) return 'transfer';
+  return o.checkMd5 ? 'check-md5' : 'skip';
+}
