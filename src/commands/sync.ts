@@ -183,10 +183,13 @@ async function runPairs(
       ops.deletions.push(p.dst!);
       continue;
     }
+    if (d === 'transfer') r.decided++;
     await r.pool.submit(async () => {
       try {
-        if (d === 'check-md5' && (await ops.sameContent(p))) return;
-        r.decided++;
+        if (d === 'check-md5') {
+          if (await ops.sameContent(p)) return;
+          r.decided++;
+        }
         if (s.dryRun) {
           output(ops.dryLine(p));
           return;
