@@ -118,6 +118,8 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
         const r = await downloadToFile(c, t.it.bucket, t.it.key, t.dest, {
           maxRetries: s.maxRetries,
           resumeFrom,
+          continuePartial: s.continueGet,
+          etag: t.it.etag,
           preserve: 'lastmod',
           size: t.it.size,
           rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),

@@ -421,6 +421,8 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
         maxRetries: s.maxRetries,
         preserve: s.preserveAttrs ? 'attrs' : 'lastmod',
         size: e.size,
+        etag: e.etag,
+        continuePartial: true,
         rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),
         limiter: r.limiter,
         onRetry: (why, n) => info(`Retrying download of '${s3uri(src.bucket, e.key!)}' (attempt ${n}): ${why}`),

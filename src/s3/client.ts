@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { request, requestStream, readBody, NetworkError, type TlsOptions, type HttpResponse } from '../net/http.ts';
 import { backoffMs, sleep, type RetryPolicy } from '../net/retry.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
-import { S3Error, reasonPhrase } from './errors.ts';
+import { S3Error, RetriesExhaustedError, reasonPhrase } from './errors.ts';
 import { parseXml, text } from './xml.ts';
 import { encodeKey } from './uri.ts';
 
@@ -40,7 +40,8 @@ export interface S3Request {
   okStatus?: (status: number) => boolean;
 }
 
-const RETRYABLE_CODES = new Set(['SlowDown', 'InternalError', 'RequestTimeout', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'RequestTimeTooSkewed', 'OperationAborted']);
+// Answers worth another try: server trouble, throttling, and bodies corrupted in transit.
+const RETRYABLE_CODES = new Set(['SlowDown', 'InternalError', 'RequestTimeout', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'OperationAborted', 'BadDigest', 'XAmzContentSHA256Mismatch', 'IncompleteBody']);
 const RETRYABLE_NET = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
 const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
 
@@ -150,13 +151,14 @@ export class S3Client {
           continue;
         }
         const retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(err.code);
-        if (!retryable || attempt >= retry.maxRetries) throw err;
+        if (!retryable) throw err;
+        if (attempt >= retry.maxRetries) throw new RetriesExhaustedError(`${req.method} ${describe(req)}`, attempt + 1, `${status} (${err.code})`, err);
         reason = `${status} (${err.code})`;
       } catch (e) {
         if (e instanceof S3Error) throw e;
-        if (e instanceof NetworkError && RETRYABLE_NET.has(e.code) && attempt < retry.maxRetries) {
-          reason = e.message;
-        } else throw e;
+        if (!(e instanceof NetworkError) || !RETRYABLE_NET.has(e.code)) throw e;
+        if (attempt >= retry.maxRetries) throw new RetriesExhaustedError(`${req.method} ${describe(req)}`, attempt + 1, e.message, e);
+        reason = e.message;
       }
       const delay = backoffMs(attempt, retry);
       this.opts.onRetry?.(`${req.method} ${url.pathname}`, attempt + 1, reason, delay);
@@ -164,6 +166,8 @@ export class S3Client {
     }
   }
 }
+
+const describe = (req: S3Request) => (req.bucket ? `s3://${req.bucket}/${req.key ?? ''}` : 'service');
 
 /** Turn an error answer into S3Error. HEAD answers have no body: derive the code from the status. */
 export function parseError(res: HttpResponse, req: S3Request): S3Error {

@@ -25,6 +25,19 @@ export class TransferError extends Error {
   }
 }
 
+/** A request that still failed after every retry (5xx, throttling, resets, timeouts): exit 75. */
+export class RetriesExhaustedError extends TransferError {
+  constructor(
+    readonly what: string,
+    readonly attempts: number,
+    readonly last: string,
+    readonly lastError: unknown,
+  ) {
+    super(`${what} failed ${attempts} times (last: ${last})`);
+    this.name = 'RetriesExhaustedError';
+  }
+}
+
 const REASONS: Record<number, string> = {
   301: 'Moved Permanently',
   307: 'Temporary Redirect',

@@ -18,6 +18,11 @@ export type XmlNode = Record<string, any>;
 /** Parse an XML document; throws a plain Error with a short reason on malformed input. */
 export function parseXml(text: string | Buffer): XmlNode {
   const s = typeof text === 'string' ? text : text.toString('utf8');
+  // The parser is lenient with unclosed tags; a truncated answer must not pass for a short one.
+  const root = /<([A-Za-z_][\w.:-]*)[\s>/]/.exec(s.replace(/^\s*<\?xml[^>]*\?>/, ''));
+  if (!root) throw new Error('no XML element in the answer');
+  const tail = s.trimEnd();
+  if (!tail.endsWith(`</${root[1]}>`) && !tail.endsWith('/>')) throw new Error(`the answer is truncated or malformed (no closing </${root[1]}>)`);
   return parser.parse(s) as XmlNode;
 }
 

@@ -4,7 +4,7 @@
 // (its ETag, or the md5 in s3cmd-attrs for multipart objects).
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, unlink, stat, utimes, mkdir, chmod } from 'node:fs/promises';
+import { open, rename, unlink, stat, utimes, mkdir, chmod, readFile, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Writable } from 'node:stream';
@@ -29,8 +29,12 @@ export type PreserveMode = 'attrs' | 'lastmod' | 'none';
 
 export interface DownloadOptions {
   maxRetries: number;
-  /** Append to an existing partial file from this offset (--continue). */
+  /** Append to the existing target file from this offset (s3cmd's --continue on a partial target). */
   resumeFrom?: number;
+  /** --continue: pick up a hidden partial download left by an interrupted run (same ETag and size). */
+  continuePartial?: boolean;
+  /** ETag from the listing, to make sure a partial belongs to the same object version. */
+  etag?: string;
   /** 'attrs': mtime and mode from s3cmd-attrs (sync --preserve); 'lastmod': mtime = Last-Modified (get). */
   preserve: PreserveMode;
   /** Object size when known (listing or HEAD): enables parallel ranged GETs for large objects. */
@@ -60,6 +64,26 @@ export function expectedMd5(h: IncomingMessage['headers']): string | undefined {
 
 export function tempNameFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.s3k-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Hidden partial download beside the target, and its state file (which ranges are done). */
+export function partialNameFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.s3k-partial`);
+}
+
+interface PartialState {
+  etag: string;
+  size: number;
+  rangeSize: number;
+  done: number[];
+}
+
+async function readState(path: string): Promise<PartialState | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as PartialState;
+  } catch {
+    return undefined;
+  }
 }
 
 function tap(h: ReturnType<typeof createHash> | undefined, count: { n: number }, onBytes?: (n: number) => void) {
@@ -97,14 +121,25 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
   await mkdir(dirname(target), { recursive: true });
   const rangeSize = o.rangeSize ?? 8 * 1024 * 1024;
   if (!o.resumeFrom && o.size !== undefined && o.size >= 4 * rangeSize && (o.rangeConcurrency ?? 1) > 1) return rangedDownload(c, bucket, key, target, o.size, rangeSize, o);
+  const partial = partialNameFor(target);
+  const statePath = partial + '.json';
+  // --continue after an interrupted run: append to the hidden partial if it is for this object.
+  let fromPartial = 0;
+  if (!o.resumeFrom && o.continuePartial && o.etag && o.size !== undefined) {
+    const st = await readState(statePath);
+    const pst = await stat(partial).catch(() => undefined);
+    if (st && pst && st.etag === o.etag && st.size === o.size && st.rangeSize === 0 && pst.size <= o.size) fromPartial = pst.size;
+  }
   for (let attempt = 0; ; attempt++) {
-    const resume = o.resumeFrom && o.resumeFrom > 0 ? o.resumeFrom : 0;
-    const tmp = resume ? target : tempNameFor(target);
-    const res = await getObjectStream(c, bucket, key, resume ? { start: resume } : undefined);
-    const expected = resume ? undefined : expectedMd5(res.headers);
+    const inPlace = !!(o.resumeFrom && o.resumeFrom > 0);
+    const offset = inPlace ? o.resumeFrom! : fromPartial;
+    const file = inPlace ? target : partial;
+    const res = await getObjectStream(c, bucket, key, offset ? { start: offset } : undefined);
+    const expected = offset ? undefined : expectedMd5(res.headers);
     const h = expected ? createHash('md5') : undefined;
     const count = { n: 0 };
-    const out = createWriteStream(tmp, resume ? { flags: 'a' } : { flags: 'wx', mode: 0o644 });
+    if (!inPlace && !offset && o.etag && o.size !== undefined) await writeFile(statePath, JSON.stringify({ etag: o.etag, size: o.size, rangeSize: 0, done: [] }), { mode: 0o600 });
+    const out = createWriteStream(file, offset ? { flags: 'a' } : { flags: 'w', mode: 0o644 });
     try {
       const lim = throttled(o.limiter);
       if (lim) await pipeline(res, lim, tap(h, count, o.onBytes), out);
@@ -114,24 +149,60 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
       if (h && expected) {
         const md5 = h.digest('hex');
         if (md5 !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
+      } else if (offset && !inPlace) {
+        // Resumed: check the whole file now.
+        const exp = expectedMd5(res.headers);
+        if (exp && exp !== (await md5Of(partial))) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}' after resuming`);
       }
-      if (!resume) await rename(tmp, target);
+      if (!inPlace) {
+        await rename(partial, target);
+        await unlink(statePath).catch(() => undefined);
+      }
       await applyAttrs(target, res.headers, o.preserve);
       const lm = res.headers['last-modified'] ? new Date(header(res.headers, 'last-modified')) : undefined;
-      return { bytes: resume + count.n, lastModified: lm, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
+      return { bytes: offset + count.n, lastModified: lm, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
     } catch (e) {
       res.destroy();
-      if (!resume) await unlink(tmp).catch(() => undefined);
+      const retry = !isLocalFatal(e) && isRetryable(e) && attempt < o.maxRetries;
+      if (!inPlace) {
+        if (retry && o.etag) fromPartial = (await stat(partial).catch(() => undefined))?.size ?? 0;
+        else {
+          fromPartial = 0;
+          await unlink(partial).catch(() => undefined);
+          await unlink(statePath).catch(() => undefined);
+        }
+        if (e instanceof TransferError) {
+          // a corrupt byte may be anywhere: start over
+          fromPartial = 0;
+        }
+      }
       if (isLocalFatal(e)) throw e;
-      if (!isRetryable(e) || attempt >= o.maxRetries) {
+      if (!retry) {
         if (isRetryable(e)) throw new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`);
         throw e;
       }
       o.onRetry?.((e as Error).message, attempt + 1);
-      if (resume) o.resumeFrom = (await stat(target).catch(() => undefined))?.size ?? resume;
+      if (inPlace) o.resumeFrom = (await stat(target).catch(() => undefined))?.size ?? o.resumeFrom;
       await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
     }
   }
+}
+
+async function md5Of(path: string): Promise<string> {
+  const h = createHash('md5');
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let off = 0; ; ) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, off);
+      if (!bytesRead) break;
+      h.update(buf.subarray(0, bytesRead));
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest('hex');
 }
 
 /**
@@ -140,9 +211,27 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
  * object is still checked against its MD5.
  */
 async function rangedDownload(c: S3Client, bucket: string, key: string, target: string, size: number, rangeSize: number, o: DownloadOptions): Promise<DownloadResult> {
-  const tmp = tempNameFor(target);
-  const fh = await open(tmp, 'wx+', 0o644);
+  const tmp = partialNameFor(target);
+  const statePath = tmp + '.json';
   const nParts = Math.ceil(size / rangeSize);
+  let state: PartialState = { etag: o.etag ?? '', size, rangeSize, done: [] };
+  const prev = o.continuePartial && o.etag ? await readState(statePath) : undefined;
+  const prevSt = prev ? await stat(tmp).catch(() => undefined) : undefined;
+  const resuming = !!(prev && prevSt && prev.etag === o.etag && prev.size === size && prev.rangeSize === rangeSize);
+  if (resuming) state = prev!;
+  const fh = await open(tmp, resuming ? 'r+' : 'w+', 0o644);
+  if (o.etag) await writeFile(statePath, JSON.stringify(state), { mode: 0o600 });
+  const alreadyDone = new Set(state.done);
+  let saving: Promise<void> = Promise.resolve();
+  const saveState = () => {
+    if (!o.etag) return;
+    const snapshot = JSON.stringify(state);
+    // write-then-rename: a kill in the middle never leaves a half-written state file
+    saving = saving.then(async () => {
+      await writeFile(statePath + '.tmp', snapshot, { mode: 0o600 });
+      await rename(statePath + '.tmp', statePath);
+    }).catch(() => undefined);
+  };
   const conc = Math.max(1, o.rangeConcurrency ?? 4);
   const hasher = createHash('md5');
   const done = new Set<number>();
@@ -173,6 +262,12 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
     for (let i = 0; i < nParts; i++) {
       const start = i * rangeSize;
       const len = Math.min(rangeSize, size - start);
+      if (alreadyDone.has(i)) {
+        o.onBytes?.(len);
+        done.add(i);
+        hashReady();
+        continue;
+      }
       await pool.submit(async () => {
         for (let attempt = 0; ; attempt++) {
           try {
@@ -205,6 +300,8 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
           }
         }
         done.add(i);
+        state.done.push(i);
+        saveState();
         hashReady();
       });
       if (pool.failed) break;
@@ -213,20 +310,31 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
     await hashing;
   } catch (e) {
     await hashing.catch(() => undefined);
+    await saving;
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    await unlink(statePath).catch(() => undefined);
     throw e;
   }
+  await saving;
   await fh.close();
-  const expected = headers ? expectedMd5(headers) : undefined;
+  if (!headers) {
+    // Every range came from an earlier run: ask for the headers (MD5, attrs) once.
+    const res = await getObjectStream(c, bucket, key, { start: 0, end: 0 });
+    headers = res.headers;
+    res.resume();
+  }
+  const expected = expectedMd5(headers);
   if (expected) {
     const md5 = hasher.digest('hex');
     if (md5 !== expected) {
       await unlink(tmp).catch(() => undefined);
+      await unlink(statePath).catch(() => undefined);
       throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
     }
   }
   await rename(tmp, target);
+  await unlink(statePath).catch(() => undefined);
   if (headers) await applyAttrs(target, headers, o.preserve);
   return { bytes: size, etag: (etagSeen ?? '').replace(/"/g, ''), headers: headers ?? {}, lastModified: headers?.['last-modified'] ? new Date(header(headers, 'last-modified')) : undefined };
 }
