@@ -64,7 +64,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     seen.fault = fault?.kind;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    let body = Buffer.concat(chunks);
+    let body: Buffer = Buffer.concat(chunks);
     if (fault?.kind === 'status') {
       const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>${fault.message ?? 'injected by the fault proxy'}</Message></Error>`;
       res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
@@ -82,7 +82,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const upReq = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers, agent }, async (upRes) => {
       const rchunks: Buffer[] = [];
       for await (const c of upRes) rchunks.push(c as Buffer);
-      let rbody = Buffer.concat(rchunks);
+      let rbody: Buffer = Buffer.concat(rchunks);
       upRes.on('error', () => res.destroy());
       const h = { ...upRes.headers };
       if (fault?.kind === 'malformed-xml') {
