@@ -83,7 +83,7 @@ RUN_E2E=0
 if [ "$RUN_E2E" = 1 ]; then
   hdr "lab dependencies"
   t=$(now_us)
-  bash lab/install-deps.sh
+  bash lab/install-deps.sh --with-test-tools
   record deps 0 "$t"
 fi
 
