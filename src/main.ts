@@ -28,6 +28,9 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   info: async () => (await import('./commands/info.ts')).cmdInfo,
   sync: async () => (await import('./commands/sync.ts')).cmdSync,
   whoami: async () => (await import('./commands/whoami.ts')).cmdWhoami,
+  cp: async () => (await import('./commands/cp.ts')).cmdCp,
+  mv: async () => (await import('./commands/cp.ts')).cmdMv,
+  modify: async () => (await import('./commands/cp.ts')).cmdModify,
 };
 
 function usage(): string {

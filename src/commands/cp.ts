@@ -1,0 +1,338 @@
+// cp, mv, modify: server-side copies inside S3 with s3cmd's rules (S3/S3.py object_copy,
+// s3cmd subcmd_cp_mv): sources are single keys, wildcards or -r prefixes; metadata is kept (COPY) or
+// rebuilt from the source's headers plus --add-header / -m / --remove-header (REPLACE); the source's
+// ACL is carried over unless -P / --acl-private says otherwise; above 5 GiB the copy is multipart.
+// Copies run in parallel; lines come out in order with s3cmd's `[n of N]` labels.
+import type { Context } from './context.ts';
+import { headObject, headBucket, deleteObject, listObjects, type HeadInfo } from '../s3/ops.ts';
+import { getAcl, putAcl, isOwnerOnly, type Acl } from '../s3/acl.ts';
+import { S3Error, TransferError } from '../s3/errors.ts';
+import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { output, warning, error, info } from '../cli/output.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { fnmatch } from '../sync/fnmatch.ts';
+import { copyRemote } from '../transfer/copy.ts';
+import { Pool } from '../transfer/pool.ts';
+import { makeFilter, inShard } from './filters.ts';
+import { extraOptions, type ExtraOptions } from './extra-options.ts';
+
+export type CopyAction = 'copy' | 'move' | 'modify';
+
+const FIVE_GIB = 5 * 1024 ** 3;
+
+interface SourceItem {
+  bucket: string;
+  key: string;
+  /** Name relative to the argument's base (s3cmd's remote_list key). */
+  relative: string;
+  /** Known from a listing; undefined for a single named key. */
+  size?: number;
+}
+
+/** Headers a REPLACE copy carries over from the source (everything else a HEAD returns is the server's). */
+const KEPT_HEADERS = new Set([
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-type',
+  'expires',
+  'x-amz-website-redirect-location',
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-storage-class',
+]);
+
+const s3Wild = (k: string) => /[*?]/.test(k);
+const basename = (k: string) => k.slice(k.lastIndexOf('/') + 1);
+
+/** The objects one s3:// argument names (s3cmd's fetch_remote_list). */
+export async function* sourceItems(ctx: Context, u: S3Url, recursive: boolean): AsyncGenerator<SourceItem> {
+  const c = ctx.s3();
+  const { bucket, key } = u;
+  if (s3Wild(key)) {
+    const first = key.search(/[*?]/);
+    const prefix = key.slice(0, first);
+    const needRecursion = recursive || key.slice(first).includes('/');
+    const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    for await (const page of listObjects(c, bucket, { prefix, delimiter: needRecursion ? undefined : '/' })) {
+      for (const o of page.objects) {
+        if (!fnmatch(o.key, key)) continue;
+        const relative = o.key.slice(base.length);
+        if (!relative.trim()) continue;
+        yield { bucket, key: o.key, relative, size: o.size };
+      }
+    }
+    return;
+  }
+  if (!recursive) {
+    if (!basename(key)) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${s3uri(bucket, key)}`);
+    yield { bucket, key, relative: basename(key) };
+    return;
+  }
+  const base = key === '' || key.endsWith('/') ? key : key.slice(0, key.lastIndexOf('/') + 1);
+  let firstObject = true;
+  for await (const page of listObjects(c, bucket, { prefix: key })) {
+    for (const o of page.objects) {
+      // s3cmd: asking for exactly one existing file (s3://b/dir/file with -r) copies just that file.
+      if (firstObject && key && !key.endsWith('/') && o.key === key) {
+        yield { bucket, key: o.key, relative: basename(o.key), size: o.size };
+        return;
+      }
+      firstObject = false;
+      const relative = o.key.slice(base.length);
+      if (!relative.trim()) {
+        warning('Empty object name on S3 found, ignoring.');
+        continue;
+      }
+      yield { bucket, key: o.key, relative, size: o.size };
+    }
+  }
+}
+
+/** s3cmd's ExitScoreboard. */
+class Scoreboard {
+  ok = 0;
+  notFound = 0;
+  failed = 0;
+  rc(): number {
+    if (this.ok) return this.failed ? EX.PARTIAL : this.notFound ? EX.GENERAL : EX.OK;
+    if (this.failed) return EX.GENERAL;
+    return this.notFound ? EX.NOTFOUND : EX.GENERAL;
+  }
+}
+
+/** Prints results in submission order while the work completes in any order. */
+class OrderedPrinter {
+  private next = 1;
+  private pending = new Map<number, () => void>();
+  done(seq: number, print: () => void): void {
+    this.pending.set(seq, print);
+    for (let p = this.pending.get(this.next); p; p = this.pending.get(this.next)) {
+      this.pending.delete(this.next++);
+      p();
+    }
+  }
+}
+
+/** HEAD that tells a missing bucket from a missing key (HEAD answers carry no error body). */
+async function headSource(ctx: Context, bucket: string, key: string): Promise<HeadInfo> {
+  try {
+    return await headObject(ctx.s3(), bucket, key);
+  } catch (e) {
+    if (e instanceof S3Error && e.status === 404) {
+      const bucketMissing = await headBucket(ctx.s3(), bucket).then(
+        () => false,
+        (b) => b instanceof S3Error && b.status === 404,
+      );
+      if (bucketMissing) throw new S3Error(404, 'NoSuchBucket', '', `/${bucket}`);
+    }
+    throw e;
+  }
+}
+
+/** The headers of the copy request (without x-amz-copy-source / metadata directive). */
+export function copyHeaders(ctx: Context, x: ExtraOptions, head: HeadInfo | undefined): Record<string, string> {
+  const s = ctx.settings;
+  const h: Record<string, string> = {};
+  const set = (name: string, v: string) => {
+    const n = name.toLowerCase();
+    h[n === 'content-type' ? 'Content-Type' : n] = v;
+  };
+  if (head) {
+    for (const [k, v] of Object.entries(head.headers)) {
+      const n = k.toLowerCase();
+      if (KEPT_HEADERS.has(n) || n.startsWith('x-amz-meta-')) set(n, v);
+    }
+    if (h['x-amz-storage-class'] === 'STANDARD') delete h['x-amz-storage-class'];
+  }
+  for (const r of x.removeHeaders) delete h[r === 'content-type' ? 'Content-Type' : r];
+  if (x.aclPublic === true) h['x-amz-acl'] = 'public-read';
+  if (s.storageClass) h['x-amz-storage-class'] = s.storageClass;
+  if (s.kmsKey) {
+    h['x-amz-server-side-encryption'] = 'aws:kms';
+    h['x-amz-server-side-encryption-aws-kms-key-id'] = s.kmsKey;
+  } else if (s.serverSideEncryption) h['x-amz-server-side-encryption'] = 'AES256';
+  for (const [k, v] of x.addHeaders) set(k, v);
+  if (s.mimeType) h['Content-Type'] = s.mimeType;
+  return h;
+}
+
+interface Job {
+  src: SourceItem;
+  dst: { bucket: string; key: string };
+}
+
+/** Copy (and for mv, delete) one object. Throws S3Error on failure. */
+export async function copyOne(ctx: Context, x: ExtraOptions, action: CopyAction, job: Job): Promise<void> {
+  const c = ctx.s3();
+  const s = ctx.settings;
+  const { src, dst } = job;
+  let acl: Acl | undefined;
+  if (x.aclPublic === undefined) {
+    try {
+      acl = await getAcl(c, src.bucket, src.key);
+    } catch (e) {
+      if (!(e instanceof S3Error && e.status === 501)) throw e;
+    }
+  }
+  const replace = action === 'modify' || x.addHeaders.length > 0 || !!s.mimeType || x.removeHeaders.length > 0;
+  let size = src.size;
+  let head: HeadInfo | undefined;
+  if (replace || size === undefined || size > FIVE_GIB) {
+    head = await headSource(ctx, src.bucket, src.key);
+    size = head.size;
+  }
+  // Above 5 GiB the copy is multipart, which never copies metadata: always rebuild it from the HEAD.
+  const multipart = size > FIVE_GIB;
+  const headers = copyHeaders(ctx, x, replace || multipart ? head : undefined);
+  await copyRemote(c, { bucket: src.bucket, key: src.key, size }, dst, {
+    partSize: s.multipartChunkBytes,
+    concurrency: Math.max(1, Math.min(s.parallel, 8)),
+    headers,
+    directive: replace || multipart ? 'REPLACE' : 'COPY',
+  });
+  if (acl && !isOwnerOnly(acl)) {
+    try {
+      await putAcl(c, dst.bucket, dst.key, acl);
+    } catch (e) {
+      if (!(e instanceof S3Error && e.status === 501)) throw e;
+    }
+  }
+  if (action === 'move' && !(src.bucket === dst.bucket && src.key === dst.key)) await deleteObject(c, src.bucket, src.key);
+}
+
+function publicUrl(ctx: Context, bucket: string, key: string): string {
+  const s = ctx.settings;
+  const ep = s.endpoint;
+  if (s.hostBucketTemplate && !bucket.includes('.')) return `${ep.protocol}//${s.hostBucketTemplate.replace('%(bucket)s', bucket)}/${key}`;
+  return `${ep.protocol}//${ep.host}/${bucket}/${key}`;
+}
+
+export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction): Promise<number> {
+  const s = ctx.settings;
+  const x = extraOptions(s, ctx.env);
+  const args = [...argsIn];
+  let dest: S3Url | undefined;
+  if (action === 'modify') {
+    if (args.length < 1) throw new ParameterError(`Expecting one or more S3 URIs for ${action}`);
+  } else {
+    if (args.length < 2) throw new ParameterError(`Expecting two or more S3 URIs for ${action}`);
+    const d = parseUrl(args.pop()!);
+    if (d.type !== 's3' || !d.bucket) throw new ParameterError("Destination must be S3 URI. To download a file use 'get' or 'sync'.");
+    dest = d;
+  }
+  const sources: S3Url[] = args.map((a) => {
+    const u = parseUrl(a);
+    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${a}'`);
+    return u;
+  });
+  const filter = makeFilter(s);
+  const excluded: string[] = [];
+  let noteExcluded = s.dryRun; // only the first listing reports exclusions (dry-run prints them)
+  const wanted = (it: SourceItem) => {
+    if (!inShard(s, it.key)) return false;
+    if (filter(it.relative)) return true;
+    if (noteExcluded) excluded.push(it.relative);
+    return false;
+  };
+
+  // Streaming (list twice: count, then copy) keeps memory flat; several sources, or a destination
+  // inside the listed range (the copy would meet its own output), are listed once into memory,
+  // deduplicated and sorted as s3cmd does.
+  const destKeyBase = dest?.key ?? '';
+  const overlaps = (u: S3Url) =>
+    !!dest && action !== 'modify' && dest.bucket === u.bucket && (s.recursive || s3Wild(u.key)) && (destKeyBase.startsWith(listPrefix(u.key)) || listPrefix(u.key).startsWith(destKeyBase));
+  const inMemory = sources.length > 1 || sources.some(overlaps);
+  let memory: SourceItem[] | undefined;
+  let total = 0;
+  if (inMemory) {
+    const byName = new Map<string, SourceItem>();
+    for (const u of sources) for await (const it of sourceItems(ctx, u, s.recursive)) if (wanted(it)) byName.set(it.relative, it);
+    memory = [...byName.values()].sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
+    total = memory.length;
+  } else {
+    for await (const it of sourceItems(ctx, sources[0], s.recursive)) if (wanted(it)) total++;
+  }
+  noteExcluded = false;
+  info(`Summary: ${total} remote files to ${action}`);
+
+  const destIsDir = !!dest && (destKeyBase === '' || destKeyBase.endsWith('/'));
+  if (dest && !destIsDir && (total > 1 || s.recursive))
+    throw new ParameterError("Destination must be a directory and end with '/' when acting on a folder content or on multiple sources.");
+  const destFor = (it: SourceItem) => {
+    if (!dest) return { bucket: it.bucket, key: it.key };
+    return { bucket: dest.bucket, key: s.recursive || destIsDir ? destKeyBase + it.relative : destKeyBase };
+  };
+  const items = (): AsyncIterable<SourceItem> | Iterable<SourceItem> =>
+    memory ??
+    (async function* () {
+      for await (const it of sourceItems(ctx, sources[0], s.recursive)) if (wanted(it)) yield it;
+    })();
+
+  if (s.dryRun) {
+    for (const e of excluded) output(`exclude: ${e}`);
+    for await (const it of items()) {
+      const d = destFor(it);
+      output(`${action}: '${s3uri(it.bucket, it.key)}' -> '${s3uri(d.bucket, d.key)}'`);
+    }
+    warning('Exiting now because of --dry-run');
+    return EX.OK;
+  }
+  if (total === 0) {
+    warning('Remote list is empty.');
+    return EX.GENERAL;
+  }
+
+  const board = new Scoreboard();
+  const printer = new OrderedPrinter();
+  const pool = new Pool(Math.max(1, s.parallel));
+  let seq = 0;
+  let stop = false;
+  for await (const it of items()) {
+    if (stop) break;
+    const n = ++seq;
+    const label = `[${n} of ${Math.max(total, n)}]`;
+    const dst = destFor(it);
+    const srcUri = s3uri(it.bucket, it.key);
+    const dstUri = s3uri(dst.bucket, dst.key);
+    await pool.submit(async () => {
+      try {
+        await copyOne(ctx, x, action, { src: it, dst });
+        board.ok++;
+        printer.done(n, () => {
+          if (action === 'copy') output(`remote copy: '${srcUri}' -> '${dstUri}'  ${label}`);
+          else if (action === 'move') output(`move: '${srcUri}' -> '${dstUri}'  ${label}`);
+          else output(`modify: '${srcUri}'  ${label}`);
+          if (x.aclPublic === true) info(`Public URL is: ${publicUrl(ctx, dst.bucket, dst.key)}`);
+        });
+      } catch (e) {
+        if (!(e instanceof S3Error) && !(e instanceof TransferError)) {
+          printer.done(n, () => undefined);
+          throw e;
+        }
+        if (e instanceof S3Error && e.code === 'NoSuchKey') {
+          board.notFound++;
+          printer.done(n, () => warning(`Key not found ${srcUri}`));
+        } else {
+          board.failed++;
+          printer.done(n, () => error(`Copy failed for: '${srcUri}' (${e.message})`));
+        }
+        if (s.stopOnError) stop = true;
+      }
+    });
+    if (pool.failed) break;
+  }
+  await pool.drain();
+  return board.rc();
+}
+
+/** The listing prefix of a source argument (before any wildcard). */
+function listPrefix(key: string): string {
+  const i = key.search(/[*?]/);
+  return i < 0 ? key : key.slice(0, i);
+}
+
+export const cmdCp = (ctx: Context, args: string[]) => cmdCpMv(ctx, args, 'copy');
+export const cmdMv = (ctx: Context, args: string[]) => cmdCpMv(ctx, args, 'move');
+export const cmdModify = (ctx: Context, args: string[]) => cmdCpMv(ctx, args, 'modify');
