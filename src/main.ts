@@ -31,6 +31,11 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   cp: async () => (await import('./commands/cp.ts')).cmdCp,
   mv: async () => (await import('./commands/cp.ts')).cmdMv,
   modify: async () => (await import('./commands/cp.ts')).cmdModify,
+  signurl: async () => (await import('./commands/signurl.ts')).cmdSignurl,
+  sign: async () => (await import('./commands/signurl.ts')).cmdSign,
+  multipart: async () => (await import('./commands/multipart.ts')).cmdMultipart,
+  listmp: async () => (await import('./commands/multipart.ts')).cmdListmp,
+  abortmp: async () => (await import('./commands/multipart.ts')).cmdAbortmp,
 };
 
 function usage(): string {
