@@ -67,7 +67,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return EX.OK;
   }
   if (values.help) {
-    result(usage());
+    process.stdout.write(usage() + '\n');
     return EX.OK;
   }
   for (const k of ['secret_key', 'access_token'] as const) addSecret(values[k] as string | undefined);
@@ -122,10 +122,12 @@ function report(e: unknown): number {
     return e.exitCode;
   }
   if (e instanceof S3Error) {
-    error(`S3 error: ${e.message}`);
+    let hint = '';
     if (e.code === 'InvalidAccessKeyId' || e.code === 'SignatureDoesNotMatch')
-      error('Check the access key and secret key (~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the role s3k assumed); run \'s3k whoami\' to see which credentials were used.');
-    else if (e.code === 'RequestTimeTooSkewed') error("This machine's clock is off; sync it (NTP) and retry.");
+      hint = " - check the access key and secret key (~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the role s3k assumed); 's3k whoami' shows which were used";
+    else if (e.code === 'RequestTimeTooSkewed') hint = " - this machine's clock differs from the server's by more than 15 minutes; sync it (NTP) and retry";
+    else if (e.code === 'KeyTooLongError') hint = ' - object keys are limited to 1024 bytes of UTF-8';
+    error(`S3 error: ${e.message}${hint}`);
     return e.exitCode;
   }
   if (e instanceof TransferError) {
@@ -141,7 +143,7 @@ function report(e: unknown): number {
       error(`${e.message}. Check host_base / --host / AWS_ENDPOINT_URL.`);
       return EX.IOERR;
     }
-    if (e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN') {
+    if (e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || e.code.startsWith('UNABLE_TO_') || e.code === 'HOSTNAME_MISMATCH') {
       error(`SSL certificate verification failure: ${e.message}. Use --ca-certs FILE for a private CA, or --no-check-certificate to skip verification (insecure).`);
       return EX.ACCESSDENIED;
     }

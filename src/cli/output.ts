@@ -11,6 +11,12 @@ export function getVerbosity(): Verbosity {
   return verbosity;
 }
 
+/** Control characters in names (newlines, ^A...) are shown as ^X so one result stays one line. */
+export function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f]/.test(line) ? line.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\x7f' ? '^?' : '^' + String.fromCharCode(c.charCodeAt(0) + 64))) : line;
+}
+
 let stdoutBroken = false;
 process.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') stdoutBroken = true;
@@ -19,19 +25,19 @@ process.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
 /** A result line on stdout (suppressed by -q). */
 export function output(line: string): void {
   if (verbosity === 'quiet' || stdoutBroken) return;
-  process.stdout.write(line + '\n');
+  process.stdout.write(printable(line) + '\n');
 }
 /** A result line (ls, du, info). -q silences stdout entirely, as in s3cmd. */
 export function result(line: string): void {
   if (stdoutBroken || verbosity === 'quiet') return;
-  process.stdout.write(line + '\n');
+  process.stdout.write(printable(line) + '\n');
 }
 export function error(msg: string): void {
-  process.stderr.write(`ERROR: ${redact(msg)}\n`);
+  process.stderr.write(`ERROR: ${printable(redact(msg))}\n`);
 }
 export function warning(msg: string): void {
   if (verbosity === 'quiet') return;
-  process.stderr.write(`WARNING: ${redact(msg)}\n`);
+  process.stderr.write(`WARNING: ${printable(redact(msg))}\n`);
 }
 export function info(msg: string): void {
   if (verbosity === 'info' || verbosity === 'debug') process.stderr.write(`INFO: ${redact(msg)}\n`);

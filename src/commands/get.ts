@@ -4,7 +4,7 @@ import { resolve, sep, join } from 'node:path';
 import type { Context } from './context.ts';
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats } from '../cli/output.ts';
-import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { EX, ParameterError, CliError } from '../cli/exit-codes.ts';
 import { expandRemote, type RemoteItem } from './remote-list.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { downloadToFile, downloadToStream } from '../transfer/download.ts';
@@ -135,10 +135,10 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
         }
         if (e instanceof S3Error || e instanceof TransferError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
-        if (code && ['EACCES', 'ENOSPC', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM'].includes(code)) {
+        if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`Download of '${t.dest}' failed (Reason: ${errText(e)}); nothing was left behind. Free some space and retry.`, EX.IOERR);
+        if (code && ['EACCES', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM'].includes(code)) {
           failed++;
           error(`Download of '${t.dest}' failed (Reason: ${errText(e)})`);
-          if (code === 'ENOSPC') throw Object.assign(new Error(`No space left on device writing '${t.dest}'`), { code: 'ENOSPC' });
           return;
         }
         throw e;

@@ -4,7 +4,7 @@ import type { Stats } from 'node:fs';
 import { basename } from 'node:path';
 import mime from 'mime';
 import type { Context } from './context.ts';
-import { parseUrl, s3uri } from '../s3/uri.ts';
+import { parseUrl, s3uri, keyProblem } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText, type LocalFile } from '../storage/local.ts';
@@ -140,6 +140,12 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   for await (const it of items) {
     if (stop) break;
     const label = `[${++i} of ${Math.max(total, i)}]`;
+    const kp = keyProblem(it.key);
+    if (kp) {
+      failed++;
+      error(`Upload of '${it.local === 'stdin' ? '<stdin>' : it.local.path}' is not possible (Reason: ${kp})`);
+      continue;
+    }
     await pool.submit(async () => {
       const t0 = performance.now();
       const uri = s3uri(dest.bucket, it.key);

@@ -7,7 +7,7 @@ import { stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Context } from './context.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { parseUrl, s3uri, keyProblem, type S3Url } from '../s3/uri.ts';
 import { listObjects, headObject, deleteObjects } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { output, warning, error, info, debug, transferStats, formatSize } from '../cli/output.ts';
@@ -81,7 +81,7 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
     out += `\nStats: Number of files: ${totals.srcFiles} (${totals.srcBytes} bytes) `;
     if (totals.transferred) out += `\nStats: Number of files transferred: ${totals.transferred} (${totals.bytes} bytes) `;
     if (totals.deleted) out += `\nStats: Number of files deleted: ${totals.deleted} (${totals.deletedBytes} bytes) `;
-    output(out);
+    for (const l of out.split('\n')) output(l);
   } else if (totals.bytes > 0 || (dir === 'copy' && totals.transferred > 0)) output(out);
   else info(out);
   return rc;
@@ -200,7 +200,8 @@ async function runPairs(
         if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
         if (code === 'ENOSPC') throw e;
         totals.failed++;
-        error(`${p.src?.path ?? p.src?.key ?? p.dst?.key}: ${e instanceof S3Error ? 'S3 error: ' + e.message : (e as Error).message ? errText(e) : String(e)}`);
+        if (code === 'EKEY') error((e as Error).message);
+        else error(`${p.src?.path ?? p.src?.key ?? p.dst?.key}: ${e instanceof S3Error ? 'S3 error: ' + e.message : (e as Error).message ? errText(e) : String(e)}`);
         if (s.stopOnError) stop = true;
       }
     });
@@ -302,6 +303,8 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
     transfer: async (p) => {
       const e = p.src!;
       const key = keyFor(e.relative);
+      const kp = keyProblem(key);
+      if (kp) throw Object.assign(new Error(`Upload of '${e.path}' is not possible (Reason: ${kp})`), { code: 'EKEY' });
       const t0 = performance.now();
       const headers = objectHeaders(s, e.path);
       const res = await uploadFile(c, e.path!, e.size, dst.bucket, key, headers, {

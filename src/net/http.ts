@@ -56,11 +56,13 @@ function agentFor(url: URL, tls: TlsOptions | undefined, keepAlive: boolean): ht
   if (agent) return agent;
   const common = { keepAlive, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' as const };
   if (isHttps) {
+    // Only set what differs from the defaults: an explicit `undefined` checkServerIdentity
+    // trips an internal assertion in node's TLS code.
     agent = new https.Agent({
       ...common,
       rejectUnauthorized: tls?.rejectUnauthorized !== false,
-      ca: tls?.ca,
-      checkServerIdentity: tls?.checkHostname === false ? () => undefined : undefined,
+      ...(tls?.ca ? { ca: tls.ca } : {}),
+      ...(tls?.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
     });
   } else {
     agent = new http.Agent(common);

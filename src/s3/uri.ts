@@ -44,3 +44,11 @@ export function encodeKey(key: string): string {
     .map((p) => encodeURIComponent(p).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
     .join('/');
 }
+
+/** S3 limits keys to 1024 bytes of UTF-8; returns a reason when a key cannot be stored. */
+export function keyProblem(key: string): string | undefined {
+  const n = Buffer.byteLength(key, 'utf8');
+  if (n > 1024) return `the key is ${n} bytes long; S3 allows at most 1024 bytes`;
+  if (n === 0) return 'the key is empty';
+  return undefined;
+}

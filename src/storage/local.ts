@@ -1,5 +1,6 @@
 // Local tree walking: a sorted, streamed listing of regular files under a directory.
-import { opendir, stat, lstat, realpath } from 'node:fs/promises';
+import { readdir, stat, lstat, realpath } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 
@@ -42,9 +43,16 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
   }
   let names: string[];
   try {
-    const dir = await opendir(root);
+    const raw = await readdir(root, { encoding: 'buffer' });
     names = [];
-    for await (const d of dir) names.push(d.name);
+    for (const b of raw) {
+      // S3 keys are UTF-8: a name that is not cannot be uploaded under its own name.
+      if (!isUtf8(b)) {
+        o.onProblem({ path: join(root, b.toString('latin1')), reason: 'file name is not valid UTF-8; rename it (e.g. convmv) to upload it' });
+        continue;
+      }
+      names.push(b.toString('utf8'));
+    }
   } catch (e) {
     o.onProblem({ path: root, reason: errText(e) });
     return;

@@ -1,0 +1,109 @@
+// setacl and getacl (s3cmd update_acl / cmd_getacl): -P / --acl-public, --acl-private,
+// --acl-grant=PERM:GRANTEE, --acl-revoke=PERM:GRANTEE on buckets, objects, wildcards and -r.
+import type { Context } from './context.ts';
+import { getAcl, putAcl, grantList, isAnonRead, isAnonWrite, grantAnonRead, revokeAnon, grant, revoke } from '../s3/acl.ts';
+import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { output, info, warning, debug } from '../cli/output.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { extraOptions, type ExtraOptions } from './extra-options.ts';
+import { sourceItems } from './cp.ts';
+import { makeFilter, inShard } from './filters.ts';
+
+function s3arg(arg: string): S3Url {
+  const u = parseUrl(arg);
+  if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
+  return u;
+}
+
+/** The public URL s3cmd prints for an anonymously readable bucket or object. */
+export function publicUrl(ctx: Context, bucket: string, key: string): string {
+  const s = ctx.settings;
+  const ep = s.endpoint;
+  if (s.hostBucketTemplate && !bucket.includes('.')) return `${ep.protocol}//${s.hostBucketTemplate.replace('%(bucket)s', bucket)}/${key}`;
+  return `${ep.protocol}//${ep.host}/${bucket}/${key}`;
+}
+
+async function updateAcl(ctx: Context, x: ExtraOptions, bucket: string, key: string, label: string): Promise<void> {
+  const c = ctx.s3();
+  const uri = s3uri(bucket, key);
+  const acl = await getAcl(c, bucket, key || undefined);
+  debug(() => `acl: ${uri} - ${JSON.stringify(acl.grants)}`);
+  let changed = false;
+  if (x.aclPublic === true) {
+    if (isAnonRead(acl)) info(`${uri}: already Public, skipping ${label}`);
+    else {
+      grantAnonRead(acl);
+      changed = true;
+    }
+  } else if (x.aclPublic === false) {
+    if (!isAnonRead(acl) && !isAnonWrite(acl)) info(`${uri}: already Private, skipping ${label}`);
+    else {
+      revokeAnon(acl);
+      changed = true;
+    }
+  }
+  // Grants first, then revokes: a revoke wins.
+  for (const g of x.aclGrants) {
+    grant(acl, g.name, g.permission);
+    changed = true;
+  }
+  for (const r of x.aclRevokes) {
+    revoke(acl, r.name, r.permission);
+    changed = true;
+  }
+  if (!changed) return;
+  await putAcl(c, bucket, key || undefined, acl);
+  if (x.aclPublic !== undefined) output(`${uri}: ACL set to ${x.aclPublic ? 'Public' : 'Private'}  ${label}`);
+  else output(`${uri}: ACL updated`);
+}
+
+export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
+  const s = ctx.settings;
+  const x = extraOptions(s, ctx.env);
+  if (x.aclPublic === undefined && !x.aclGrants.length && !x.aclRevokes.length)
+    warning('Nothing to change: use -P/--acl-public, --acl-private, --acl-grant=PERMISSION:GRANTEE or --acl-revoke=PERMISSION:GRANTEE.');
+  const urls = args.map(s3arg);
+  let objects = urls;
+  if (!s.recursive) {
+    objects = [];
+    for (const u of urls) {
+      if (u.key) {
+        objects.push(u);
+        continue;
+      }
+      info(`Setting bucket-level ACL for ${s3uri(u.bucket)}${x.aclPublic !== undefined ? ` to ${x.aclPublic ? 'Public' : 'Private'}` : ''}`);
+      if (!s.dryRun) await updateAcl(ctx, x, u.bucket, '', '');
+    }
+  }
+  const filter = makeFilter(s);
+  const items: { bucket: string; key: string }[] = [];
+  const excluded: string[] = [];
+  for (const u of objects)
+    for await (const it of sourceItems(ctx, u, s.recursive)) {
+      if (!inShard(s, it.key)) continue;
+      if (!filter(it.relative)) excluded.push(it.relative);
+      else items.push({ bucket: it.bucket, key: it.key });
+    }
+  info(`Summary: ${items.length} remote files to update`);
+  if (s.dryRun) {
+    for (const e of excluded) output(`exclude: ${e}`);
+    for (const it of items) output(`setacl: '${s3uri(it.bucket, it.key)}'`);
+    warning('Exiting now because of --dry-run');
+    return EX.OK;
+  }
+  let n = 0;
+  for (const it of items) await updateAcl(ctx, x, it.bucket, it.key, `[${++n} of ${items.length}]`);
+  return EX.OK;
+}
+
+export async function cmdGetacl(ctx: Context, args: string[]): Promise<number> {
+  for (const arg of args) {
+    const u = s3arg(arg);
+    const acl = await getAcl(ctx.s3(), u.bucket, u.key || undefined);
+    output(`${s3uri(u.bucket, u.key)} ${u.key ? '(object)' : '(bucket)'}:`);
+    output(`   Owner:     ${acl.ownerId}${acl.ownerName ? ` (Nick: ${acl.ownerName})` : ''}`);
+    for (const g of grantList(acl)) output(`   ACL:       ${g.grantee}: ${g.permission}`);
+    if (isAnonRead(acl)) output(`   URL:       ${publicUrl(ctx, u.bucket, u.key)}`);
+  }
+  return EX.OK;
+}
