@@ -261,7 +261,22 @@ export interface DeleteResult {
   errors: { key: string; code: string; message: string }[];
 }
 /** DeleteObjects for up to 1000 keys (quiet mode: only failures come back). */
-export async function deleteObjects(c: S3Client, bucket: string, keys: string[]): Promise<DeleteResult> {
+export async function deleteObjects(c: S3Client, bucket: string, keysIn: string[]): Promise<DeleteResult> {
+  // Characters XML 1.0 cannot carry (even escaped) go through single DELETEs.
+  // eslint-disable-next-line no-control-regex
+  const xmlUnsafe = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
+  const single = keysIn.filter((k) => xmlUnsafe.test(k));
+  const keys = single.length ? keysIn.filter((k) => !xmlUnsafe.test(k)) : keysIn;
+  const singleErrors: DeleteResult['errors'] = [];
+  for (const k of single) {
+    try {
+      await deleteObject(c, bucket, k);
+    } catch (e) {
+      if (!(e instanceof S3Error)) throw e;
+      singleErrors.push({ key: k, code: e.code, message: e.s3Message });
+    }
+  }
+  if (!keys.length) return { deleted: single.filter((k) => !singleErrors.some((e) => e.key === k)), errors: singleErrors };
   const xml =
     '<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet>' +
     keys.map((k) => `<Object><Key>${escapeXml(k)}</Key></Object>`).join('') +
@@ -269,9 +284,9 @@ export async function deleteObjects(c: S3Client, bucket: string, keys: string[])
   const md5 = createHash('md5').update(xml).digest('base64');
   const res = await c.send({ method: 'POST', bucket, query: { delete: '' }, body: xml, headers: { 'Content-MD5': md5, 'Content-Type': 'application/xml' } });
   const r = parseDoc(res.body, 'DeleteObjects').DeleteResult ?? {};
-  const errors = arr<XmlNode>(r.Error).map((e) => ({ key: text(e.Key), code: text(e.Code), message: text(e.Message) }));
+  const errors = [...singleErrors, ...arr<XmlNode>(r.Error).map((e) => ({ key: text(e.Key), code: text(e.Code), message: text(e.Message) }))];
   const failed = new Set(errors.map((e) => e.key));
-  return { deleted: keys.filter((k) => !failed.has(k)), errors };
+  return { deleted: keysIn.filter((k) => !failed.has(k)), errors };
 }
 
 export async function getBucketLocation(c: S3Client, bucket: string): Promise<string> {
