@@ -52,5 +52,12 @@ export const COMMANDS: CommandSpec[] = [
   { cmd: 'cfdelete', label: 'Delete CloudFront distribution point', param: 'cf://DIST_ID', argc: 1 },
   { cmd: 'cfmodify', label: 'Change CloudFront distribution point parameters', param: 'cf://DIST_ID', argc: 1 },
   { cmd: 'cfinvalinfo', label: 'Display CloudFront invalidation request(s) status', param: 'cf://DIST_ID[/INVAL_ID]', argc: 1 },
+  { cmd: 'getacl', label: 'List Access control list for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
+  { cmd: 'getpolicy', label: 'Get Bucket Policy', param: 's3://BUCKET', argc: 1 },
+  { cmd: 'getcors', label: '[s3k] Get Bucket CORS', param: 's3://BUCKET', argc: 1 },
+  { cmd: 'setversioning', label: 'Modify Bucket Versioning', param: 's3://BUCKET enable|disable', argc: 2 },
+  { cmd: 'settagging', label: 'Modify tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT] "KEY=VALUE[&KEY=VALUE ...]"', argc: 2 },
+  { cmd: 'gettagging', label: 'Get tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
+  { cmd: 'deltagging', label: 'Delete tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
   { cmd: 'whoami', label: '[s3k] Show which credentials are used and where they came from', param: '', argc: 0 },
 ];

@@ -22,6 +22,25 @@ export async function getSub(c: S3Client, bucket: string, sub: string, key?: str
   return res.body;
 }
 
+/** The name of the document's root element ('' when there is none). */
+export function rootElement(body: Buffer | string): string {
+  const s = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
+  const m = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]/.exec(s.replace(/<\?[\s\S]*?\?>/g, '').replace(/<!--[\s\S]*?-->/g, ''));
+  return m ? m[2] : '';
+}
+
+/**
+ * GET ?sub and check the answer is the expected document: a server that does not know the
+ * sub-resource answers as if it were absent (a bucket listing, or the object's data).
+ */
+export async function getSubDocument(c: S3Client, bucket: string, sub: string, root: string, key?: string): Promise<Buffer> {
+  const body = await getSub(c, bucket, sub, key);
+  const got = rootElement(body);
+  if (got !== root)
+    throw new S3Error(501, 'NotImplemented', `the server does not support ?${sub}: it answered ${got ? `<${got}>` : 'with no XML document'} instead of <${root}>`);
+  return body;
+}
+
 /** PUT ?sub with a body; Content-MD5 is always sent (S3 requires it for cors, lifecycle, tagging). Returns the status. */
 export async function putSub(c: S3Client, bucket: string, sub: string, body: string | Buffer, contentType: string, key?: string): Promise<number> {
   const res = await c.send({

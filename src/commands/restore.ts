@@ -1,0 +1,61 @@
+// restore: start a Glacier / Deep Archive restore (POST ?restore) for keys, wildcards or -r prefixes,
+// with -D/--restore-days and --restore-priority (bulk, standard, expedited).
+import type { Context } from './context.ts';
+import { restoreObject } from '../s3/subresources.ts';
+import { S3Error, RetriesExhaustedError } from '../s3/errors.ts';
+import { parseUrl, s3uri } from '../s3/uri.ts';
+import { output, info, warning, debug } from '../cli/output.ts';
+import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { extraOptions } from './extra-options.ts';
+import { sourceItems } from './cp.ts';
+import { makeFilter, inShard } from './filters.ts';
+
+/** 'bulk' -> 'Bulk' etc.; anything else is a parameter problem. */
+export function restoreTier(priority: string): string {
+  const t = priority.charAt(0).toUpperCase() + priority.slice(1).toLowerCase();
+  if (!['Standard', 'Expedited', 'Bulk'].includes(t)) throw new ParameterError('Valid restoration priorities: bulk, standard, expedited');
+  return t;
+}
+
+export async function cmdRestore(ctx: Context, args: string[]): Promise<number> {
+  const s = ctx.settings;
+  const x = extraOptions(s, ctx.env);
+  if (x.restoreDays < 1) throw new ParameterError('You must restore a file for 1 or more days');
+  const tier = restoreTier(x.restorePriority);
+  const filter = makeFilter(s);
+  const items: { bucket: string; key: string }[] = [];
+  const excluded: string[] = [];
+  for (const arg of args) {
+    const u = parseUrl(arg);
+    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
+    for await (const it of sourceItems(ctx, u, s.recursive)) {
+      if (!inShard(s, it.key)) continue;
+      if (filter(it.relative)) items.push({ bucket: it.bucket, key: it.key });
+      else excluded.push(it.relative);
+    }
+  }
+  info(`Summary: Restoring ${items.length} remote files for ${x.restoreDays} days at ${tier} priority`);
+  if (s.dryRun) {
+    for (const e of excluded) output(`exclude: ${e}`);
+    for (const it of items) output(`restore: '${s3uri(it.bucket, it.key)}'`);
+    warning('Exiting now because of --dry-run');
+    return EX.OK;
+  }
+  for (const it of items) {
+    const uri = s3uri(it.bucket, it.key);
+    if (it.key.endsWith('/')) {
+      debug('Skipping directory since only files may be restored');
+      continue;
+    }
+    try {
+      await restoreObject(ctx.s3(), it.bucket, it.key, x.restoreDays, tier);
+      output(`restore: '${uri}'`);
+    } catch (e) {
+      if (e instanceof S3Error && e.code === 'RestoreAlreadyInProgress') warning(`${e.s3Message || 'Object restore is already in progress'}: ${uri}`);
+      // 501 NotImplemented is the server's final word (e.g. Ceph RGW without Glacier tiers), not a transient failure.
+      else if (e instanceof RetriesExhaustedError && e.lastError instanceof S3Error && e.lastError.status === 501) throw e.lastError;
+      else throw e;
+    }
+  }
+  return EX.OK;
+}
