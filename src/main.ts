@@ -101,6 +101,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(usage() + '\n');
     return EX.OK;
   }
+  // --dump-config / --configure run before any command (s3cmd's order), even without one.
+  if (values['dump-config'] || values.configure) return (await import('./commands/configure.ts')).cmdConfigure(values, positionals, env);
   for (const k of ['secret_key', 'access_token'] as const) addSecret(values[k] as string | undefined);
   if (values.secret_key || values.access_token)
     warning('credentials given on the command line are visible to other users in the process list; prefer ~/.s3cfg, environment variables or IRSA.');
