@@ -5,7 +5,8 @@
 # The lab is started in the background while build/typecheck/unit tests run, and always stopped and
 # wiped on exit (also on failure or Ctrl-C).
 #
-#   scripts/test.sh [--unit-only]
+#   scripts/test.sh [--unit-only | --load-only]
+#   (the load test, test/load/, runs last; S3K_SKIP_LOAD=1 skips it, S3K_LOAD_FILES=N resizes it)
 # Env:
 #   S3K_TEST_RGW_PORT / S3K_TEST_MON_PORT / S3K_TEST_OIDC_PORT   test lab ports (default 7580 / 3400 / 8899;
 #       if those are busy and none is set, the next free set +10, +20, ... is used)
@@ -17,9 +18,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 UNIT_ONLY=0
+LOAD_ONLY=0
 for a in "$@"; do
   case $a in
     --unit-only) UNIT_ONLY=1 ;;
+    --load-only) LOAD_ONLY=1 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "scripts/test.sh: unknown argument: $a" >&2; exit 2 ;;
   esac
@@ -75,9 +78,12 @@ trap 'exit 143' TERM
 shopt -s nullglob
 UNIT_FILES=(test/unit/*.test.ts)
 E2E_FILES=(test/e2e/*.test.ts)
+LOAD_FILES=(test/load/*.test.ts)
 shopt -u nullglob
+[ "${S3K_SKIP_LOAD:-0}" = 1 ] && [ "$LOAD_ONLY" = 0 ] && LOAD_FILES=()
+if [ "$LOAD_ONLY" = 1 ]; then UNIT_FILES=(); E2E_FILES=(); fi
 RUN_E2E=0
-[ "$UNIT_ONLY" = 0 ] && [ ${#E2E_FILES[@]} -gt 0 ] && RUN_E2E=1
+[ "$UNIT_ONLY" = 0 ] && [ $(( ${#E2E_FILES[@]} + ${#LOAD_FILES[@]} )) -gt 0 ] && RUN_E2E=1
 
 # --- 1. system packages for the lab
 if [ "$RUN_E2E" = 1 ]; then
@@ -198,11 +204,20 @@ else
   else
     LAB_STARTED=1
     record "lab start" 0 $((LAB_T0 + $(now_us) - LAB_T1))
-    hdr "e2e tests (${#E2E_FILES[@]} files)"
-    t=$(now_us)
-    rc=0
-    S3K_LAB_ENV=$LAB_DIR/env.json run_tests e2e --test-concurrency=1 "${E2E_FILES[@]}" || rc=$?
-    record e2e "$rc" "$t"
+    if [ ${#E2E_FILES[@]} -gt 0 ]; then
+      hdr "e2e tests (${#E2E_FILES[@]} files)"
+      t=$(now_us)
+      rc=0
+      S3K_LAB_ENV=$LAB_DIR/env.json run_tests e2e --test-concurrency=1 "${E2E_FILES[@]}" || rc=$?
+      record e2e "$rc" "$t"
+    fi
+    if [ ${#LOAD_FILES[@]} -gt 0 ]; then
+      hdr "load test (${#LOAD_FILES[@]} files)"
+      t=$(now_us)
+      rc=0
+      S3K_LAB_ENV=$LAB_DIR/env.json S3K_TEST_TIMEOUT_MS=${S3K_TEST_TIMEOUT_MS:-1500000} run_tests load --test-concurrency=1 "${LOAD_FILES[@]}" || rc=$?
+      record load "$rc" "$t"
+    fi
   fi
 fi
 

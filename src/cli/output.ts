@@ -22,10 +22,45 @@ process.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') stdoutBroken = true;
 });
 
+// One live status line at the bottom of a terminal (progress); result lines are written above it.
+let status: (() => string) | undefined;
+let statusShown = false;
+let statusTimer: NodeJS.Timeout | undefined;
+
+function drawStatus(): void {
+  if (!status || stdoutBroken) return;
+  const cols = process.stdout.columns || 100;
+  process.stdout.write('\r\x1b[K' + status().slice(0, cols - 1));
+  statusShown = true;
+}
+function clearStatus(): void {
+  if (statusShown) {
+    process.stdout.write('\r\x1b[K');
+    statusShown = false;
+  }
+}
+
+/** Show a live status line (only when stdout is a terminal and not -q); undefined removes it. */
+export function setStatus(fn: (() => string) | undefined): void {
+  if (fn && (!process.stdout.isTTY || verbosity === 'quiet')) return;
+  if (statusTimer) clearInterval(statusTimer);
+  statusTimer = undefined;
+  if (!fn) {
+    clearStatus();
+    status = undefined;
+    return;
+  }
+  status = fn;
+  statusTimer = setInterval(drawStatus, 250);
+  statusTimer.unref();
+}
+
 /** A result line on stdout (suppressed by -q). */
 export function output(line: string): void {
   if (verbosity === 'quiet' || stdoutBroken) return;
+  clearStatus();
   process.stdout.write(printable(line) + '\n');
+  if (status) drawStatus();
 }
 /** A result line (ls, du, info). -q silences stdout entirely, as in s3cmd. */
 export function result(line: string): void {

@@ -3,13 +3,14 @@ import { stat } from 'node:fs/promises';
 import { resolve, sep, join } from 'node:path';
 import type { Context } from './context.ts';
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
-import { output, warning, error, info, transferStats } from '../cli/output.ts';
+import { output, warning, error, info, transferStats, setStatus } from '../cli/output.ts';
 import { EX, ParameterError, CliError } from '../cli/exit-codes.ts';
 import { expandRemote, type RemoteItem } from './remote-list.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { downloadToFile, downloadToStream } from '../transfer/download.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
+import { Progress } from '../transfer/progress.ts';
 import { hasWildcard } from '../sync/fnmatch.ts';
 import { errText } from '../storage/local.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
@@ -86,67 +87,75 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
 
   const pool = new Pool(s.parallel);
   const limiter = s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined;
+  const progress = new Progress(targets.length, targets.reduce((a, t) => a + t.it.size, 0));
+  setStatus(() => progress.line());
   let failed = 0;
-  for (const t of targets) {
-    const uri = s3uri(t.it.bucket, t.it.key);
-    // Existing-file policy, checked before any byte moves.
-    const existing = await stat(t.dest).catch(() => undefined);
-    let resumeFrom = 0;
-    if (existing) {
-      if (existing.isDirectory()) {
-        error(`Download of '${uri}' failed (Reason: '${t.dest}' is a directory)`);
-        failed++;
-        continue;
-      }
-      if (s.continueGet) {
-        if (existing.size === t.it.size) {
-          info(`Skipping over existing file: '${t.dest}'`);
+  try {
+    for (const t of targets) {
+      const uri = s3uri(t.it.bucket, t.it.key);
+      // Existing-file policy, checked before any byte moves.
+      const existing = await stat(t.dest).catch(() => undefined);
+      let resumeFrom = 0;
+      if (existing) {
+        if (existing.isDirectory()) {
+          error(`Download of '${uri}' failed (Reason: '${t.dest}' is a directory)`);
+          failed++;
           continue;
         }
-        if (existing.size < t.it.size) resumeFrom = existing.size;
-      } else if (s.skipExisting) {
-        info(`Skipping over existing file: '${t.dest}'`);
-        continue;
-      } else if (!s.force) {
-        await pool.drain().catch(() => undefined);
-        throw new ParameterError(`File '${t.dest}' already exists. Use either of --force / --continue / --skip-existing or give it a new name.`);
+        if (s.continueGet) {
+          if (existing.size === t.it.size) {
+            info(`Skipping over existing file: '${t.dest}'`);
+            continue;
+          }
+          if (existing.size < t.it.size) resumeFrom = existing.size;
+        } else if (s.skipExisting) {
+          info(`Skipping over existing file: '${t.dest}'`);
+          continue;
+        } else if (!s.force) {
+          await pool.drain().catch(() => undefined);
+          throw new ParameterError(`File '${t.dest}' already exists. Use either of --force / --continue / --skip-existing or give it a new name.`);
+        }
       }
+      await pool.submit(async () => {
+        const t0 = performance.now();
+        try {
+          const r = await downloadToFile(c, t.it.bucket, t.it.key, t.dest, {
+            maxRetries: s.maxRetries,
+            resumeFrom,
+            continuePartial: s.continueGet,
+            etag: t.it.etag,
+            preserve: 'lastmod',
+            size: t.it.size,
+            rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),
+            limiter,
+            onBytes: (n) => progress.addBytes(n),
+            onRetry: (why, n) => info(`Retrying download of '${uri}' (attempt ${n}): ${why}`),
+          });
+          progress.fileDone();
+          output(`download: '${uri}' -> '${t.dest}' ${transferStats(r.bytes, (performance.now() - t0) / 1000)}`);
+        } catch (e) {
+          if (e instanceof S3Error && e.status === 404) {
+            failed++;
+            error(`Download of '${t.dest}' failed (Reason: ${e.message})`);
+            return;
+          }
+          if (e instanceof S3Error || e instanceof TransferError) throw e;
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`Download of '${t.dest}' failed (Reason: ${errText(e)}); nothing was left behind. Free some space and retry.`, EX.IOERR);
+          if (code && ['EACCES', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM'].includes(code)) {
+            failed++;
+            error(`Download of '${t.dest}' failed (Reason: ${errText(e)})`);
+            return;
+          }
+          throw e;
+        }
+      });
+      if (pool.failed) break;
     }
-    await pool.submit(async () => {
-      const t0 = performance.now();
-      try {
-        const r = await downloadToFile(c, t.it.bucket, t.it.key, t.dest, {
-          maxRetries: s.maxRetries,
-          resumeFrom,
-          continuePartial: s.continueGet,
-          etag: t.it.etag,
-          preserve: 'lastmod',
-          size: t.it.size,
-          rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),
-          limiter,
-          onRetry: (why, n) => info(`Retrying download of '${uri}' (attempt ${n}): ${why}`),
-        });
-        output(`download: '${uri}' -> '${t.dest}' ${transferStats(r.bytes, (performance.now() - t0) / 1000)}`);
-      } catch (e) {
-        if (e instanceof S3Error && e.status === 404) {
-          failed++;
-          error(`Download of '${t.dest}' failed (Reason: ${e.message})`);
-          return;
-        }
-        if (e instanceof S3Error || e instanceof TransferError) throw e;
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`Download of '${t.dest}' failed (Reason: ${errText(e)}); nothing was left behind. Free some space and retry.`, EX.IOERR);
-        if (code && ['EACCES', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM'].includes(code)) {
-          failed++;
-          error(`Download of '${t.dest}' failed (Reason: ${errText(e)})`);
-          return;
-        }
-        throw e;
-      }
-    });
-    if (pool.failed) break;
+    await pool.drain();
+  } finally {
+    setStatus(undefined);
   }
-  await pool.drain();
   if (failed) return EX.PARTIAL;
   return rc;
 }

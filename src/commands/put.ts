@@ -5,13 +5,14 @@ import { basename } from 'node:path';
 import mime from 'mime';
 import type { Context } from './context.ts';
 import { parseUrl, s3uri, keyProblem } from '../s3/uri.ts';
-import { output, warning, error, info, transferStats, debug } from '../cli/output.ts';
+import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText, type LocalFile } from '../storage/local.ts';
 import { uploadFile, uploadStream } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
+import { Progress } from '../transfer/progress.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { Settings } from '../config/settings.ts';
@@ -109,14 +110,17 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     partConcurrency: Math.max(1, Math.min(s.parallel, 8)),
     uploadId: s.uploadId,
     debug: (m: string) => debug(m),
+    onBytes: undefined as ((n: number) => void) | undefined,
   };
 
   // Two passes over the local tree keep memory flat: the first counts (for the [n of N] labels and
   // the dry-run listing), the second uploads while it walks.
   let total = 0;
+  let totalBytes = 0;
   for await (const it of localItems(ctx, args, destKey, onProblem)) {
     if (!inShard(s, it.key)) continue;
     total++;
+    if (it.local !== 'stdin') totalBytes += it.local.stat.size;
     if (s.dryRun) output(`upload: '${it.local === 'stdin' ? '<stdin>' : it.local.path}' -> '${s3uri(dest.bucket, it.key)}'`);
   }
   if (total === 0) {
@@ -133,6 +137,9 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     for await (const it of localItems(ctx, args, destKey, () => undefined)) if (inShard(s, it.key)) yield it;
   })();
 
+  const progress = new Progress(total, hasStdin ? undefined : totalBytes);
+  uploadOpts.onBytes = (n: number) => progress.addBytes(n);
+  setStatus(() => progress.line());
   const pool = new Pool(s.parallel);
   let failed = 0;
   let stop = false;
@@ -174,6 +181,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
             error(`Upload of '${f.path}' failed. Use 's3k abortmp ${uri} ${uploadId}' to abort the upload, or 's3k --upload-id ${uploadId} put ...' (or --continue-put) to continue it.`);
           throw e;
         }
+        progress.fileDone();
         output(`upload: '${f.path}' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
       } catch (e) {
         if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
@@ -188,7 +196,11 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     });
     if (pool.failed) break;
   }
-  await pool.drain();
+  try {
+    await pool.drain();
+  } finally {
+    setStatus(undefined);
+  }
   if (failed || firstPassProblems) return s.stopOnError ? EX.OSFILE : EX.PARTIAL;
   return EX.OK;
 }

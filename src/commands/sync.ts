@@ -10,7 +10,7 @@ import type { Context } from './context.ts';
 import { parseUrl, s3uri, keyProblem, type S3Url } from '../s3/uri.ts';
 import { listObjects, headObject, deleteObjects } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
-import { output, warning, error, info, debug, transferStats, formatSize } from '../cli/output.ts';
+import { output, warning, error, info, debug, transferStats, formatSize, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText } from '../storage/local.ts';
 import { mergeJoin, decide, type SyncEntry, type Pair } from '../sync/merge.ts';
@@ -18,6 +18,7 @@ import { DeferredList } from '../sync/deferred.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
+import { Progress } from '../transfer/progress.ts';
 import { uploadFile, md5File } from '../transfer/upload.ts';
 import { downloadToFile } from '../transfer/download.ts';
 import { copyRemote } from '../transfer/copy.ts';
@@ -130,6 +131,7 @@ async function remoteMd5(ctx: Context, bucket: string, e: SyncEntry): Promise<st
 }
 
 interface Runner {
+  progress: Progress;
   pool: Pool;
   limiter?: TokenBucket;
   decided: number;
@@ -140,6 +142,7 @@ interface Runner {
 function runner(ctx: Context): Runner {
   const s = ctx.settings;
   const r: Runner = {
+    progress: new Progress(),
     pool: new Pool(s.parallel),
     limiter: s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined,
     decided: 0,
@@ -148,6 +151,7 @@ function runner(ctx: Context): Runner {
     // usually long before the last transfer finishes.
     label: () => {
       const n = ++r.started;
+      r.progress.fileDone();
       return `[${n} of ${Math.max(n, r.decided)}]`;
     },
   };
@@ -170,44 +174,49 @@ async function runPairs(
 ): Promise<void> {
   const s = ctx.settings;
   let stop = false;
-  for await (const p of pairs) {
-    if (stop) break;
-    if (!inShard(s, ops.keyOf(p))) continue;
-    if (p.src) {
-      totals.srcFiles++;
-      totals.srcBytes += p.src.size;
-    }
-    const d = decide(p, { checkMd5: s.checkMd5, skipExisting: s.skipExisting, deleteRemoved: s.deleteRemoved });
-    if (d === 'skip') continue;
-    if (d === 'delete') {
-      ops.deletions.push(p.dst!);
-      continue;
-    }
-    if (d === 'transfer') r.decided++;
-    await r.pool.submit(async () => {
-      try {
-        if (d === 'check-md5') {
-          if (await ops.sameContent(p)) return;
-          r.decided++;
-        }
-        if (s.dryRun) {
-          output(ops.dryLine(p));
-          return;
-        }
-        await ops.transfer(p);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
-        if (code === 'ENOSPC') throw e;
-        totals.failed++;
-        if (code === 'EKEY') error((e as Error).message);
-        else error(`${p.src?.path ?? p.src?.key ?? p.dst?.key}: ${e instanceof S3Error ? 'S3 error: ' + e.message : (e as Error).message ? errText(e) : String(e)}`);
-        if (s.stopOnError) stop = true;
+  if (!s.dryRun) setStatus(() => r.progress.line());
+  try {
+    for await (const p of pairs) {
+      if (stop) break;
+      if (!inShard(s, ops.keyOf(p))) continue;
+      if (p.src) {
+        totals.srcFiles++;
+        totals.srcBytes += p.src.size;
       }
-    });
-    if (r.pool.failed) break;
+      const d = decide(p, { checkMd5: s.checkMd5, skipExisting: s.skipExisting, deleteRemoved: s.deleteRemoved });
+      if (d === 'skip') continue;
+      if (d === 'delete') {
+        ops.deletions.push(p.dst!);
+        continue;
+      }
+      if (d === 'transfer') r.decided++;
+      await r.pool.submit(async () => {
+        try {
+          if (d === 'check-md5') {
+            if (await ops.sameContent(p)) return;
+            r.decided++;
+          }
+          if (s.dryRun) {
+            output(ops.dryLine(p));
+            return;
+          }
+          await ops.transfer(p);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
+          if (code === 'ENOSPC') throw e;
+          totals.failed++;
+          if (code === 'EKEY') error((e as Error).message);
+          else error(`${p.src?.path ?? p.src?.key ?? p.dst?.key}: ${e instanceof S3Error ? 'S3 error: ' + e.message : (e as Error).message ? errText(e) : String(e)}`);
+          if (s.stopOnError) stop = true;
+        }
+      });
+      if (r.pool.failed) break;
+    }
+    await r.pool.drain();
+  } finally {
+    setStatus(undefined);
   }
-  await r.pool.drain();
 }
 
 /** Deletions after the copies: only when every copy succeeded and within --max-delete. */
@@ -313,6 +322,7 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
         partConcurrency: Math.max(1, Math.min(s.parallel, 8)),
         limiter: r.limiter,
         maxRetries: s.maxRetries,
+        onBytes: (n) => r.progress.addBytes(n),
         attrs: s.preserveAttrs ? (md5) => buildAttrs(statLike(e), md5) : undefined,
         debug: (m) => debug(m),
       });
@@ -428,6 +438,7 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
         continuePartial: true,
         rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),
         limiter: r.limiter,
+        onBytes: (n) => r.progress.addBytes(n),
         onRetry: (why, n) => info(`Retrying download of '${s3uri(src.bucket, e.key!)}' (attempt ${n}): ${why}`),
       });
       totals.transferred++;
