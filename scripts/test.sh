@@ -50,6 +50,8 @@ record() { # name rc started_us
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/s3k-test.XXXXXX")
 TEST_HOME=$TEST_TMP/home
 mkdir -p "$TEST_HOME" "$TEST_TMP/tmp"
+# traversable, so tests that run s3k as an unprivileged user (setpriv) can reach their temp dirs
+chmod 755 "$TEST_TMP" "$TEST_TMP/tmp"
 LAB_DIR=
 LAB_PID=
 LAB_STARTED=0
