@@ -258,6 +258,19 @@ describe('core commands against the lab', () => {
     assert.equal(r.code, 12);
   });
 
+  it('--limit-rate caps the whole job (a lower bound on time: noise can only slow it down)', async () => {
+    const src = path.join(work, 'rate');
+    fs.mkdirSync(src);
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(src, `r${i}.bin`), crypto.randomBytes(512 * 1024));
+    const t0 = Date.now();
+    const r = await s3k(['put', '-r', '--limit-rate=1m', '--parallel=4', src + '/', `s3://${bucket}/rate/`], { env });
+    const secs = (Date.now() - t0) / 1000;
+    assert.equal(r.code, 0, r.stderr);
+    // 2 MiB at 1 MiB/s across all four parallel streams needs at least ~1 s after the first burst
+    assert.ok(secs >= 1.2, `took ${secs.toFixed(2)} s; without a shared limit it takes a fraction of that`);
+    assert.equal((await adminListKeys(bucket, 'rate/')).length, 4);
+  });
+
   it('la lists every bucket followed by an empty line', async () => {
     const r = await s3k(['la'], { env });
     assert.equal(r.code, 0, r.stderr);
