@@ -1,0 +1,179 @@
+// The Kubernetes side as plain manifests (the same shape and defaults as deploy/k8s/*.yaml), so a test
+// can validate exactly what Pulumi sends. Values may be Pulumi outputs (the role ARN, the bucket name).
+import type * as pulumi from '@pulumi/pulumi';
+import type * as k8s from '@pulumi/kubernetes';
+
+type Input<T> = pulumi.Input<T>;
+
+/** The image's runtime user (deploy/image): non-root, and the group that may read the projected token. */
+export const RUNTIME_UID = 65532;
+
+/** The projected IRSA token as the EKS webhook mounts it. */
+export const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+
+export interface WorkloadArgs {
+  namespace: string;
+  serviceAccountName: string;
+  /** Container image, e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/s3k:0.1.0 */
+  image: string;
+  /** IRSA: the role ARN for the eks.amazonaws.com/role-arn annotation. Absent with Pod Identity. */
+  roleArn?: Input<string>;
+  /** s3://bucket/ the workload works on (env S3_TARGET). */
+  target: Input<string>;
+  region: Input<string>;
+  labels?: Record<string, string>;
+}
+
+export function labels(args: Pick<WorkloadArgs, 'labels'>, component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': 's3k', 'app.kubernetes.io/component': component, ...(args.labels ?? {}) };
+}
+
+export function serviceAccount(args: WorkloadArgs): k8s.types.input.core.v1.ServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: {
+      name: args.serviceAccountName,
+      namespace: args.namespace,
+      labels: labels(args, 'identity'),
+      ...(args.roleArn
+        ? {
+            annotations: {
+              'eks.amazonaws.com/role-arn': args.roleArn,
+              // regional STS endpoint (works in private subnets with an STS VPC endpoint; lower latency)
+              'eks.amazonaws.com/sts-regional-endpoints': 'true',
+            },
+          }
+        : {}),
+    },
+    // s3k needs AWS credentials, not the Kubernetes API.
+    automountServiceAccountToken: false,
+  };
+}
+
+/** Pod-level security: non-root 65532, fsGroup so that user can read the projected token, seccomp. */
+export function podSecurityContext(): k8s.types.input.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUNTIME_UID,
+    runAsGroup: RUNTIME_UID,
+    fsGroup: RUNTIME_UID,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
+/** Env every s3k container gets. AWS_EC2_METADATA_DISABLED: never fall back to the node's role. */
+export function baseEnv(args: WorkloadArgs): k8s.types.input.core.v1.EnvVar[] {
+  return [
+    { name: 'AWS_REGION', value: args.region },
+    { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+    { name: 'S3_TARGET', value: args.target },
+  ];
+}
+
+/**
+ * The original Deployment: one pod kept alive by a shell loop, for `kubectl exec deploy/s3k -- s3cmd ls`.
+ * The trap makes the shell (PID 1) exit at once on SIGTERM instead of waiting out the grace period.
+ */
+export function deployment(args: WorkloadArgs): k8s.types.input.apps.v1.Deployment {
+  const l = labels(args, 'shell');
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 's3k', namespace: args.namespace, labels: l },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 's3k', 'app.kubernetes.io/component': 'shell' } },
+      template: {
+        metadata: { labels: l },
+        spec: {
+          serviceAccountName: args.serviceAccountName,
+          automountServiceAccountToken: false,
+          securityContext: podSecurityContext(),
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            {
+              name: 's3k',
+              image: args.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', "trap 'exit 0' TERM INT; while true; do sleep 3600 & wait $!; done"],
+              env: baseEnv(args),
+              securityContext: containerSecurityContext(),
+              resources: {
+                requests: { cpu: '10m', memory: '64Mi' },
+                limits: { cpu: '1', memory: '512Mi' },
+              },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
+        },
+      },
+    },
+  };
+}
+
+/** Nightly backup: sync a volume (a PersistentVolumeClaim, mounted read-only) to the bucket. */
+export function backupCronJob(args: WorkloadArgs & { claimName: string; schedule?: string; prefix?: string }): k8s.types.input.batch.v1.CronJob {
+  const l = labels(args, 'backup');
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 's3k-backup', namespace: args.namespace, labels: l },
+    spec: {
+      schedule: args.schedule ?? '17 2 * * *',
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 6 * 3600,
+          template: {
+            metadata: { labels: l },
+            spec: {
+              restartPolicy: 'Never',
+              serviceAccountName: args.serviceAccountName,
+              automountServiceAccountToken: false,
+              securityContext: podSecurityContext(),
+              containers: [
+                {
+                  name: 'backup',
+                  image: args.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['s3cmd'],
+                  args: ['sync', '--no-progress', '/data/', `$(S3_TARGET)${args.prefix ?? 'nightly/'}`],
+                  env: baseEnv(args),
+                  securityContext: containerSecurityContext(),
+                  resources: {
+                    requests: { cpu: '100m', memory: '128Mi' },
+                    limits: { cpu: '2', memory: '1Gi' },
+                  },
+                  volumeMounts: [
+                    { name: 'data', mountPath: '/data', readOnly: true },
+                    { name: 'tmp', mountPath: '/tmp' },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: 'data', persistentVolumeClaim: { claimName: args.claimName, readOnly: true } },
+                { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+}

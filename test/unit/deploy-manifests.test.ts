@@ -1,0 +1,130 @@
+// deploy/k8s: every manifest validated against the Kubernetes schemas (kubernetes-models, offline),
+// with unknown fields refused, and the secure defaults and wiring the pods depend on checked.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { REPO_ROOT } from '../support/lab.ts';
+import { isApiObject, podSpecOf, readManifests, securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
+
+const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
+const files = fs.readdirSync(K8S).filter((f) => f.endsWith('.yaml')).sort();
+const all: { file: string; m: Manifest }[] = files.flatMap((file) => readManifests(path.join(K8S, file)).map((m) => ({ file, m })));
+const api = all.filter(({ m }) => isApiObject(m));
+const find = (kind: string) => {
+  const found = api.filter(({ m }) => m.kind === kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0]!.m;
+};
+const container = (m: Manifest) => podSpecOf(m)!.containers[0] as Record<string, any>;
+const envOf = (c: Record<string, any>) => new Map<string, Record<string, any>>((c.env ?? []).map((e: Record<string, any>) => [e.name, e]));
+
+describe('deploy/k8s manifests', () => {
+  it('has the ServiceAccount, the Deployment, the backup CronJob and the Indexed Job', () => {
+    assert.deepEqual(api.map(({ m }) => m.kind).sort(), ['ConfigMap', 'CronJob', 'Deployment', 'Job', 'Namespace', 'ServiceAccount']);
+  });
+
+  for (const { file, m } of api) {
+    it(`${file}: ${m.kind}/${m.metadata?.name} is valid against the Kubernetes schema (no unknown fields)`, async () => {
+      assert.deepEqual(await validateManifest(m), []);
+      assert.equal(m.metadata?.namespace, 'Namespace' === m.kind ? undefined : 's3k');
+    });
+  }
+
+  for (const { file, m } of api.filter(({ m }) => podSpecOf(m))) {
+    it(`${file}: secure defaults (non-root 65532, fsGroup, read-only root, no escalation, caps dropped, limits, no node role)`, () => {
+      assert.deepEqual(securityProblems(m), []);
+      assert.equal(podSpecOf(m)!.serviceAccountName, 's3k');
+      assert.match(container(m).image, /^s3k:\d+\.\d+\.\d+$/, 'the image kustomization rewrites');
+    });
+  }
+
+  it('the validator is not vacuous: a misspelt security field, a wrong type and a bad enum are reported', async () => {
+    const dep = structuredClone(find('Deployment'));
+    const c = container(dep);
+    c.securityContext.readOnlyRootFileSystem = c.securityContext.readOnlyRootFilesystem;
+    delete c.securityContext.readOnlyRootFilesystem;
+    (dep.spec as any).replicas = '1';
+    c.imagePullPolicy = 'Sometimes';
+    const schema = await validateManifest(dep);
+    assert.ok(schema.some((p) => p.path === '/spec/replicas'), JSON.stringify(schema));
+    assert.ok(schema.some((p) => /imagePullPolicy/.test(p.path)), JSON.stringify(schema));
+    (dep.spec as any).replicas = 1;
+    c.imagePullPolicy = 'IfNotPresent';
+    const unknown = await validateManifest(dep);
+    assert.deepEqual(unknown, [{ path: '/spec/template/spec/containers/0/securityContext/readOnlyRootFileSystem', message: 'unknown field' }]);
+    assert.ok(securityProblems(dep).some((p) => /readOnlyRootFilesystem/.test(p.path)));
+    const labels = structuredClone(find('Deployment'));
+    (labels.metadata!.labels as Record<string, string>)['any.example/key'] = 'x';
+    assert.deepEqual(await validateManifest(labels), [], 'map keys (labels) are not unknown fields');
+  });
+
+  it('ServiceAccount: eks.amazonaws.com/role-arn is a role ARN; no Kubernetes API token', () => {
+    const sa = find('ServiceAccount');
+    const ann = sa.metadata!.annotations as Record<string, string>;
+    assert.match(ann['eks.amazonaws.com/role-arn']!, /^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
+    assert.equal(ann['eks.amazonaws.com/sts-regional-endpoints'], 'true');
+    assert.equal((sa as any).automountServiceAccountToken, false);
+  });
+
+  it('Deployment: the original pod kept alive by a `sh -c` loop that exits on SIGTERM', () => {
+    const dep = find('Deployment');
+    assert.equal((dep.spec as any).replicas, 1);
+    const c = container(dep);
+    assert.deepEqual(c.command.slice(0, 2), ['sh', '-c']);
+    assert.match(c.command[2], /^trap 'exit 0' TERM/);
+    assert.match(c.command[2], /while true; do sleep \d+ & wait \$!; done/);
+    assert.equal(c.args, undefined);
+  });
+
+  it('CronJob: nightly, never overlapping, syncs the read-only volume to the bucket from the ConfigMap', () => {
+    const cj = find('CronJob');
+    const spec = cj.spec as any;
+    assert.equal(spec.schedule.split(/\s+/).length, 5);
+    assert.match(spec.schedule, /^\d+ \d+ \* \* \*$/, 'once a day');
+    assert.equal(spec.concurrencyPolicy, 'Forbid');
+    const pod = podSpecOf(cj)!;
+    const c = container(cj);
+    assert.deepEqual(c.command, ['s3cmd']);
+    assert.deepEqual(c.args, ['sync', '--no-progress', '/data/', '$(S3_TARGET)nightly/']);
+    assert.deepEqual(c.volumeMounts.find((v: any) => v.mountPath === '/data'), { name: 'data', mountPath: '/data', readOnly: true });
+    assert.equal(pod.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.readOnly, true);
+    assert.deepEqual(envOf(c).get('S3_TARGET')!.valueFrom, { configMapKeyRef: { name: 's3k', key: 'S3_TARGET' } });
+  });
+
+  it('Indexed Job: N pods, pod K runs sync --shard K/N with JOB_COMPLETION_INDEX; completions = parallelism = SHARD_COUNT', () => {
+    const job = find('Job');
+    const spec = job.spec as any;
+    assert.equal(spec.completionMode, 'Indexed');
+    const c = container(job);
+    const n = Number(envOf(c).get('SHARD_COUNT')!.value);
+    assert.ok(n >= 2);
+    assert.equal(spec.completions, n);
+    assert.equal(spec.parallelism, n);
+    assert.deepEqual(c.command, ['s3cmd']);
+    assert.ok(c.args.includes('--shard=$(JOB_COMPLETION_INDEX)/$(SHARD_COUNT)'), c.args.join(' '));
+    assert.equal(c.args[0], 'sync');
+    assert.ok(!c.args.some((a: string) => /delete/.test(a)), 'a shard must not delete what other shards copy');
+  });
+
+  it('ConfigMap keys used by the pods exist; kustomization lists the files (all but the Job) and the image', () => {
+    const cm = find('ConfigMap');
+    const data = (cm as any).data as Record<string, string>;
+    for (const { m } of api.filter(({ m }) => podSpecOf(m))) {
+      for (const e of envOf(container(m)).values()) {
+        const ref = e.valueFrom?.configMapKeyRef;
+        if (ref) {
+          assert.equal(ref.name, cm.metadata!.name);
+          assert.ok(ref.key in data, `${m.kind}: ConfigMap key ${ref.key}`);
+        }
+      }
+    }
+    assert.match(data.S3_TARGET!, /^s3:\/\/[a-z0-9.-]+\/$/);
+    const k = YAML.parse(fs.readFileSync(path.join(K8S, 'kustomization.yaml'), 'utf8'));
+    assert.equal(k.kind, 'Kustomization');
+    assert.equal(k.namespace, 's3k');
+    assert.deepEqual([...k.resources].sort(), files.filter((f) => !['kustomization.yaml', 'sharded-sync-job.yaml'].includes(f)).sort());
+    assert.equal(k.images[0].name, 's3k');
+  });
+});

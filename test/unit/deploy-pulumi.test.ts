@@ -1,0 +1,426 @@
+// The Pulumi program (deploy/pulumi) under Pulumi's mocks: no CLI, no plugins, no cloud. Every
+// resource the program registers is recorded with its fully resolved inputs; the tests read the IAM
+// documents AWS would receive, the Kubernetes objects the cluster would receive (validated against the
+// Kubernetes schemas), and how they are wired (the annotation is the role's ARN output, the workload
+// goes through the cluster's provider).
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { REPO_ROOT } from '../support/lab.ts';
+import { securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
+import type { InfraArgs } from '../../deploy/pulumi/src/config.ts';
+import type { PolicyDocument } from '../../deploy/pulumi/src/policies.ts';
+
+const ACCOUNT = '210987654321';
+const REGION = 'eu-west-1';
+const OIDC_ID = 'A1B2C3D4E5F60718293A4B5C6D7E8F90';
+const ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/${OIDC_ID}`;
+const ISSUER_HOST = ISSUER.replace('https://', '');
+const EXISTING_ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/EXISTING0000000000000000000000FF`;
+
+interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  state: Record<string, any>;
+  provider?: string;
+}
+const resources: Recorded[] = [];
+const calls: { token: string; inputs: Record<string, any> }[] = [];
+
+/** Made-up provider outputs per type token (what AWS would compute). */
+function computed(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  const physical = `${name}-1a2b3c4`;
+  switch (type) {
+    case 'aws:eks/cluster:Cluster':
+      return {
+        name: physical,
+        arn: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${physical}`,
+        endpoint: `https://${OIDC_ID}.gr7.${REGION}.eks.amazonaws.com`,
+        certificateAuthority: { data: Buffer.from('-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n').toString('base64') },
+        identities: [{ oidcs: [{ issuer: ISSUER }] }],
+      };
+    case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
+      return { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(inputs.url).replace('https://', '')}` };
+    case 'aws:iam/role:Role':
+      return { name: physical, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case 'aws:s3/bucket:Bucket':
+      return { bucket: physical, arn: `arn:aws:s3:::${physical}` };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { latestVersion: 1 };
+    default:
+      return {};
+  }
+}
+
+const mocks: pulumi.runtime.Mocks = {
+  newResource(args) {
+    const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs) };
+    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, provider: args.provider });
+    return { id: `${args.name}-id`, state };
+  },
+  call(args) {
+    calls.push({ token: args.token, inputs: args.inputs });
+    switch (args.token) {
+      case 'aws:index/getRegion:getRegion': return { region: REGION, name: REGION, id: REGION };
+      case 'aws:index/getPartition:getPartition': return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
+      case 'aws:index/getAvailabilityZones:getAvailabilityZones': return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'], id: REGION };
+      case 'aws:eks/getCluster:getCluster':
+        return {
+          name: args.inputs.name,
+          arn: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${args.inputs.name}`,
+          endpoint: `https://EXISTING.gr7.${REGION}.eks.amazonaws.com`,
+          certificateAuthorities: [{ data: 'RVhJU1RJTkc=' }],
+          identities: [{ oidcs: [{ issuer: EXISTING_ISSUER }] }],
+          id: args.inputs.name,
+        };
+      default: throw new Error(`unexpected invoke ${args.token}`);
+    }
+  },
+};
+
+// The program's modules are loaded after setMocks (gotcha: without mocks, resources "construct" and
+// resolve to undefined).
+let createInfra: typeof import('../../deploy/pulumi/src/infra.ts').createInfra;
+let readConfig: typeof import('../../deploy/pulumi/src/config.ts').readConfig;
+let policies: typeof import('../../deploy/pulumi/src/policies.ts');
+let network: typeof import('../../deploy/pulumi/src/network.ts');
+
+const resolve = <T>(o: pulumi.Input<T> | undefined): Promise<T> => new Promise((r) => pulumi.output(o as pulumi.Input<T>).apply((v) => { r(v as T); return v; }));
+
+/** Waits until the program has registered everything (registration is asynchronous). */
+async function settle(): Promise<void> {
+  let last = -1;
+  let stable = 0;
+  while (stable < 5) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (resources.length === last) stable++;
+    else { stable = 0; last = resources.length; }
+  }
+}
+
+const baseArgs = (over: Partial<InfraArgs> = {}): InfraArgs => ({
+  image: '210987654321.dkr.ecr.eu-west-1.amazonaws.com/s3k:0.1.0',
+  identity: 'irsa',
+  namespace: 'backup',
+  createNamespace: true,
+  serviceAccountName: 's3k-backup',
+  installPodIdentityAgent: true,
+  nodeInstanceTypes: ['t3.medium'],
+  nodeCount: 2,
+  vpcCidr: '10.20.0.0/16',
+  bucketVersioning: true,
+  bucketForceDestroy: false,
+  listAllBuckets: false,
+  tags: { team: 'platform' },
+  ...over,
+});
+
+/** Runs the program once under a name prefix; returns its outputs resolved and its resources. */
+async function deploy(prefix: string, args: InfraArgs) {
+  const infra = createInfra(prefix, args);
+  const out = {
+    clusterName: await resolve(infra.clusterName),
+    bucketName: await resolve(infra.bucketName),
+    roleArn: await resolve(infra.roleArn),
+    oidcProviderArn: infra.oidcProviderArn ? await resolve(infra.oidcProviderArn) : undefined,
+    kubeconfig: await resolve(infra.kubeconfig),
+  };
+  await Promise.all(infra.k8sResources.map((r) => resolve(r.urn)));
+  await settle();
+  const mine = resources.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
+  const of = (type: string) => mine.filter((r) => r.type === type);
+  const one = (type: string, suffix?: string) => {
+    const found = of(type).filter((r) => suffix === undefined || r.name === `${prefix}-${suffix}`);
+    assert.equal(found.length, 1, `expected one ${type}${suffix ? ` named ${prefix}-${suffix}` : ''}, got ${found.map((r) => r.name).join(', ') || 'none'}`);
+    return found[0]!;
+  };
+  const manifests = mine.filter((r) => r.type.startsWith('kubernetes:') && !r.type.startsWith('pulumi:providers')).map((r) => r.inputs as Manifest);
+  return { infra, out, mine, of, one, manifests };
+}
+
+const doc = (json: unknown): PolicyDocument => JSON.parse(String(json)) as PolicyDocument;
+
+before(async () => {
+  await pulumi.runtime.setMocks(mocks, 's3k', 'unit', false);
+  ({ createInfra } = await import('../../deploy/pulumi/src/infra.ts'));
+  ({ readConfig } = await import('../../deploy/pulumi/src/config.ts'));
+  policies = await import('../../deploy/pulumi/src/policies.ts');
+  network = await import('../../deploy/pulumi/src/network.ts');
+});
+
+describe('pulumi: IRSA on a new EKS cluster', () => {
+  let d: Awaited<ReturnType<typeof deploy>>;
+  before(async () => {
+    d = await deploy('irsa', baseArgs());
+  });
+
+  it('creates the VPC, the EKS cluster (plain @pulumi/aws), a node group in the private subnets and the IAM OIDC provider', () => {
+    assert.equal(d.one('aws:ec2/vpc:Vpc').inputs.cidrBlock, '10.20.0.0/16');
+    const subnets = d.of('aws:ec2/subnet:Subnet');
+    assert.deepEqual(subnets.map((s) => s.inputs.cidrBlock).sort(), ['10.20.0.0/20', '10.20.128.0/20', '10.20.144.0/20', '10.20.16.0/20']);
+    assert.deepEqual(new Set(subnets.map((s) => s.inputs.availabilityZone)), new Set([`${REGION}a`, `${REGION}b`]));
+    d.one('aws:ec2/natGateway:NatGateway');
+    const s3Endpoint = d.one('aws:ec2/vpcEndpoint:VpcEndpoint');
+    assert.equal(s3Endpoint.inputs.serviceName, `com.amazonaws.${REGION}.s3`);
+    assert.equal(s3Endpoint.inputs.vpcEndpointType, 'Gateway');
+
+    const cluster = d.one('aws:eks/cluster:Cluster');
+    assert.equal(d.of('eks:index:Cluster').length, 0, 'no @pulumi/eks component (untestable offline)');
+    assert.equal(cluster.inputs.accessConfig.authenticationMode, 'API');
+    assert.equal(cluster.inputs.roleArn, d.one('aws:iam/role:Role', 'cluster').state.arn);
+
+    const ng = d.one('aws:eks/nodeGroup:NodeGroup');
+    const privateIds = subnets.filter((s) => /private/.test(s.name)).map((s) => `${s.name}-id`).sort();
+    assert.deepEqual([...ng.inputs.subnetIds].sort(), privateIds, 'nodes in the private subnets');
+    assert.equal(ng.inputs.clusterName, d.out.clusterName);
+    const lt = d.one('aws:ec2/launchTemplate:LaunchTemplate');
+    assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+      'IMDSv2 with hop limit 1: pods cannot borrow the node role');
+
+    const oidc = d.one('aws:iam/openIdConnectProvider:OpenIdConnectProvider');
+    assert.equal(oidc.inputs.url, ISSUER);
+    assert.deepEqual(oidc.inputs.clientIdLists, ['sts.amazonaws.com']);
+    assert.equal(d.of('aws:eks/podIdentityAssociation:PodIdentityAssociation').length, 0);
+    assert.equal(d.of('aws:eks/addon:Addon').length, 0);
+  });
+
+  it('trust policy: AssumeRoleWithWebIdentity from the OIDC provider, only for system:serviceaccount:<ns>:<sa> with aud sts.amazonaws.com', () => {
+    const role = d.one('aws:iam/role:Role', 's3k');
+    const trust = doc(role.inputs.assumeRolePolicy);
+    assert.equal(trust.Statement.length, 1);
+    const st = trust.Statement[0]!;
+    assert.equal(st.Effect, 'Allow');
+    assert.deepEqual(st.Principal, { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}` });
+    assert.equal(d.out.oidcProviderArn, (st.Principal as Record<string, string>).Federated);
+    assert.equal(st.Action, 'sts:AssumeRoleWithWebIdentity');
+    assert.deepEqual(st.Condition, {
+      StringEquals: {
+        [`${ISSUER_HOST}:sub`]: 'system:serviceaccount:backup:s3k-backup',
+        [`${ISSUER_HOST}:aud`]: 'sts.amazonaws.com',
+      },
+    }, 'exactly sub and aud, with StringEquals (no wildcard), keyed by the issuer without https://');
+    assert.equal(role.inputs.maxSessionDuration, 3600);
+  });
+
+  it('role policy: only the one bucket and its objects (no s3:*, no other resource, no ListAllMyBuckets)', () => {
+    const bucket = d.one('aws:s3/bucket:Bucket');
+    const arn = bucket.state.arn as string;
+    const rp = d.one('aws:iam/rolePolicy:RolePolicy');
+    assert.equal(rp.inputs.role, d.one('aws:iam/role:Role', 's3k').state.name);
+    const policy = doc(rp.inputs.policy);
+    const resources = policy.Statement.flatMap((s) => [s.Resource].flat());
+    assert.deepEqual(new Set(resources), new Set([arn, `${arn}/*`]));
+    const actions = policy.Statement.flatMap((s) => [s.Action].flat());
+    for (const a of actions) assert.match(a, /^s3:[A-Z][A-Za-z]+$/, `no wildcard actions: ${a}`);
+    for (const a of ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload']) assert.ok(actions.includes(a), a);
+    assert.ok(!actions.includes('s3:ListAllMyBuckets'));
+    assert.ok(policy.Statement.every((s) => s.Effect === 'Allow'));
+    assert.equal(d.of('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => /S3|s3/.test(String(a.inputs.policyArn))).length, 0, 'no AmazonS3FullAccess');
+  });
+
+  it('bucket: public access blocked, encrypted, owner-enforced, versioned, TLS-only bucket policy, not force-destroyed', () => {
+    const bucket = d.one('aws:s3/bucket:Bucket');
+    assert.equal(bucket.inputs.forceDestroy, false);
+    const pab = d.one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock');
+    assert.equal(pab.inputs.bucket, `${bucket.name}-id`);
+    for (const k of ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets']) assert.equal(pab.inputs[k], true, k);
+    const sse = d.one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration');
+    assert.equal(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, 'AES256');
+    assert.equal(d.one('aws:s3/bucketOwnershipControls:BucketOwnershipControls').inputs.rule.objectOwnership, 'BucketOwnerEnforced');
+    assert.equal(d.one('aws:s3/bucketVersioning:BucketVersioning').inputs.versioningConfiguration.status, 'Enabled');
+    const bp = doc(d.one('aws:s3/bucketPolicy:BucketPolicy').inputs.policy);
+    assert.deepEqual(bp.Statement, [{
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [bucket.state.arn, `${bucket.state.arn}/*`],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    }]);
+  });
+
+  it('ServiceAccount: annotated with the role ARN output, in the namespace the trust policy names', () => {
+    const sa = d.manifests.find((m) => m.kind === 'ServiceAccount')!;
+    assert.ok(sa);
+    assert.equal(sa.metadata?.name, 's3k-backup');
+    assert.equal(sa.metadata?.namespace, 'backup');
+    const ann = sa.metadata?.annotations as Record<string, string>;
+    assert.equal(ann['eks.amazonaws.com/role-arn'], d.out.roleArn);
+    assert.equal(ann['eks.amazonaws.com/role-arn'], d.one('aws:iam/role:Role', 's3k').state.arn);
+    assert.equal(sa.automountServiceAccountToken, false);
+  });
+
+  it('workload: the original Deployment (sh -c loop) with the image, the service account, the bucket, secure defaults', () => {
+    const dep = d.manifests.find((m) => m.kind === 'Deployment')!;
+    assert.ok(dep);
+    const pod = (dep.spec as any).template.spec;
+    assert.equal(pod.serviceAccountName, 's3k-backup');
+    const c = pod.containers[0];
+    assert.equal(c.image, baseArgs().image);
+    assert.deepEqual(c.command.slice(0, 2), ['sh', '-c']);
+    assert.match(c.command[2], /while true; do sleep/);
+    const env = Object.fromEntries((c.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    assert.equal(env.S3_TARGET, `s3://${d.out.bucketName}/`);
+    assert.equal(env.AWS_REGION, REGION);
+    assert.equal(env.AWS_EC2_METADATA_DISABLED, 'true');
+    assert.deepEqual(securityProblems(dep), []);
+    const ns = d.manifests.find((m) => m.kind === 'Namespace')!;
+    assert.equal(ns.metadata?.name, 'backup');
+    assert.equal((ns.metadata?.labels as Record<string, string>)['pod-security.kubernetes.io/enforce'], 'restricted');
+    assert.equal(d.manifests.filter((m) => m.kind === 'CronJob').length, 0, 'no backup CronJob unless backupClaimName is set');
+  });
+
+  it('every Kubernetes object goes through the cluster provider, whose kubeconfig points at the new cluster', () => {
+    const provider = d.one('pulumi:providers:kubernetes', 'k8s');
+    const kc = JSON.parse(provider.inputs.kubeconfig);
+    assert.equal(provider.inputs.kubeconfig, d.out.kubeconfig);
+    assert.equal(kc.clusters[0].cluster.server, d.one('aws:eks/cluster:Cluster').state.endpoint);
+    assert.equal(kc.users[0].user.exec.command, 'aws');
+    assert.deepEqual(kc.users[0].user.exec.args.slice(0, 4), ['eks', 'get-token', '--cluster-name', d.out.clusterName]);
+    const k8sRes = d.mine.filter((r) => r.type.startsWith('kubernetes:'));
+    assert.ok(k8sRes.length >= 3);
+    for (const r of k8sRes) assert.match(r.provider ?? '', /::irsa-k8s::/, `${r.type} ${r.name} uses the cluster provider`);
+  });
+
+  it('every rendered manifest is valid against the Kubernetes schemas (no unknown fields)', async () => {
+    assert.ok(d.manifests.length >= 3);
+    for (const m of d.manifests) assert.deepEqual(await validateManifest(m), [], `${m.kind}/${m.metadata?.name}`);
+  });
+});
+
+describe('pulumi: EKS Pod Identity', () => {
+  let d: Awaited<ReturnType<typeof deploy>>;
+  before(async () => {
+    d = await deploy('podid', baseArgs({ identity: 'pod-identity', backupClaimName: 'app-data', backupSchedule: '5 3 * * *' }));
+  });
+
+  it('trust policy: pods.eks.amazonaws.com with AssumeRole + TagSession, only this cluster, namespace and service account', () => {
+    const trust = doc(d.one('aws:iam/role:Role', 's3k').inputs.assumeRolePolicy);
+    assert.equal(trust.Statement.length, 1);
+    assert.deepEqual(trust.Statement[0], {
+      Sid: 'PodIdentityOneServiceAccount',
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: {
+        StringEquals: {
+          'aws:RequestTag/eks-cluster-name': d.out.clusterName,
+          'aws:RequestTag/kubernetes-namespace': 'backup',
+          'aws:RequestTag/kubernetes-service-account': 's3k-backup',
+        },
+      },
+    });
+  });
+
+  it('association for the service account with the role, the agent add-on, no OIDC provider, no annotation', () => {
+    const assoc = d.one('aws:eks/podIdentityAssociation:PodIdentityAssociation');
+    assert.deepEqual(
+      { clusterName: assoc.inputs.clusterName, namespace: assoc.inputs.namespace, serviceAccount: assoc.inputs.serviceAccount, roleArn: assoc.inputs.roleArn },
+      { clusterName: d.out.clusterName, namespace: 'backup', serviceAccount: 's3k-backup', roleArn: d.out.roleArn },
+    );
+    assert.equal(d.one('aws:eks/addon:Addon').inputs.addonName, 'eks-pod-identity-agent');
+    assert.equal(d.of('aws:iam/openIdConnectProvider:OpenIdConnectProvider').length, 0);
+    assert.equal(d.out.oidcProviderArn, undefined);
+    const sa = d.manifests.find((m) => m.kind === 'ServiceAccount')!;
+    assert.equal(sa.metadata?.annotations, undefined);
+  });
+
+  it('optional nightly backup CronJob of a volume claim: valid, secure, syncs to the bucket', async () => {
+    const cj = d.manifests.find((m) => m.kind === 'CronJob')!;
+    assert.ok(cj);
+    const spec = cj.spec as any;
+    assert.equal(spec.schedule, '5 3 * * *');
+    assert.equal(spec.concurrencyPolicy, 'Forbid');
+    const pod = spec.jobTemplate.spec.template.spec;
+    assert.equal(pod.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'app-data');
+    assert.deepEqual(pod.containers[0].command, ['s3cmd']);
+    assert.deepEqual(pod.containers[0].args, ['sync', '--no-progress', '/data/', '$(S3_TARGET)nightly/']);
+    assert.deepEqual(securityProblems(cj), []);
+    for (const m of d.manifests) assert.deepEqual(await validateManifest(m), [], `${m.kind}/${m.metadata?.name}`);
+  });
+});
+
+describe('pulumi: an existing cluster', () => {
+  it('IRSA with the account\'s existing OIDC provider: no VPC, no cluster, no new provider; trust uses the looked-up issuer', async () => {
+    const providerArn = `arn:aws:iam::${ACCOUNT}:oidc-provider/${EXISTING_ISSUER.replace('https://', '')}`;
+    const d = await deploy('existing', baseArgs({ existingClusterName: 'prod-eks', existingOidcProviderArn: providerArn, createNamespace: false, installPodIdentityAgent: false }));
+    for (const t of ['aws:ec2/vpc:Vpc', 'aws:eks/cluster:Cluster', 'aws:eks/nodeGroup:NodeGroup', 'aws:iam/openIdConnectProvider:OpenIdConnectProvider', 'aws:eks/addon:Addon']) {
+      assert.equal(d.of(t).length, 0, t);
+    }
+    assert.ok(calls.some((c) => c.token === 'aws:eks/getCluster:getCluster' && c.inputs.name === 'prod-eks'));
+    assert.equal(d.out.clusterName, 'prod-eks');
+    const st = doc(d.one('aws:iam/role:Role', 's3k').inputs.assumeRolePolicy).Statement[0]!;
+    const host = EXISTING_ISSUER.replace('https://', '');
+    assert.deepEqual(st.Principal, { Federated: providerArn });
+    assert.deepEqual(Object.keys(st.Condition!.StringEquals!).sort(), [`${host}:aud`, `${host}:sub`]);
+    assert.equal(d.manifests.filter((m) => m.kind === 'Namespace').length, 0);
+    assert.equal(JSON.parse(d.out.kubeconfig).clusters[0].cluster.server, `https://EXISTING.gr7.${REGION}.eks.amazonaws.com`);
+  });
+
+  it('IRSA without a provider ARN creates the OIDC provider for the looked-up issuer', async () => {
+    const d = await deploy('existing2', baseArgs({ existingClusterName: 'stage-eks', installPodIdentityAgent: false }));
+    assert.equal(d.one('aws:iam/openIdConnectProvider:OpenIdConnectProvider').inputs.url, EXISTING_ISSUER);
+  });
+});
+
+describe('pulumi: configuration and IAM document builders', () => {
+  it('readConfig: only image is required; defaults; errors for a bad identity', () => {
+    pulumi.runtime.setAllConfig({ 's3k:image': 'reg/s3k:1' });
+    const c = readConfig(new pulumi.Config('s3k'));
+    assert.equal(c.image, 'reg/s3k:1');
+    assert.equal(c.identity, 'irsa');
+    assert.equal(c.namespace, 's3k');
+    assert.equal(c.serviceAccountName, 's3k');
+    assert.equal(c.existingClusterName, undefined);
+    assert.equal(c.listAllBuckets, false);
+    assert.equal(c.bucketForceDestroy, false);
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:identity': 'pod-identity', 's3k:clusterName': 'c1', 's3k:nodeInstanceTypes': '["m7i.large"]', 's3k:tags': '{"a":"b"}' });
+    const p = readConfig(new pulumi.Config('s3k'));
+    assert.equal(p.identity, 'pod-identity');
+    assert.equal(p.existingClusterName, 'c1');
+    assert.equal(p.installPodIdentityAgent, false, 'existing clusters usually have the agent');
+    assert.deepEqual(p.nodeInstanceTypes, ['m7i.large']);
+    assert.deepEqual(p.tags, { a: 'b' });
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:identity': 'keys' });
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /irsa.*pod-identity/);
+    pulumi.runtime.setAllConfig({});
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /image/);
+  });
+
+  it('builders refuse malformed input instead of writing a broad policy', () => {
+    assert.throws(() => policies.irsaTrustPolicy('arn:aws:iam::123:oidc-provider/x', ISSUER, 'ns', 'sa'), /OIDC provider ARN/);
+    assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`, ISSUER, 'ns', '*'), /invalid/);
+    assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`, 'http://x', 'ns', 'sa'), /issuer/);
+    assert.throws(() => policies.bucketAccessPolicy('*'), /bucket ARN/);
+    assert.equal(policies.issuerHostPath(`${ISSUER}/`), ISSUER_HOST);
+    const withList = policies.bucketAccessPolicy('arn:aws:s3:::b-1', { listAllBuckets: true, kmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/k` });
+    assert.deepEqual(withList.Statement.map((s) => s.Sid), ['Bucket', 'Objects', 'BucketKey', 'ListAllBuckets']);
+    assert.equal(network.subnetCidr('10.0.0.0/16', 9), '10.0.144.0/20');
+    assert.throws(() => network.subnetCidr('10.0.0.0/8', 0), /16/);
+  });
+
+  it('the program hard-codes no AWS account id (the annotation comes from the role ARN output)', () => {
+    const dir = path.join(REPO_ROOT, 'deploy', 'pulumi');
+    const files = ['index.ts', ...fs.readdirSync(path.join(dir, 'src')).map((f) => `src/${f}`)];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      assert.deepEqual(text.match(/(?<![\d{])\d{12}(?!\d)/g) ?? [], [], `${f}: a 12-digit number (an account id?)`);
+      assert.equal(text.includes('AmazonS3FullAccess'), false, `${f} attaches AmazonS3FullAccess`);
+    }
+  });
+
+  it('index.ts: reads the stack config and exports the outputs', async () => {
+    pulumi.runtime.setAllConfig({ 's3k:image': 'reg/s3k:2', 's3k:namespace': 'tools' });
+    const before = resources.length;
+    const index = await import('../../deploy/pulumi/index.ts');
+    assert.match(await resolve(index.roleArn), new RegExp(`^arn:aws:iam::${ACCOUNT}:role/s3k-unit-s3k-`));
+    assert.match(await resolve(index.execExample), /^kubectl -n tools exec deploy\/s3k -- s3cmd ls s3:\/\/s3k-unit-data-/);
+    await settle();
+    const sa = resources.slice(before).find((r) => r.type === 'kubernetes:core/v1:ServiceAccount');
+    assert.equal(sa?.inputs.metadata.namespace, 'tools');
+    assert.equal(sa?.inputs.metadata.annotations['eks.amazonaws.com/role-arn'], await resolve(index.roleArn));
+  });
+});
