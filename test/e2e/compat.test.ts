@@ -1,0 +1,185 @@
+// Side by side with the real s3cmd (Debian package): the same command lines, run by s3cmd and by
+// s3k against the lab with the same .s3cfg, must print the same lines and exit with the same codes.
+// Timings, speeds, dates, bucket names and temp paths are normalised; nothing else is.
+// s3cmd missing: `lab/install-deps.sh --with-s3cmd` is tried once, else the suite is skipped.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, adminDeleteBucket, makeTempDir, run, s3k, uniqueBucket, writeS3cfg, type RunResult } from '../support/lab.ts';
+
+function s3cmdAvailable(): string | undefined {
+  const probe = () => spawnSync('s3cmd', ['--version'], { encoding: 'utf8' });
+  let p = probe();
+  if (p.status === 0) return undefined;
+  const inst = spawnSync('bash', [path.join(REPO_ROOT, 'lab/install-deps.sh'), '--with-s3cmd'], { encoding: 'utf8', timeout: 300_000 });
+  p = probe();
+  if (p.status === 0) return undefined;
+  return `s3cmd is not installed and could not be installed (lab/install-deps.sh --with-s3cmd: exit ${inst.status}); skipping the side-by-side comparison`;
+}
+
+interface Step {
+  /** Arguments; {B} is the tool's bucket, {D} its temp dir. */
+  args: string[];
+  /** Lines whose order depends on parallel transfers: compared as sorted lists. */
+  unordered?: boolean;
+  /** A difference that is known and reported; the s3k stderr it is allowed to print instead. */
+  known?: { reason: string; stderr: string[] };
+}
+
+const STEPS: Step[] = [
+  { args: ['mb', 's3://{B}'] },
+  { args: ['mb', 's3://{B}'] },
+  { args: ['put', '{D}/a.txt', 's3://{B}/dir/a.txt'] },
+  { args: ['put', '-r', '{D}/tree', 's3://{B}/'], unordered: true },
+  {
+    args: ['put', '{D}/missing.txt', 's3://{B}/x'],
+    known: {
+      reason: "s3k names the missing file where s3cmd says only 'Nothing to upload.' (same exit code)",
+      stderr: ["ERROR: Parameter problem: No such file or directory: '{D}/missing.txt'. Check the path; nothing was uploaded from it."],
+    },
+  },
+  { args: ['ls', 's3://{B}'] },
+  { args: ['ls', '-r', 's3://{B}'] },
+  { args: ['ls', '-l', '-r', 's3://{B}'] },
+  { args: ['ls', '--list-md5', '-r', 's3://{B}'] },
+  { args: ['ls', '-H', 's3://{B}/dir/'] },
+  { args: ['ls', 's3://{B}/tree/o*'] }, // s3cmd takes only a trailing '*' (s3k also matches inner wildcards)
+  { args: ['du', 's3://{B}'] },
+  { args: ['du', '-H', 's3://{B}/tree/'] },
+  { args: ['info', 's3://{B}/dir/a.txt'] },
+  { args: ['info', 's3://{B}'] },
+  { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
+  { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
+  { args: ['get', '--force', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
+  { args: ['get', '-r', 's3://{B}/tree', '{D}/gets/'], unordered: true },
+  { args: ['cp', 's3://{B}/dir/a.txt', 's3://{B}/copy.txt'] },
+  { args: ['cp', '-r', 's3://{B}/tree/', 's3://{B}/t2/'] },
+  { args: ['cp', '-r', 's3://{B}/tree', 's3://{B}/t3/'] },
+  { args: ['cp', 's3://{B}/tree/*', 's3://{B}/t4/'] },
+  { args: ['cp', 's3://{B}/tree/one.txt', 's3://{B}/dir/a.txt', 's3://{B}/t5/'] },
+  { args: ['cp', '-n', '-r', '--exclude', 'sub/*', 's3://{B}/tree/', 's3://{B}/dry/'] },
+  { args: ['cp', '-r', 's3://{B}/tree/', 's3://{B}/notadir'] },
+  { args: ['cp', 's3://{B}/tree/', 's3://{B}/x/'] },
+  { args: ['cp', 's3://{B}/nope.txt', 's3://{B}/x'] },
+  { args: ['cp', 's3://{B}-missing/nope.txt', 's3://{B}/x'] },
+  { args: ['mv', 's3://{B}/copy.txt', 's3://{B}/moved.txt'] },
+  { args: ['mv', '-r', 's3://{B}/t3/', 's3://{B}/t6/'] },
+  { args: ['modify', '-m', 'text/plain', '--add-header=x-amz-meta-x:y', 's3://{B}/moved.txt'] },
+  { args: ['info', 's3://{B}/moved.txt'] },
+  { args: ['setacl', '-P', 's3://{B}/moved.txt'] },
+  { args: ['setacl', '-P', '-r', 's3://{B}/t6/'] },
+  { args: ['setacl', '--acl-private', 's3://{B}'] },
+  { args: ['setpolicy', '{D}/policy.json', 's3://{B}'] },
+  { args: ['delpolicy', 's3://{B}'] },
+  { args: ['setlifecycle', '{D}/lifecycle.xml', 's3://{B}'] },
+  { args: ['getlifecycle', 's3://{B}'] },
+  { args: ['dellifecycle', 's3://{B}'] },
+  { args: ['expire', '--expiry-days=7', '--expiry-prefix=logs/', 's3://{B}'] },
+  { args: ['expire', 's3://{B}'] },
+  { args: ['payer', 's3://{B}'] },
+  { args: ['del', 's3://{B}/moved.txt'] },
+  { args: ['del', 's3://{B}/nope.txt'] },
+  { args: ['ls', 's3://{B}-missing'] },
+  { args: ['get', 's3://{B}/nope.txt', '{D}/nope'] },
+  {
+    args: ['info', 's3://{B}/nope.txt'],
+    known: { reason: "s3cmd fills in the message of a HEAD 404 ('The specified key does not exist.'); s3k's info does not", stderr: ['ERROR: S3 error: 404 (NoSuchKey)'] },
+  },
+  { args: ['rb', 's3://{B}'] },
+  { args: ['del', '-r', '--force', 's3://{B}/t2/'] },
+  { args: ['rb', '-r', '-f', 's3://{B}'] },
+  {
+    args: ['rb', 's3://{B}'],
+    known: { reason: "s3k's rb adds \"Bucket 'x' does not exist\" before the S3 error; s3cmd's rb prints only the S3 error", stderr: ["ERROR: Bucket '{B}' does not exist", 'ERROR: S3 error: 404 (NoSuchBucket)'] },
+  },
+  { args: ['frobnicate'] },
+];
+
+function prepare(dir: string, bucket: string): void {
+  fs.mkdirSync(path.join(dir, 'tree', 'sub'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'gets'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'hello\n');
+  fs.writeFileSync(path.join(dir, 'tree', 'one.txt'), 'one\n');
+  fs.writeFileSync(path.join(dir, 'tree', 'sub', 'two.txt'), 'two!\n');
+  fs.writeFileSync(
+    path.join(dir, 'policy.json'),
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] }),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'lifecycle.xml'),
+    '<LifecycleConfiguration><Rule><ID>tmp</ID><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>2</Days></Expiration></Rule></LifecycleConfiguration>',
+  );
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Only what may differ between two runs: timings, speeds, dates, bucket name, temp dir. */
+function normalise(text: string, bucket: string, dir: string): string[] {
+  return text
+    .replace(new RegExp(esc(dir), 'g'), '{D}')
+    .replace(new RegExp(esc(bucket), 'g'), '{B}')
+    .replace(/\((\d+) bytes in [\d.]+ seconds, [\d.]+ [KMGT]?B\/s\)/g, '($1 bytes in T seconds, S B/s)')
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d/g, 'YYYY-MM-DD HH:MM')
+    .replace(/(Last mod:\s+)\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT/g, '$1DATE')
+    .replace(/\b([acm]time):\d+/g, '$1:N')
+    .split('\n')
+    .filter((l) => l !== '');
+}
+
+interface Outcome {
+  code: number | null;
+  stdout: string[];
+  stderr: string[];
+}
+
+async function scenario(tool: 's3cmd' | 's3k', cfg: string, bucket: string, dir: string): Promise<Outcome[]> {
+  prepare(dir, bucket);
+  const out: Outcome[] = [];
+  for (const step of STEPS) {
+    const args = ['-c', cfg, ...step.args.map((a) => a.replace(/\{B\}/g, bucket).replace(/\{D\}/g, dir))];
+    const r: RunResult = tool === 's3k' ? await s3k(args) : await run('s3cmd', args);
+    out.push({ code: r.code, stdout: normalise(r.stdout, bucket, dir), stderr: normalise(r.stderr, bucket, dir) });
+  }
+  return out;
+}
+
+describe('s3k and s3cmd print the same lines', () => {
+  const skip = s3cmdAvailable();
+  const tmp = makeTempDir('compat');
+  // Same length, so nothing in a column moves when the names are normalised.
+  const bRef = uniqueBucket('compat-ref');
+  const bK = uniqueBucket('compat-s3k');
+  let ref: Outcome[] = [];
+  let mine: Outcome[] = [];
+
+  before(async () => {
+    if (skip) return;
+    const cfg = writeS3cfg({ dir: tmp.path });
+    const dRef = path.join(tmp.path, 's3cmd');
+    const dK = path.join(tmp.path, 's3kdir');
+    ref = await scenario('s3cmd', cfg, bRef, dRef);
+    mine = await scenario('s3k', cfg, bK, dK);
+  });
+  after(async () => {
+    await adminDeleteBucket(bRef);
+    await adminDeleteBucket(bK);
+    tmp.cleanup();
+  });
+
+  STEPS.forEach((step, i) => {
+    it(`${step.args.join(' ')}`, { skip }, (t) => {
+      const a = ref[i];
+      const b = mine[i];
+      assert.ok(a && b, 'both tools ran the step');
+      const ord = (l: string[]) => (step.unordered ? [...l].sort() : l);
+      assert.equal(b.code, a.code, `exit code (s3cmd ${a.code}, s3k ${b.code})\ns3cmd stderr: ${a.stderr.join('\n')}\ns3k stderr: ${b.stderr.join('\n')}`);
+      assert.deepEqual(ord(b.stdout), ord(a.stdout), 'stdout');
+      if (step.known && JSON.stringify(b.stderr) !== JSON.stringify(a.stderr)) {
+        t.diagnostic(`known difference: ${step.known.reason}`);
+        assert.deepEqual(b.stderr, step.known.stderr, 'stderr (the known difference, nothing else)');
+      } else assert.deepEqual(ord(b.stderr), ord(a.stderr), 'stderr');
+    });
+  });
+});
