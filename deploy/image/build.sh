@@ -20,7 +20,7 @@
 #   S3K_IMAGE_BUILDER      podman | buildah | docker (default: the first that works)
 #   S3K_IMAGE_NODE_VERSION Node version (default below; must be 24.x or newer with SEA support)
 #   S3K_IMAGE_CACHE        download cache (default node_modules/.cache/s3k-image): the Node package,
-#                          the stripped binary, busybox-static's .deb, postject
+#                          the stripped binary, busybox (from busybox-static), postject
 #   CONTAINERS_CONF, CONTAINERS_STORAGE_CONF  honoured by podman/buildah as usual
 set -euo pipefail
 
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --tag=*) TAG=${1#--tag=} ;;
     --save) SAVE=${2:?--save needs a file}; shift ;;
     --save=*) SAVE=${1#--save=} ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
