@@ -530,9 +530,11 @@ describe('bucket settings', () => {
 describe('--configure and --dump-config', () => {
   it('--configure with piped answers tests access and writes the config mode 0600; s3k then uses it', async () => {
     const e = labEnv();
-    const cfg = path.join(tmp.path, 'configured.s3cfg');
+    const home = path.join(tmp.path, 'home-configure');
+    fs.mkdirSync(home);
+    const cfg = path.join(home, '.s3cfg'); // the default place: ~/.s3cfg
     const answers = [e.LAB_ADMIN_ACCESS_KEY, e.LAB_ADMIN_SECRET_KEY, 'US', labHostPort(), labHostPort(), '', '', 'No', '', 'Y', 'y'].join('\n') + '\n';
-    const r = await s3k(['--configure', '-c', cfg], { input: answers });
+    const r = await s3k(['--configure'], { input: answers, env: { HOME: home } });
     ok(r, 'configure');
     assert.match(r.stdout, /Test access with supplied credentials\? \[Y\/n\] Please wait, attempting to list all buckets\.\.\.\nSuccess\. Your access key and secret key worked fine :-\)\n/);
     assert.match(r.stdout, new RegExp(`Configuration saved to '${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'\n$`));
@@ -542,8 +544,8 @@ describe('--configure and --dump-config', () => {
     assert.match(text, /^\[default\]\n/);
     assert.match(text, new RegExp(`\nhost_base = ${labHostPort()}\n`));
     assert.match(text, /\nuse_https = False\n/);
-    const ls = await s3k(['-c', cfg, 'ls']);
-    ok(ls, 'ls with the configured file');
+    const ls = await s3k(['ls'], { env: { HOME: home } });
+    ok(ls, 'ls with the configured ~/.s3cfg');
 
     const d = await s3k(['-c', cfg, '--dump-config', '--multipart-chunk-size-mb=32']);
     ok(d, 'dump-config');
