@@ -11,10 +11,10 @@ export function getVerbosity(): Verbosity {
   return verbosity;
 }
 
-/** Control characters in names (newlines, ^A...) are shown as ^X so one result stays one line. */
+/** Control characters in names (newlines, ^A...) are shown as ^X so one result stays one line (tabs pass). */
 export function printable(line: string): string {
   // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f]/.test(line) ? line.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\x7f' ? '^?' : '^' + String.fromCharCode(c.charCodeAt(0) + 64))) : line;
+  return /[\x00-\x08\x0a-\x1f\x7f]/.test(line) ? line.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => (c === '\x7f' ? '^?' : '^' + String.fromCharCode(c.charCodeAt(0) + 64))) : line;
 }
 
 let stdoutBroken = false;

@@ -46,7 +46,6 @@ export async function cmdRb(ctx: Context, args: string[]): Promise<number> {
         if (!(e instanceof S3Error)) throw e;
         if (e.code === 'NoSuchBucket') {
           if (s.force) return EX.OK;
-          error(`Bucket '${bucket}' does not exist`);
           throw e;
         }
         if (e.code === 'BucketNotEmpty' && retry && (s.force || s.recursive)) {

@@ -21,7 +21,8 @@ export async function cmdDel(ctx: Context, args: string[]): Promise<number> {
       if (!s.recursive) throw new ParameterError('File name required, not only the bucket name. Alternatively use --recursive');
     }
     if (s.recursive || hasWildcard(u.key)) {
-      const r = await deleteRecursive(ctx, u);
+      // a wildcard without -r stays at its own level, as in s3cmd
+      const r = await deleteRecursive(ctx, u, s.recursive);
       if (r !== EX.OK) rc = r;
     } else {
       if (s.dryRun) output(`delete: '${s3uri(u.bucket, u.key)}'`);
@@ -36,7 +37,7 @@ export async function cmdDel(ctx: Context, args: string[]): Promise<number> {
 }
 
 /** Delete everything under an s3:// prefix (or matching a wildcard) in batches of 1000. */
-export async function deleteRecursive(ctx: Context, u: S3Url): Promise<number> {
+export async function deleteRecursive(ctx: Context, u: S3Url, recursive = true): Promise<number> {
   const s = ctx.settings;
   const c = ctx.s3();
   const filter = makeFilter(s);
@@ -67,7 +68,7 @@ export async function deleteRecursive(ctx: Context, u: S3Url): Promise<number> {
   if (maxDelete > 0) {
     // s3cmd refuses the whole deletion when it would exceed --max-delete: count first.
     let n = 0;
-    for await (const it of expandRemote(ctx, u, { recursive: true, requireAttribs: false, filter: (rel, key) => filter(rel) && inShard(s, key) })) {
+    for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter(rel) && inShard(s, key) })) {
       void it;
       if (++n > maxDelete) {
         warning('delete: maximum requested number of deletes would be exceeded, none performed.');
@@ -75,7 +76,7 @@ export async function deleteRecursive(ctx: Context, u: S3Url): Promise<number> {
       }
     }
   }
-  for await (const it of expandRemote(ctx, u, { recursive: true, requireAttribs: false, filter: (rel, key) => filter(rel) && inShard(s, key) })) {
+  for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter(rel) && inShard(s, key) })) {
     batch.push(it);
     count++;
     bytes += it.size;

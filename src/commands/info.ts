@@ -93,7 +93,8 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
       bucketError(e, u.bucket);
     }
     if (ctx.settings.json) result(JSON.stringify(json));
-    else for (const l of lines) result(l);
+    // values such as a pretty-printed policy span several lines, as in s3cmd
+    else for (const l of lines) for (const part of l.split('\n')) result(part);
   }
   return EX.OK;
 }

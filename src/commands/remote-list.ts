@@ -45,13 +45,17 @@ export async function* expandRemote(ctx: Context, url: S3Url, o: RemoteListOptio
     }
     return;
   }
-  const prefix = wild ? key.slice(0, key.search(/[*?[]/)) : key;
+  const firstWild = key.search(/[*?]/);
+  const prefix = wild ? key.slice(0, firstWild) : key;
+  // s3cmd: a wildcard lists recursively only when a '/' follows it ('dir/*.txt' stays in dir/,
+  // '*/b.txt' looks one level down and deeper); the match is fnmatch on the whole key.
+  const recursive = o.recursive || (wild && key.slice(firstWild).includes('/'));
   // Relative names start after the last '/' of the literal part (s3cmd's rem_base).
   const baseLen = wild ? prefix.lastIndexOf('/') + 1 : key.endsWith('/') ? key.length : key.lastIndexOf('/') + 1;
-  for await (const page of listObjects(c, bucket, { prefix, delimiter: !o.recursive ? '/' : undefined })) {
+  for await (const page of listObjects(c, bucket, { prefix, delimiter: recursive ? undefined : '/' })) {
     for (const obj of page.objects) {
       if (wild && !fnmatch(obj.key, key)) continue;
-      if (obj.key.endsWith('/') && obj.size === 0 && !o.recursive) continue;
+      if (obj.key.endsWith('/') && obj.size === 0 && !recursive) continue;
       const relative = obj.key.slice(baseLen);
       if (!relative) continue;
       if (o.filter && !o.filter(relative, obj.key)) continue;

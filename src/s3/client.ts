@@ -150,7 +150,8 @@ export class S3Client {
           attempt--;
           continue;
         }
-        const retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(err.code);
+        // 501 Not Implemented and 505 will not change on a retry
+        const retryable = (status >= 500 && status !== 501 && status !== 505) || status === 429 || RETRYABLE_CODES.has(err.code);
         if (!retryable) throw err;
         if (attempt >= retry.maxRetries) throw new RetriesExhaustedError(`${req.method} ${describe(req)}`, attempt + 1, `${status} (${err.code})`, err);
         reason = `${status} (${err.code})`;
@@ -191,6 +192,7 @@ export function parseError(res: HttpResponse, req: S3Request): S3Error {
     // HEAD answers carry no body: name the error from the status as s3cmd does.
     if (res.status === 404) code = req.key ? 'NoSuchKey' : 'NoSuchBucket';
     else code = reasonPhrase(res.status);
+    if (code === 'NoSuchKey') message = 'The specified key does not exist.';
   }
   if (!resource) resource = req.bucket ? `/${req.bucket}${req.key ? '/' + req.key : ''}` : '/';
   return new S3Error(res.status, code, message, resource, requestId);

@@ -15,7 +15,11 @@ export async function copyRemote(
   // Multipart copy: metadata is not copied by UploadPartCopy, so carry it over from a HEAD.
   const h = await headObject(c, src.bucket, src.key);
   const headers: Record<string, string> = { 'Content-Type': h.contentType || 'binary/octet-stream' };
-  if (o.directive !== 'REPLACE') for (const [k, v] of Object.entries(h.metadata)) headers[`x-amz-meta-${k}`] = v;
+  if (o.directive !== 'REPLACE') {
+    for (const [k, v] of Object.entries(h.metadata)) headers[`x-amz-meta-${k}`] = v;
+    for (const k of ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-storage-class', 'x-amz-website-redirect-location'])
+      if (h.headers[k]) headers[k] = h.headers[k];
+  }
   Object.assign(headers, o.headers ?? {});
   let part = Math.max(o.partSize, 64 * 1024 * 1024);
   while (Math.ceil(src.size / part) > 10000) part *= 2;

@@ -50,7 +50,7 @@ describe('errors and exit codes', () => {
     oneLine(r.stderr, new RegExp(`^ERROR: Parameter problem: Source object 's3://${bucket}/nope.txt' does not exist\\.$`));
     r = await s3k(['info', `s3://${bucket}/nope.txt`], { env });
     assert.equal(r.code, 12);
-    oneLine(r.stderr, /^ERROR: S3 error: 404 \(NoSuchKey\)$/);
+    oneLine(r.stderr, /^ERROR: S3 error: 404 \(NoSuchKey\): The specified key does not exist\.$/);
   });
 
   it('bad keys: 77', async () => {
