@@ -16,6 +16,7 @@
 #   --context-only   stop after step 4's directory (build it yourself: docker build deploy/image/build)
 #   --tag NAME:TAG   image name (default s3k:<package.json version>; also tagged s3k:latest by default)
 #   --save FILE      also write the image as an archive (podman/buildah: oci-archive; docker: docker save)
+#   --out DIR        the build context directory (default deploy/image/build)
 # Env:
 #   S3K_IMAGE_BUILDER      podman | buildah | docker (default: the first that works)
 #   S3K_IMAGE_NODE_VERSION Node version (default below; must be 24.x or newer with SEA support)
@@ -37,6 +38,7 @@ VERSION=$(node -p 'require("./package.json").version')
 CONTEXT_ONLY=0
 TAG=
 SAVE=
+OUT=
 while [ $# -gt 0 ]; do
   case $1 in
     --context-only) CONTEXT_ONLY=1 ;;
@@ -44,7 +46,9 @@ while [ $# -gt 0 ]; do
     --tag=*) TAG=${1#--tag=} ;;
     --save) SAVE=${2:?--save needs a file}; shift ;;
     --save=*) SAVE=${1#--save=} ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --out) OUT=${2:?--out needs a directory}; shift ;;
+    --out=*) OUT=${1#--out=} ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -66,10 +70,10 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 export npm_config_cache=$CACHE/npm npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
-OUT=$HERE/build
+OUT=$(realpath -m "${OUT:-$HERE/build}")
 WORK=$OUT/work
 CTX=$OUT
-rm -rf "$OUT"
+rm -rf "$OUT/work" "$OUT/rootfs" "$OUT/home" "$OUT/Dockerfile" # only what this script writes there
 mkdir -p "$WORK" "$CTX/rootfs" "$CTX/home/nonroot"
 ROOTFS=$CTX/rootfs
 
