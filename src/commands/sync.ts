@@ -338,23 +338,26 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
     totals,
     deletions,
     totals.srcFiles === 0,
-    async (batch) => {
-      const res = await deleteObjects(c, dst.bucket, batch.map((b) => b.key!));
-      const bad = new Set(res.errors.map((x) => x.key));
-      for (const b of batch) {
-        if (bad.has(b.key!)) {
-          error(`delete failed: '${s3uri(dst.bucket, b.key!)}'`);
-          totals.failed++;
-          continue;
-        }
-        totals.deleted++;
-        totals.deletedBytes += b.size;
-        output(`delete: '${s3uri(dst.bucket, b.key!)}'`);
-      }
-    },
+    (batch) => deleteRemoteBatch(ctx, dst.bucket, batch, totals),
     (e) => `delete: '${s3uri(dst.bucket, e.key!)}'`,
   );
   return totals.failed ? EX.PARTIAL : drc;
+}
+
+/** One DeleteObjects batch on the destination bucket, with s3cmd's delete lines. */
+async function deleteRemoteBatch(ctx: Context, bucket: string, batch: SyncEntry[], totals: Totals): Promise<void> {
+  const res = await deleteObjects(ctx.s3(), bucket, batch.map((b) => b.key!));
+  const bad = new Set(res.errors.map((x) => x.key));
+  for (const b of batch) {
+    if (bad.has(b.key!)) {
+      totals.failed++;
+      error(`delete failed: '${s3uri(bucket, b.key!)}'`);
+      continue;
+    }
+    totals.deleted++;
+    totals.deletedBytes += b.size;
+    output(`delete: '${s3uri(bucket, b.key!)}'`);
+  }
 }
 
 /** A Stats-shaped object for buildAttrs from a sync entry. */
@@ -508,20 +511,7 @@ async function syncCopy(ctx: Context, src: S3Url, dst: S3Url, totals: Totals): P
     totals,
     deletions,
     totals.srcFiles === 0,
-    async (batch) => {
-      const res = await deleteObjects(c, dst.bucket, batch.map((b) => b.key!));
-      const bad = new Set(res.errors.map((x) => x.key));
-      for (const b of batch) {
-        if (bad.has(b.key!)) {
-          totals.failed++;
-          error(`delete failed: '${s3uri(dst.bucket, b.key!)}'`);
-        } else {
-          totals.deleted++;
-          totals.deletedBytes += b.size;
-          output(`delete: '${s3uri(dst.bucket, b.key!)}'`);
-        }
-      }
-    },
+    (batch) => deleteRemoteBatch(ctx, dst.bucket, batch, totals),
     (e) => `delete: '${s3uri(dst.bucket, e.key!)}'`,
   );
   return totals.failed ? EX.PARTIAL : drc;
