@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from './client.ts';
 import { S3Error } from './errors.ts';
 import { parseXml, text, escapeXml, type XmlNode } from './xml.ts';
+import { parseListObjectsV2 } from './list-xml.ts';
 
 export interface BucketInfo {
   name: string;
@@ -88,22 +89,25 @@ export async function* listObjects(c: S3Client, bucket: string, o: ListOptions =
         'encoding-type': 'url',
       },
     });
-    const doc = parseDoc(res.body, 'ListObjectsV2');
-    const r = doc.ListBucketResult;
-    if (!r || typeof r !== 'object') throw new S3Error(500, 'MalformedXML', 'the ListObjectsV2 answer has no ListBucketResult element');
-    const enc = text(r.EncodingType) === 'url';
-    const objects: ObjectInfo[] = arr<XmlNode>(r.Contents).map((x) => ({
-      key: decodeMaybe(text(x.Key), enc),
-      size: Number(text(x.Size)),
-      lastModified: new Date(text(x.LastModified)),
-      etag: unquote(text(x.ETag)),
-      storageClass: text(x.StorageClass) || 'STANDARD',
+    let page;
+    try {
+      page = parseListObjectsV2(res.body);
+    } catch (e) {
+      throw new S3Error(500, 'MalformedXML', `could not parse the ListObjectsV2 answer from the server: ${(e as Error).message}`);
+    }
+    const enc = page.encodingType === 'url';
+    const objects: ObjectInfo[] = page.contents.map((x) => ({
+      key: decodeMaybe(x.key, enc),
+      size: Number(x.size),
+      lastModified: new Date(x.lastModified),
+      etag: unquote(x.etag),
+      storageClass: x.storageClass || 'STANDARD',
     }));
-    const prefixes = arr<XmlNode>(r.CommonPrefixes).map((p) => decodeMaybe(text(p.Prefix), enc));
+    const prefixes = page.prefixes.map((p) => decodeMaybe(p, enc));
     remaining -= objects.length + prefixes.length;
     yield { objects, prefixes };
-    const truncated = text(r.IsTruncated) === 'true';
-    token = text(r.NextContinuationToken) || undefined;
+    const truncated = page.isTruncated;
+    token = page.nextToken || undefined;
     if (!truncated || !token || remaining <= 0) return;
   }
 }
