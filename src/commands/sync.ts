@@ -304,7 +304,7 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
   await runPairs(ctx, mergeJoin(local, remote), totals, r, {
     keyOf: (p) => (p.dst?.key ?? keyFor(p.src!.relative)),
     sameContent: async (p) => {
-      const [a, b] = await Promise.all([md5File(p.src!.path!), remoteMd5(ctx, dst.bucket, p.dst!)]);
+      const [a, b] = await Promise.all([md5File(p.src!.path!, p.src!.size), remoteMd5(ctx, dst.bucket, p.dst!)]);
       debug(`MD5 ${p.src!.relative}: local ${a}, remote ${b ?? 'unknown'}`);
       return b === undefined ? true : a === b;
     },
@@ -420,7 +420,7 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
   await runPairs(ctx, mergeJoin(remote, local), totals, r, {
     keyOf: (p) => p.src?.key ?? p.dst!.relative,
     sameContent: async (p) => {
-      const [a, b] = await Promise.all([remoteMd5(ctx, src.bucket, p.src!), md5File(p.dst!.path!)]);
+      const [a, b] = await Promise.all([remoteMd5(ctx, src.bucket, p.src!), md5File(p.dst!.path!, p.dst!.size)]);
       return a === undefined ? true : a === b;
     },
     dryLine: (p) => `download: '${s3uri(src.bucket, p.src!.key!)}' -> '${join(root, p.src!.relative)}'`,

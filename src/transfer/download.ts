@@ -3,7 +3,7 @@
 // GETs written in place; every download is hashed in order and checked against the object's MD5
 // (its ETag, or the md5 in s3cmd-attrs for multipart objects).
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink, stat, utimes, mkdir, chmod, readFile, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -117,8 +117,63 @@ const isRetryable = (e: unknown) => {
 const isLocalFatal = (e: unknown) => ['ENOSPC', 'EACCES', 'EROFS', 'EEXIST', 'EDQUOT', 'EPERM', 'EISDIR', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /** Download to `target` via a temp file + rename (or append in place for --continue). */
+const madeDirs = new Set<string>();
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
+const SMALL_OBJECT = 1024 * 1024;
+
+/** Small objects: one buffered GET, checked, written in one call and renamed (no streams, no state file). */
+async function smallDownload(c: S3Client, bucket: string, key: string, target: string, o: DownloadOptions): Promise<DownloadResult> {
+  const partial = partialNameFor(target);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await getObjectStream(c, bucket, key);
+      const chunks: Buffer[] = [];
+      let got = 0;
+      const lim = throttled(o.limiter);
+      for await (const ch of (lim ? res.pipe(lim) : res) as AsyncIterable<Buffer>) {
+        chunks.push(ch);
+        got += ch.length;
+        o.onBytes?.(ch.length);
+      }
+      const len = Number(res.headers['content-length'] ?? got);
+      if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
+      const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, got);
+      const expected = expectedMd5(res.headers);
+      if (expected) {
+        const md5 = createHash('md5').update(buf).digest('hex');
+        if (md5 !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
+      }
+      try {
+        writeFileSync(partial, buf, { mode: 0o644 });
+        renameSync(partial, target);
+      } catch (e) {
+        try {
+          unlinkSync(partial);
+        } catch {
+          /* not created */
+        }
+        throw e;
+      }
+      await applyAttrs(target, res.headers, o.preserve);
+      const lm = res.headers['last-modified'] ? new Date(header(res.headers, 'last-modified')) : undefined;
+      return { bytes: got, lastModified: lm, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
+    } catch (e) {
+      if (isLocalFatal(e) || !isRetryable(e)) throw e;
+      if (attempt >= o.maxRetries) throw new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`);
+      o.onRetry?.((e as Error).message, attempt + 1);
+      await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
+    }
+  }
+}
+
 export async function downloadToFile(c: S3Client, bucket: string, key: string, target: string, o: DownloadOptions): Promise<DownloadResult> {
-  await mkdir(dirname(target), { recursive: true });
+  await ensureDir(dirname(target));
+  if (!o.resumeFrom && o.size !== undefined && o.size <= SMALL_OBJECT) return smallDownload(c, bucket, key, target, o);
   const rangeSize = o.rangeSize ?? 8 * 1024 * 1024;
   if (!o.resumeFrom && o.size !== undefined && o.size >= 4 * rangeSize && (o.rangeConcurrency ?? 1) > 1) return rangedDownload(c, bucket, key, target, o.size, rangeSize, o);
   const partial = partialNameFor(target);

@@ -47,8 +47,9 @@ export interface UploadResult {
 export const SMALL_BUFFERED = 1024 * 1024;
 const MAX_PARTS = 10000;
 
-/** MD5 of a file, streamed. */
-export async function md5File(path: string): Promise<string> {
+/** MD5 of a file: one read for small files, streamed for the rest. */
+export async function md5File(path: string, size?: number): Promise<string> {
+  if (size !== undefined && size <= SMALL_BUFFERED) return createHash('md5').update(readFileSync(path)).digest('hex');
   const h = createHash('md5');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
   return h.digest('hex');
