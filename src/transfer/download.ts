@@ -334,16 +334,31 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
             let got = 0;
             const lim = throttled(o.limiter);
             const src = lim ? res.pipe(lim) : res;
-            for await (const ch of src as AsyncIterable<Buffer>) {
-              if (got + ch.length > len) throw new NetworkError(`long read: more than ${len} bytes`, 'ECONNRESET', '');
+            // Socket chunks are small (~64 KiB): gather them into 1 MiB writes.
+            const batch = Buffer.allocUnsafe(Math.min(len, 1024 * 1024));
+            let fill = 0;
+            const flush = async () => {
               let off = 0;
-              while (off < ch.length) {
-                const { bytesWritten } = await fh.write(ch, off, ch.length - off, start + got + off);
+              while (off < fill) {
+                const { bytesWritten } = await fh.write(batch, off, fill - off, start + got - fill + off);
                 off += bytesWritten;
               }
-              got += ch.length;
+              fill = 0;
+            };
+            for await (const ch of src as AsyncIterable<Buffer>) {
+              if (got + ch.length > len) throw new NetworkError(`long read: more than ${len} bytes`, 'ECONNRESET', '');
+              let used = 0;
+              while (used < ch.length) {
+                const n = Math.min(ch.length - used, batch.length - fill);
+                ch.copy(batch, fill, used, used + n);
+                fill += n;
+                used += n;
+                got += n;
+                if (fill === batch.length) await flush();
+              }
               o.onBytes?.(ch.length);
             }
+            await flush();
             if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
             break;
           } catch (e) {
