@@ -10,7 +10,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  minify: false,
+  minify: true,
   sourcemap: false,
   legalComments: 'none',
   define: { S3K_VERSION: JSON.stringify(pkg.version) },
