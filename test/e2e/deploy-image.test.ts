@@ -6,7 +6,7 @@
 //
 // podman on CI-like VMs: no CAP_SYS_RESOURCE (podman's default rlimits cannot be set) and hybrid
 // cgroups (crun refuses them), so this test gives podman its own containers.conf (runc, lower ulimits,
-// cgroupfs) and its own storage under the test's temp dir. The host network reaches the lab on
+// cgroupfs) and its own storage under the test's temp dir (sockets under a short /tmp/s3kp-* dir). The host network reaches the lab on
 // 127.0.0.1; the containers get AWS_EC2_METADATA_DISABLED=true and lab endpoints, so nothing leaves
 // loopback.
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +31,10 @@ const MAX_IMAGE_BYTES = 120_000_000;
 const isRoot = process.getuid?.() === 0;
 
 const tmp = makeTempDir('deploy-image');
+// podman's run root and tmp dir hold unix sockets (conmon's attach socket under
+// overlay-containers/<64-hex id>/userdata/): under a long $TMPDIR the path passes the 108-byte limit and
+// every `podman run` then waits a 20 s timeout before it returns. So those two live in a short dir.
+const shortDir = fs.mkdtempSync('/tmp/s3kp-');
 const podmanEnv = {
   CONTAINERS_CONF: path.join(tmp.path, 'containers.conf'),
   CONTAINERS_STORAGE_CONF: path.join(tmp.path, 'storage.conf'),
@@ -123,7 +127,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       'runtime = "runc"',
       'cgroup_manager = "cgroupfs"',
       'events_logger = "file"',
-      `tmp_dir = "${path.join(tmp.path, 'libpod')}"`,
+      `tmp_dir = "${path.join(shortDir, 'libpod')}"`,
       '[network]',
       `network_config_dir = "${path.join(tmp.path, 'networks')}"`,
       '',
@@ -132,7 +136,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       '[storage]',
       'driver = "overlay"',
       `graphroot = "${path.join(tmp.path, 'storage')}"`,
-      `runroot = "${path.join(tmp.path, 'run')}"`,
+      `runroot = "${path.join(shortDir, 'run')}"`,
       '',
     ].join('\n'));
 
@@ -184,6 +188,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       for (const b of [bucket, other]) if (b) await adminDeleteBucket(b, creds);
     }
     tmp.cleanup();
+    fs.rmSync(shortDir, { recursive: true, force: true });
   });
 
   it('npm run image: FROM scratch, <= 120 MB uncompressed, user 65532, entrypoint s3k, s3cmd -> s3k, static busybox sh', async () => {
