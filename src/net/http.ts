@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { h1Request, closeH1Pools } from './h1.ts';
 
 export interface TlsOptions {
   /** Verify the server certificate (default true). */
@@ -75,7 +76,10 @@ function agentFor(url: URL, tls: TlsOptions | undefined, keepAlive: boolean): ht
 export function destroyAgents(): void {
   for (const a of agents.values()) a.destroy();
   agents.clear();
+  closeH1Pools();
 }
+
+const useNodeHttp = process.env.S3K_HTTP === 'node';
 
 const ERRNO: Record<string, number> = { ECONNREFUSED: 111, ECONNRESET: 104, ETIMEDOUT: 110, EHOSTUNREACH: 113, ENETUNREACH: 101, EPIPE: 32 };
 
@@ -104,6 +108,16 @@ function toNetworkError(err: NodeJS.ErrnoException, url: URL): NetworkError {
 
 /** Send a request and resolve with the response stream once the headers arrive. */
 export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
+  // The S3 data path goes through the lean client; metadata endpoints (short connect timeouts,
+  // abort signals, no keep-alive) keep node:http.
+  if (!useNodeHttp && !req.noKeepAlive && !req.connectTimeoutMs && !req.signal) {
+    return h1Request({ method: req.method, url: req.url, headers: req.headers ?? {}, body: req.body, timeoutMs: req.timeoutMs ?? 300_000, tls: req.tls }).then(
+      (r) => r as unknown as http.IncomingMessage,
+      (e: NodeJS.ErrnoException) => {
+        throw toNetworkError(e, req.url);
+      },
+    );
+  }
   const { url } = req;
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {

@@ -1,6 +1,5 @@
 // The S3 wire: builds URLs (path or virtual-host style), signs with SigV4 (aws4), sends through
 // net/, retries transient failures, turns error answers into S3Error. Never prints.
-import aws4 from 'aws4';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { request, requestStream, readBody, NetworkError, type TlsOptions, type HttpResponse } from '../net/http.ts';
@@ -9,6 +8,7 @@ import type { CredentialProvider } from '../credentials/types.ts';
 import { S3Error, RetriesExhaustedError, reasonPhrase } from './errors.ts';
 import { parseXml, text } from './xml.ts';
 import { encodeKey } from './uri.ts';
+import { signV4, sha256Hex, rfc3986, EMPTY_SHA256 } from './sigv4.ts';
 
 export interface S3ClientOptions {
   /** scheme://host[:port] of the service, e.g. http://127.0.0.1:7480 */
@@ -61,44 +61,23 @@ export class S3Client {
     return { host: ep.host, path, protocol };
   }
 
-  private buildQuery(query?: Record<string, string | undefined>): string {
-    if (!query) return '';
-    const parts: string[] = [];
-    for (const [k, v] of Object.entries(query)) {
-      if (v === undefined) continue;
-      parts.push(v === '' ? encodeURIComponent(k) + '=' : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-    }
-    return parts.length ? '?' + parts.join('&') : '';
-  }
-
   private async sign(req: S3Request, forceRefresh: boolean) {
     const creds = await this.opts.credentials.get(forceRefresh ? { forceRefresh: true } : undefined);
     const { host, path, protocol } = this.target(req.bucket, req.key);
     const headers: Record<string, string> = { ...(req.headers ?? {}) };
     const bodyIsStream = typeof req.body === 'function';
     const unsigned = bodyIsStream || !!req.unsignedPayload;
-    if (unsigned) headers['X-Amz-Content-Sha256'] = 'UNSIGNED-PAYLOAD';
-    if (unsigned && !bodyIsStream && req.body !== undefined && headers['Content-Length'] === undefined)
+    if (req.body !== undefined && !bodyIsStream && headers['Content-Length'] === undefined)
       headers['Content-Length'] = String(Buffer.byteLength(req.body as Buffer | string));
-    if (this.opts.requesterPays) headers['x-amz-request-payer'] = 'requester';
-    const fullPath = path + this.buildQuery(req.query);
-    const signable: aws4.Request & { headers: Record<string, string> } = {
-      host,
-      path: fullPath,
-      method: req.method,
-      service: 's3',
-      region: this.opts.region,
-      headers,
-      body: unsigned ? undefined : (req.body as Buffer | string | undefined),
-    };
     if (req.body === undefined && (req.method === 'PUT' || req.method === 'POST')) headers['Content-Length'] = '0';
-    aws4.sign(signable, {
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      sessionToken: creds.sessionToken,
-    });
-    const url = new URL(`${protocol}//${host}${fullPath}`);
-    return { url, headers: signable.headers };
+    if (this.opts.requesterPays) headers['x-amz-request-payer'] = 'requester';
+    const query: [string, string][] = [];
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query.push([k, v]);
+    const payloadHash = unsigned ? 'UNSIGNED-PAYLOAD' : req.body === undefined ? EMPTY_SHA256 : sha256Hex(req.body as Buffer | string);
+    signV4({ method: req.method, host, path, query, headers, payloadHash, region: this.opts.region }, creds);
+    const qs = query.map(([k, v]) => (v === '' ? `${rfc3986(k)}=` : `${rfc3986(k)}=${rfc3986(v)}`)).join('&');
+    const url = new URL(`${protocol}//${host}${path}${qs ? '?' + qs : ''}`);
+    return { url, headers };
   }
 
   /** Send a request whose answer fits in memory (XML, empty bodies). Retries; throws S3Error. */
