@@ -113,13 +113,18 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     onBytes: undefined as ((n: number) => void) | undefined,
   };
 
-  // Two passes over the local tree keep memory flat: the first counts (for the [n of N] labels and
-  // the dry-run listing), the second uploads while it walks.
+  // The first pass counts (for the [n of N] labels and the dry-run listing); a tree of more than
+  // KEEP files is walked a second time while uploading, so memory stays flat.
   let total = 0;
   let totalBytes = 0;
+  // Up to this many items are kept from the counting pass; a larger tree is walked again.
+  const KEEP = 20_000;
+  let kept: PutItem[] | undefined = [];
   for await (const it of localItems(ctx, args, destKey, onProblem)) {
     if (!inShard(s, it.key)) continue;
     total++;
+    if (kept && kept.length < KEEP) kept.push(it);
+    else kept = undefined;
     if (it.local !== 'stdin') totalBytes += it.local.stat.size;
     if (s.dryRun) output(`upload: '${it.local === 'stdin' ? '<stdin>' : it.local.path}' -> '${s3uri(dest.bucket, it.key)}'`);
   }
@@ -134,7 +139,8 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   }
   const firstPassProblems = problems;
   const items = (async function* () {
-    for await (const it of localItems(ctx, args, destKey, () => undefined)) if (inShard(s, it.key)) yield it;
+    if (kept) yield* kept;
+    else for await (const it of localItems(ctx, args, destKey, () => undefined)) if (inShard(s, it.key)) yield it;
   })();
 
   const progress = new Progress(total, hasStdin ? undefined : totalBytes);
