@@ -62,6 +62,14 @@ export function output(line: string): void {
   process.stdout.write(printable(line) + '\n');
   if (status) drawStatus();
 }
+/** Many result lines in one write (a listing page): fewer syscalls and less buffering. */
+export function resultLines(lines: string[]): void {
+  if (stdoutBroken || verbosity === 'quiet' || !lines.length) return;
+  let out = '';
+  for (const l of lines) out += printable(l) + '\n';
+  process.stdout.write(out);
+}
+
 /** A result line (ls, du, info). -q silences stdout entirely, as in s3cmd. */
 export function result(line: string): void {
   if (stdoutBroken || verbosity === 'quiet') return;

@@ -3,7 +3,7 @@ import type { Context } from './context.ts';
 import { listBuckets, listObjects, headObject } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
-import { result, warning, error, formatDateTime, formatSize } from '../cli/output.ts';
+import { result, resultLines, warning, error, formatDateTime, formatSize } from '../cli/output.ts';
 import { fnmatch, hasWildcard } from '../sync/fnmatch.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 
@@ -65,14 +65,27 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
     if (s.listMd5) return `${ts.padStart(16)} ${size}  ${md5.padEnd(35)}  ${uri}`;
     return `${ts.padStart(16)} ${size}  ${uri}`;
   };
+  // --json streams one array, a page at a time, so memory stays flat on big listings
+  let jsonStarted = false;
   const json: object[] = [];
+  const flushJson = (final: boolean) => {
+    if (!s.json) return;
+    let text = json.map((j) => JSON.stringify(j)).join(',');
+    if (!jsonStarted) text = '[' + text;
+    else if (text) text = ',' + text;
+    jsonStarted = true;
+    if (final) text += ']';
+    json.length = 0;
+    if (text) process.stdout.write(text + (final ? '\n' : ''));
+  };
   let count = 0;
   try {
     for await (const page of listObjects(c, u.bucket, { prefix, delimiter: s.recursive ? undefined : '/', limit: s.limit })) {
+      const out: string[] = [];
       for (const p of page.prefixes) {
         if (pattern && !fnmatch(p, pattern) && !fnmatch(p.replace(/\/$/, ''), pattern)) continue;
         if (s.json) json.push({ type: 'dir', uri: s3uri(u.bucket, p) });
-        else result(line('', dirStr, '', '', s3uri(u.bucket, p)));
+        else out.push(line('', dirStr, '', '', s3uri(u.bucket, p)));
         count++;
       }
       for (const o of page.objects) {
@@ -89,14 +102,16 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
         }
         if (s.json)
           json.push({ type: 'object', uri: s3uri(u.bucket, o.key), key: o.key, size: o.size, lastModified: o.lastModified.toISOString(), etag: o.etag, md5, storageClass: o.storageClass });
-        else result(line(formatDateTime(o.lastModified), fmtSize(o.size), md5, o.storageClass, s3uri(u.bucket, o.key)));
+        else out.push(line(formatDateTime(o.lastModified), fmtSize(o.size), md5, o.storageClass, s3uri(u.bucket, o.key)));
         count++;
       }
+      resultLines(out);
+      if (json.length) flushJson(false);
     }
   } catch (e) {
     bucketError(e, u.bucket);
   }
-  if (s.json) result(JSON.stringify(json));
+  flushJson(true);
   if (s.limit > 0 && count >= s.limit) warning('The list is truncated because the settings limit was reached.');
 }
 
