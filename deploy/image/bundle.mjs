@@ -55,7 +55,7 @@ export async function bundleCjs(outfile) {
     platform: 'node',
     format: 'cjs',
     target: 'node24',
-    minify: false,
+    minify: true, // as scripts/build.mjs
     sourcemap: false,
     legalComments: 'none',
     define: { S3K_VERSION: JSON.stringify(pkg.version) },
