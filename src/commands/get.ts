@@ -1,5 +1,14 @@
 // get: single objects, wildcards, -r prefixes, '-' for stdout; parallel across objects; temp+rename.
 import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+
+const statOrUndefined = (p: string) => {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+};
 import { resolve, sep, join } from 'node:path';
 import type { Context } from './context.ts';
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
@@ -94,7 +103,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
     for (const t of targets) {
       const uri = s3uri(t.it.bucket, t.it.key);
       // Existing-file policy, checked before any byte moves.
-      const existing = await stat(t.dest).catch(() => undefined);
+      const existing = statOrUndefined(t.dest);
       let resumeFrom = 0;
       if (existing) {
         if (existing.isDirectory()) {

@@ -3,8 +3,8 @@
 // GETs written in place; every download is hashed in order and checked against the object's MD5
 // (its ETag, or the md5 in s3cmd-attrs for multipart objects).
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, writeFileSync, renameSync, unlinkSync } from 'node:fs';
-import { open, rename, unlink, stat, utimes, mkdir, chmod, readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream, writeFileSync, renameSync, unlinkSync, chmodSync, utimesSync } from 'node:fs';
+import { open, rename, unlink, stat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Writable } from 'node:stream';
@@ -103,10 +103,15 @@ async function applyAttrs(target: string, h: IncomingMessage['headers'], mode: P
   let mtime: Date | undefined;
   if (attrs.mtime && /^\d+$/.test(attrs.mtime)) mtime = new Date(Number(attrs.mtime) * 1000);
   else if (h['last-modified']) mtime = new Date(header(h, 'last-modified'));
-  if (attrs.mode && /^\d+$/.test(attrs.mode)) await chmod(target, Number(attrs.mode) & 0o7777).catch(() => undefined);
-  if (mtime && !Number.isNaN(mtime.getTime())) {
-    const atime = attrs.atime && /^\d+$/.test(attrs.atime) ? new Date(Number(attrs.atime) * 1000) : mtime;
-    await utimes(target, atime, mtime).catch(() => undefined);
+  // Synchronous: two metadata calls cost less than two thread-pool round trips per file.
+  try {
+    if (attrs.mode && /^\d+$/.test(attrs.mode)) chmodSync(target, Number(attrs.mode) & 0o7777);
+    if (mtime && !Number.isNaN(mtime.getTime())) {
+      const atime = attrs.atime && /^\d+$/.test(attrs.atime) ? new Date(Number(attrs.atime) * 1000) : mtime;
+      utimesSync(target, atime, mtime);
+    }
+  } catch {
+    /* attributes are best effort, as in s3cmd */
   }
 }
 
