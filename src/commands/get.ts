@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 
 const statOrUndefined = (p: string) => {
   try {
-    return statSync(p);
+    return statSync(p, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }

@@ -48,9 +48,16 @@ function signingKey(secret: string, date: string, region: string, service: strin
   return k;
 }
 
-/** `YYYYMMDDTHHMMSSZ` */
+let lastSecond = -1;
+let lastStamp = '';
+/** `YYYYMMDDTHHMMSSZ` (computed once per second: thousands of requests share it) */
 export function amzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const sec = Math.floor(d.getTime() / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastStamp = d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  }
+  return lastStamp;
 }
 
 export function canonicalQuery(query: [string, string][]): string {
