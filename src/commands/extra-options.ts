@@ -1,10 +1,10 @@
 // Options that the breadth commands (cp/mv/modify, setacl, expire, restore, signurl, ...) need but
 // that the shared Settings object does not carry: the tri-state ACL (-P / --acl-private / unset),
 // --acl-grant/--acl-revoke, --remove-header, --expiry-*, --restore-*, --content-*. They are read from
-// the same command line main.ts parsed (process.argv) and from the same config file.
-import { parseCommandLine, type OptionValues } from '../cli/options.ts';
+// the command line and config file values that Settings keeps (cliValues, fileValues).
+import type { OptionValues } from '../cli/options.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
-import { readS3cfg, parseBool } from '../config/s3cfg.ts';
+import { parseBool } from '../config/s3cfg.ts';
 import type { Settings } from '../config/settings.ts';
 
 export interface AclChange {
@@ -87,17 +87,8 @@ export function extraOptionsFrom(values: OptionValues, file: Record<string, stri
 let cached: ExtraOptions | undefined;
 
 /** The extra options of this process (the command line main.ts parsed, and the config file it read). */
-export function extraOptions(settings: Settings, env: NodeJS.ProcessEnv): ExtraOptions {
+export function extraOptions(settings: Settings, _env?: NodeJS.ProcessEnv): ExtraOptions {
   if (cached) return cached;
-  const { values } = parseCommandLine(process.argv.slice(2));
-  let file: Record<string, string> = {};
-  if (settings.configLoaded && settings.configPath) {
-    try {
-      file = readS3cfg(settings.configPath, env).values;
-    } catch {
-      file = {};
-    }
-  }
-  cached = extraOptionsFrom(values, file);
+  cached = extraOptionsFrom(settings.cliValues, settings.fileValues);
   return cached;
 }

@@ -15,6 +15,9 @@ export class ConfigError extends Error {
 }
 
 export interface Settings {
+  /** The parsed command line and the raw .s3cfg values, for options only some commands read. */
+  cliValues: CliValues;
+  fileValues: Record<string, string>;
   configPath?: string;
   configLoaded: boolean;
   invalidConfigLines: { line: number; text: string }[];
@@ -215,6 +218,8 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
   const loc = maybeLocation ? regionFromLocation(maybeLocation) : region;
 
   return {
+    cliValues: v,
+    fileValues: f,
     configPath: file ? configPath : undefined,
     configLoaded: !!file,
     invalidConfigLines: file?.invalidLines ?? [],
