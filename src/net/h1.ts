@@ -42,6 +42,9 @@ class Conn {
   private gotBytes = false;
   private idleTimer?: NodeJS.Timeout;
   private method = 'GET';
+  /** The request body has been handed to the socket completely. */
+  private bodySent = true;
+  private hadBody = false;
 
   constructor(
     readonly key: string,
@@ -82,6 +85,8 @@ class Conn {
     return new Promise<H1Response>((resolve, reject) => {
       this.onHead = resolve;
       this.onError = reject;
+      this.hadBody = body !== undefined && (typeof body !== 'string' && !Buffer.isBuffer(body) ? true : body.length > 0);
+      this.bodySent = true;
       if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
         this.sock.cork();
         this.sock.write(head, 'latin1');
@@ -89,7 +94,9 @@ class Conn {
         process.nextTick(() => this.sock.uncork());
       } else {
         this.sock.write(head, 'latin1');
+        this.bodySent = false;
         body.on('error', (e) => this.sock.destroy(e));
+        body.on('end', () => (this.bodySent = true));
         body.pipe(this.sock, { end: false });
       }
     });
@@ -218,7 +225,13 @@ class Conn {
 
   private finish(): void {
     const res = this.res;
-    const keep = !/close/i.test(String(res?.headers.connection ?? '')) && this.framing.kind !== 'close';
+    // Not reused: the server said close; the body was read to the end of the connection; or the
+    // server answered an error before (or while) taking our request body, which it may not have read.
+    const keep =
+      !/close/i.test(String(res?.headers.connection ?? '')) &&
+      this.framing.kind !== 'close' &&
+      this.bodySent &&
+      !(this.hadBody && (res?.statusCode ?? 0) >= 400);
     this.res = undefined;
     this.framing = { kind: 'none' };
     this.sock.setTimeout(0);

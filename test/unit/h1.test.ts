@@ -40,6 +40,10 @@ describe('h1 client', () => {
         res.end(Buffer.alloc(5_000_000, 7));
       } else if (u.pathname === '/reset') req.socket.destroy();
       else if (u.pathname === '/echo') res.end(got);
+      else if (u.pathname === '/denied') {
+        res.writeHead(403, { 'content-length': 6 });
+        res.end('denied');
+      }
       else {
         res.writeHead(200, { 'content-length': 4 });
         res.end(req.method === 'HEAD' ? undefined : 'head');
@@ -113,6 +117,17 @@ describe('h1 client', () => {
     await new Promise<void>((r) => s.close(() => r()));
     await assert.rejects(h1Request({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: {}, timeoutMs: 2000 }), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
   });
+  it('a connection that answered an error to a request with a body is not reused', async () => {
+    await body(await req('/len'));
+    const before = connections;
+    const d = await req('/denied', { method: 'PUT', body: Buffer.alloc(10_000, 1) });
+    assert.equal(d.statusCode, 403);
+    assert.equal((await body(d)).toString(), 'denied');
+    const r = await req('/len', { method: 'PUT', body: 'ok' });
+    assert.equal((await body(r)).toString(), 'len:2:undefined');
+    assert.equal(connections - before, 1, 'a fresh connection after the error');
+  });
+
   it('refuses header values with line breaks (no request smuggling)', async () => {
     await assert.rejects(req('/len', { headers: { 'x-a': 'v\r\nX-Evil: 1' } }), /invalid character/);
   });
