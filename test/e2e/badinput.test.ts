@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  adminDeleteBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, irsaEnv, labEndpoint, labEnv, mintToken, run, s3k, setupIrsa, tempDir, uniqueBucket, writeToken, S3K_BIN,
+  adminDeleteBucket, adminEnv, cleanEnv, adminGetObject, adminListKeys, adminPutObject, irsaEnv, labEndpoint, labEnv, mintToken, run, s3k, setupIrsa, tempDir, uniqueBucket, writeToken, S3K_BIN,
 } from '../support/lab.ts';
 
 const env = adminEnv();
@@ -19,7 +19,7 @@ const hasCmd = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status 
 
 /** Run s3k as an unprivileged user (root reads everything, so permission tests need one). */
 function asNobody(args: string[], cwd: string, extra: Record<string, string> = env) {
-  const envArgs = Object.entries({ ...extra, HOME: cwd, PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `${k}=${v}`);
+  const envArgs = Object.entries(cleanEnv({ ...extra, HOME: cwd })).map(([k, v]) => `${k}=${v}`);
   if (!isRoot) return s3k(args, { env: extra, cwd });
   return run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', ...envArgs, process.execPath, S3K_BIN, ...args], { cwd });
 }
@@ -135,7 +135,7 @@ describe('bad input and hostile conditions', () => {
       t.skip('faketime is not installed (lab/install-deps.sh --with-test-tools)');
       return;
     }
-    const envArgs = Object.entries({ ...env, HOME: tempDir('skew'), PATH: process.env.PATH ?? '', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `${k}=${v}`);
+    const envArgs = Object.entries(cleanEnv({ ...env, HOME: tempDir('skew') })).map(([k, v]) => `${k}=${v}`);
     const r = await run('env', ['-i', ...envArgs, 'faketime', '-f', '-2h', process.execPath, S3K_BIN, 'ls', `s3://${bucket}`]);
     assert.equal(r.code, 77, r.stderr);
     assert.equal(r.stderr, "ERROR: S3 error: 403 (RequestTimeTooSkewed) - this machine's clock differs from the server's by more than 15 minutes; sync it (NTP) and retry\n");
@@ -211,7 +211,7 @@ describe('bad input and hostile conditions', () => {
     // interrupt a ranged download right after it starts, then look at the state file
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [S3K_BIN, 'get', '--limit-rate=5m', `s3://${bucket}/state.bin`, path.join(dir, 'out.bin')], {
-      env: { PATH: process.env.PATH, HOME: dir, AWS_EC2_METADATA_DISABLED: 'true', ...env },
+      env: cleanEnv({ ...env, HOME: dir }),
       stdio: 'ignore',
     });
     const state = path.join(dir, '.out.bin.s3k-partial.json');

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  adminDeleteBucket, adminEnv, adminPutObject, labEnv, labHostPort, run, s3k, tempDir, uniqueBucket, writeS3cfg, S3K_BIN,
+  adminDeleteBucket, adminEnv, cleanEnv, adminPutObject, labEnv, labHostPort, run, s3k, tempDir, uniqueBucket, writeS3cfg, S3K_BIN,
 } from '../support/lab.ts';
 
 const env = adminEnv();
@@ -113,7 +113,7 @@ describe('errors and exit codes', () => {
     let r;
     if (process.getuid?.() === 0) {
       // root reads anything: run s3k as nobody through setpriv (util-linux)
-      const envArgs = Object.entries({ ...env, HOME: dir, PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `${k}=${v}`);
+      const envArgs = Object.entries(cleanEnv({ ...env, HOME: dir })).map(([k, v]) => `${k}=${v}`);
       r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', ...envArgs, process.execPath, S3K_BIN, 'put', f, `s3://${bucket}/secret.txt`], { cwd: dir });
     } else {
       r = await s3k(['put', f, `s3://${bucket}/secret.txt`], { env });

@@ -6,9 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   adminCreateBucket, adminDeleteBucket, adminGetObject, adminListKeys, adminPutObject, assumeRole, labEnv, mintToken,
-  s3Request, setupIrsa, signingCredentials, tempDir, uniqueBucket, writeS3cfg, writeToken,
+  run, s3Request, setupIrsa, signingCredentials, tempDir, uniqueBucket, writeS3cfg, writeToken,
 } from '../support/lab.ts';
 import type { SigningCredentials } from '../support/lab.ts';
+
+describe('test safety net', () => {
+  it('every node child the tests start preloads the loopback-only connection guard', async () => {
+    const r = await run(process.execPath, ['-e', "process.stdout.write(String(require('node:net').Socket.prototype.connect.s3kGuard === true))"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'true');
+  });
+});
 
 describe('lab', () => {
   const buckets: Array<[string, SigningCredentials | undefined]> = [];

@@ -14,6 +14,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // ------------------------------------------------------------------------------ helpers
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -375,40 +376,13 @@ export async function startImds(opts: ImdsOptions): Promise<ImdsEmulator> {
 }
 
 // ------------------------------------------------------------------------------ loopback guard for child processes
-/** What the guard writes on stderr when it blocks a connection. */
-export const GUARD_MARK = 'S3K-TEST-GUARD';
-
-const GUARD_SOURCE = `// Preloaded into s3k by the e2e tests: refuse any connection that is not to loopback.
-import net from 'node:net';
-const real = net.Socket.prototype.connect;
-const loopback = (h) => { h = String(h).replace(/^\\[|\\]$/g, '').toLowerCase(); return h === 'localhost' || h === '::1' || (net.isIPv4(h) && h.startsWith('127.')); };
-net.Socket.prototype.connect = function (...args) {
-  const first = Array.isArray(args[0]) ? args[0][0] : args[0];
-  let host = 'localhost';
-  if (first && typeof first === 'object') { if (!first.path) host = first.host ?? 'localhost'; }
-  else if (typeof args[1] === 'string') host = args[1];
-  if (!loopback(host)) {
-    process.stderr.write('${GUARD_MARK}: blocked a connection to ' + host + '\\n');
-    process.nextTick(() => this.destroy(Object.assign(new Error('test guard: no connections to ' + host), { code: 'ECONNREFUSED' })));
-    return this;
-  }
-  return real.apply(this, args);
-};
-`;
-
-let guardFile: string | undefined;
+export { GUARD_MARK } from './loopback-guard.mjs';
 
 /**
- * Env for a child node process (s3k) that preloads a guard refusing every non-loopback connection
- * before DNS or a packet leaves; a blocked attempt prints `${GUARD_MARK}: ...` on stderr.
+ * Env for a child node process (s3k) that preloads test/support/loopback-guard.mjs: every
+ * non-loopback connection is refused before DNS or a packet leaves, and reported on stderr.
+ * (cleanEnv in lab.ts already adds it to every s3k the tests start.)
  */
 export function loopbackGuardEnv(): Record<string, string> {
-  if (!guardFile) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3k-test-guard-'));
-    guardFile = path.join(dir, 'loopback-guard.mjs');
-    fs.writeFileSync(guardFile, GUARD_SOURCE);
-    const file = guardFile;
-    process.on('exit', () => fs.rmSync(path.dirname(file), { recursive: true, force: true }));
-  }
-  return { NODE_OPTIONS: `--import=${guardFile}` };
+  return { NODE_OPTIONS: `--import=${path.join(path.dirname(fileURLToPath(import.meta.url)), 'loopback-guard.mjs')}` };
 }

@@ -16,6 +16,8 @@ export type { LabEnv, SetupOptions, SetupResult, TemporaryCredentials, TokenOpti
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const S3K_BIN = path.join(REPO_ROOT, 'dist', 's3k.mjs');
+/** Preloaded into every s3k child: no connection may leave loopback (test/support/loopback-guard.mjs). */
+export const GUARD_FILE = path.join(REPO_ROOT, 'test', 'support', 'loopback-guard.mjs');
 export const REGION = 'us-east-1';
 
 // ------------------------------------------------------------------------------ lab env
@@ -107,12 +109,14 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** The clean environment s3k runs in: PATH, HOME=<temp home>, AWS_EC2_METADATA_DISABLED=true, plus extra. */
+/** The clean environment s3k runs in: PATH, HOME=<temp home>, AWS_EC2_METADATA_DISABLED=true, the loopback guard, plus extra. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: tempHome(),
     AWS_EC2_METADATA_DISABLED: 'true',
+    // every node child (s3k) refuses connections that are not to loopback
+    NODE_OPTIONS: `--import=${GUARD_FILE}`,
     ...extra,
   };
   const out: Record<string, string> = {};

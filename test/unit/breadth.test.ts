@@ -5,7 +5,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -24,22 +23,8 @@ import { createContext } from '../../src/commands/context.ts';
 import { S3Client } from '../../src/s3/client.ts';
 import { ParameterError } from '../../src/cli/exit-codes.ts';
 
-// These tests only ever talk to 127.0.0.1.
-{
-  const realConnect = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-    const o = first as { host?: string; path?: string } | number | string;
-    const host = typeof o === 'object' && o !== null ? (o.path ? 'localhost' : (o.host ?? 'localhost')) : typeof args[1] === 'string' ? args[1] : 'localhost';
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-      process.exitCode = 1;
-      console.error(`TEST VIOLATION: connection attempted to ${host}`);
-      process.nextTick(() => this.destroy(Object.assign(new Error(`test guard: no connections to ${host}`), { code: 'ECONNREFUSED' })));
-      return this;
-    }
-    return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof realConnect;
-}
+// These tests may only ever connect to loopback (the guard fails the file otherwise).
+import '../support/loopback-guard.mjs';
 
 const AWS_DOC_KEY = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 

@@ -1,7 +1,6 @@
 // Chain precedence, shared files (temp HOME), laziness, and the "nothing found" error. All endpoints
 // are loopback emulators; IMDS is either disabled or pointed at loopback in every test.
 import { after, test } from 'node:test';
-import net from 'node:net';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,24 +10,8 @@ import path from 'node:path';
 import { buildCredentialChain as realBuild, type ChainInput } from '../../src/credentials/chain.ts';
 import { CredentialsError } from '../../src/credentials/types.ts';
 
-// Safety net: these tests may only ever connect to loopback. Anything else (169.254.169.254, an AWS
-// host, example.com) is refused before a packet leaves and fails this file.
-{
-  const realConnect = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-    // net.createConnection passes its normalized [options, callback] array as the first argument.
-    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-    const o = first as { host?: string; path?: string } | number | string;
-    const host = typeof o === 'object' && o !== null ? (o.path ? 'localhost' : (o.host ?? 'localhost')) : typeof args[1] === 'string' ? args[1] : 'localhost';
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-      process.exitCode = 1;
-      console.error(`TEST VIOLATION: connection attempted to ${host}`);
-      process.nextTick(() => this.destroy(Object.assign(new Error(`test guard: no connections to ${host}`), { code: 'ECONNREFUSED' })));
-      return this;
-    }
-    return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof realConnect;
-}
+// These tests may only ever connect to loopback (the guard fails the file otherwise).
+import '../support/loopback-guard.mjs';
 
 /** All temp files of this file live here and go away at the end. */
 const TMP_ROOT = mkdtempSync(path.join(tmpdir(), 's3k-credtest-'));

@@ -1,30 +1,13 @@
 // whoami helpers: masking, describing, JWT claims.
 import { test } from 'node:test';
-import net from 'node:net';
 import assert from 'node:assert/strict';
 import { describeCredentials, maskAccessKey, decodeJwtClaims, buildCredentialChain } from '../../src/credentials/index.ts';
 import { staticProvider } from '../../src/credentials/static.ts';
 import { parseIni } from '../../src/credentials/profile.ts';
 import { parseStsError, parseAssumeRoleResponse } from '../../src/credentials/sts-xml.ts';
 
-// Safety net: these tests may only ever connect to loopback. Anything else (169.254.169.254, an AWS
-// host, example.com) is refused before a packet leaves and fails this file.
-{
-  const realConnect = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-    // net.createConnection passes its normalized [options, callback] array as the first argument.
-    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-    const o = first as { host?: string; path?: string } | number | string;
-    const host = typeof o === 'object' && o !== null ? (o.path ? 'localhost' : (o.host ?? 'localhost')) : typeof args[1] === 'string' ? args[1] : 'localhost';
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-      process.exitCode = 1;
-      console.error(`TEST VIOLATION: connection attempted to ${host}`);
-      process.nextTick(() => this.destroy(Object.assign(new Error(`test guard: no connections to ${host}`), { code: 'ECONNREFUSED' })));
-      return this;
-    }
-    return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof realConnect;
-}
+// These tests may only ever connect to loopback (the guard fails the file otherwise).
+import '../support/loopback-guard.mjs';
 
 test('maskAccessKey keeps first 4 and last 4', () => {
   assert.equal(maskAccessKey('AKIAIOSFODNN7EXAMPLE'), 'AKIA************MPLE');

@@ -1,0 +1,1 @@
+export declare const GUARD_MARK: string;
