@@ -6,10 +6,9 @@ import type { Context } from './context.ts';
 import { getBucketLocation } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import {
-  getSub, getSubDocument, putSub, deleteSub, expirationXml, taggingXml, parseTagging, versioningXml, requestPaymentXml, websiteXml, parseWebsite,
+  getSub, getSubDocument, putSub, deleteSub, expirationXml, taggingXml, parseTagging, versioningXml, requestPaymentXml, websiteXml, parseWebsite, parseLoggingStatus,
 } from '../s3/subresources.ts';
 import { prettyXml } from '../s3/pretty-xml.ts';
-import { parseXml, text } from '../s3/xml.ts';
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
 import { output, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
@@ -240,11 +239,10 @@ export async function cmdDelnotification(ctx: Context, args: string[]): Promise<
 export async function cmdAccesslog(ctx: Context, args: string[]): Promise<number> {
   const u = s3arg(args[args.length - 1]);
   if (u.key) throw new ParameterError('Only bucket name is required for [accesslog] command');
-  const doc = parseXml(await getSubDocument(ctx.s3(), u.bucket, 'logging', 'BucketLoggingStatus'));
-  const le = doc.BucketLoggingStatus?.LoggingEnabled;
+  const le = parseLoggingStatus(await getSubDocument(ctx.s3(), u.bucket, 'logging', 'BucketLoggingStatus'));
   output(`Access logging for: ${bucketUri(u)}`);
   output(`   Logging Enabled: ${le ? 'True' : 'False'}`);
-  if (le) output(`     Target prefix: ${s3uri(text(le.TargetBucket), text(le.TargetPrefix))}`);
+  if (le) output(`     Target prefix: ${s3uri(le.bucket, le.prefix)}`);
   return EX.OK;
 }
 

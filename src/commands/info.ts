@@ -1,8 +1,8 @@
 // info: object and bucket details in s3cmd's layout.
 import type { Context } from './context.ts';
-import { headObject, getBucketLocation, getSubresource, parseAcl, type Grant } from '../s3/ops.ts';
+import { headObject, getBucketLocation, parseAcl, type Grant } from '../s3/ops.ts';
+import { getSub, parsePayer, describeExpiration } from '../s3/subresources.ts';
 import { S3Error } from '../s3/errors.ts';
-import { parseXml, text } from '../s3/xml.ts';
 import { parseUrl, s3uri } from '../s3/uri.ts';
 import { result } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
@@ -43,26 +43,18 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
         Object.assign(json, { type: 'object', size: h.size, lastModified: h.lastModified.toISOString(), contentType: h.contentType, storageClass: h.storageClass, md5, etag: h.etag, sse: h.sse ?? null, metadata: h.metadata });
       } else {
         const loc = await getBucketLocation(c, u.bucket);
-        const payerBody = await optional(() => getSubresource(c, u.bucket, 'requestPayment'));
+        const payerBody = await optional(() => getSub(c, u.bucket, 'requestPayment'));
         let payer = 'none';
-        if (Buffer.isBuffer(payerBody)) payer = text(parseXml(payerBody).RequestPaymentConfiguration?.Payer) || 'none';
+        if (Buffer.isBuffer(payerBody)) payer = parsePayer(payerBody) || 'none';
         lines.push(`${s3uri(u.bucket)} (bucket):`);
         lines.push(`   Location:  ${loc || 'none'}`);
         lines.push(`   Payer:     ${payer}`);
-        const lc = await optional(() => getSubresource(c, u.bucket, 'lifecycle'));
-        let exp = 'none';
-        if (Buffer.isBuffer(lc)) {
-          const rules = parseXml(lc).LifecycleConfiguration?.Rule ?? [];
-          const r = (Array.isArray(rules) ? rules : [rules]).find((x: Record<string, any>) => x.Expiration);
-          if (r) {
-            const prefix = text(r.Prefix ?? r.Filter?.Prefix);
-            exp = (prefix ? `objects with key prefix '${prefix}' ` : 'all objects in this bucket ') + `will expire in '${text(r.Expiration.Days) ? text(r.Expiration.Days) + "' day(s) after creation" : text(r.Expiration.Date) + "' "}`;
-          }
-        }
+        const lc = await optional(() => getSub(c, u.bucket, 'lifecycle'));
+        const exp = (Buffer.isBuffer(lc) && describeExpiration(lc)) || 'none';
         lines.push(`   Expiration Rule: ${exp}`);
         Object.assign(json, { type: 'bucket', location: loc || null, payer, expiration: exp });
       }
-      const policy = await optional(() => getSubresource(c, u.bucket, 'policy'));
+      const policy = await optional(() => getSub(c, u.bucket, 'policy'));
       const pol = Buffer.isBuffer(policy)
         ? policy.toString('utf8')
         : isStatus(policy) && policy.status === 403
@@ -71,9 +63,9 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
             ? 'Not available: Only the bucket owner can read the policy'
             : 'none';
       lines.push(`   Policy:    ${pol}`);
-      const cors = await optional(() => getSubresource(c, u.bucket, 'cors'));
+      const cors = await optional(() => getSub(c, u.bucket, 'cors'));
       lines.push(`   CORS:      ${Buffer.isBuffer(cors) ? cors.toString('utf8') : 'none'}`);
-      const aclBody = await optional(() => getSubresource(c, u.bucket, 'acl', u.key || undefined));
+      const aclBody = await optional(() => getSub(c, u.bucket, 'acl', u.key || undefined));
       let grants: Grant[] = [];
       if (Buffer.isBuffer(aclBody)) {
         try {

@@ -299,12 +299,6 @@ export async function getBucketLocation(c: S3Client, bucket: string): Promise<st
   return text(doc.LocationConstraint);
 }
 
-/** GET a bucket sub-resource (policy, cors, lifecycle, acl...) returning the raw body. */
-export async function getSubresource(c: S3Client, bucket: string, sub: string, key?: string): Promise<Buffer> {
-  const res = await c.send({ method: 'GET', bucket, key, query: { [sub]: '' } });
-  return res.body;
-}
-
 export interface Grant {
   grantee: string;
   permission: string;

@@ -169,3 +169,24 @@ export async function listPartsRaw(c: S3Client, bucket: string, key: string, upl
     marker = next;
   }
 }
+
+/** The Payer of a RequestPaymentConfiguration answer ('' when absent). */
+export function parsePayer(body: Buffer): string {
+  return text(parseXml(body).RequestPaymentConfiguration?.Payer);
+}
+
+/** s3cmd's "Expiration Rule" text for the first lifecycle rule with an Expiration, or undefined. */
+export function describeExpiration(body: Buffer): string | undefined {
+  const rules = parseXml(body).LifecycleConfiguration?.Rule ?? [];
+  const r = (Array.isArray(rules) ? rules : [rules]).find((x: Record<string, unknown>) => x.Expiration) as Record<string, any> | undefined;
+  if (!r) return undefined;
+  const prefix = text(r.Prefix ?? r.Filter?.Prefix);
+  const days = text(r.Expiration.Days);
+  return (prefix ? `objects with key prefix '${prefix}' ` : 'all objects in this bucket ') + `will expire in '${days ? days + "' day(s) after creation" : text(r.Expiration.Date) + "' "}`;
+}
+
+/** BucketLoggingStatus: the target bucket and prefix when logging is on, undefined when off. */
+export function parseLoggingStatus(body: Buffer): { bucket: string; prefix: string } | undefined {
+  const le = parseXml(body).BucketLoggingStatus?.LoggingEnabled;
+  return le ? { bucket: text(le.TargetBucket), prefix: text(le.TargetPrefix) } : undefined;
+}
