@@ -4,7 +4,6 @@
 // re-read on every request, http only to loopback and the ECS/EKS agent addresses.
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { TlsOptions } from '../net/http.ts';
 import { NetworkError } from '../net/http.ts';
 import {
   ENV_CONTAINER_AUTHORIZATION_TOKEN,
@@ -13,7 +12,7 @@ import {
   ENV_CONTAINER_CREDENTIALS_RELATIVE_URI,
   envValue,
 } from './env.ts';
-import { refreshingProvider, type RefreshOptions } from './refresh.ts';
+import { refreshingProvider, type ProviderOptions } from './refresh.ts';
 import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries, type RetrySettings } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 
@@ -34,13 +33,8 @@ export interface ContainerConfig {
   authTokenFile?: string;
 }
 
-export interface ContainerOptions {
-  tls?: TlsOptions;
-  debug?: (msg: string) => void;
-  now?: () => number;
-  retry?: Partial<RetrySettings>;
+export interface ContainerOptions extends ProviderOptions {
   timeoutMs?: number;
-  refresh?: RefreshOptions;
 }
 
 /** May credentials be fetched from this URL? https anywhere; http only to loopback and the agents. */

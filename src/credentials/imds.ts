@@ -1,10 +1,9 @@
 // EC2 instance metadata, IMDSv2 only: PUT a session token, GET the role name, GET the role's
 // credentials. Short timeouts so a laptop (no IMDS) fails fast. No IMDSv1 fallback.
-import type { TlsOptions } from '../net/http.ts';
 import { NetworkError } from '../net/http.ts';
 import { ENV_EC2_METADATA_DISABLED, ENV_EC2_METADATA_SERVICE_ENDPOINT, ENV_EC2_METADATA_SERVICE_ENDPOINT_MODE, envValue } from './env.ts';
 import { parseCredentialsJson } from './container.ts';
-import { refreshingProvider, type RefreshOptions } from './refresh.ts';
+import { refreshingProvider, type ProviderOptions } from './refresh.ts';
 import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries, type RetrySettings } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 
@@ -17,14 +16,9 @@ export const IMDS_TOTAL_TIMEOUT_MS = 2_000;
 export const IMDS_RETRY: RetrySettings = { maxRetries: 1, baseMs: 100, capMs: 500 };
 const CREDS_PATH = '/latest/meta-data/iam/security-credentials/';
 
-export interface ImdsOptions {
-  tls?: TlsOptions;
-  debug?: (msg: string) => void;
-  now?: () => number;
-  retry?: Partial<RetrySettings>;
+export interface ImdsOptions extends ProviderOptions {
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
-  refresh?: RefreshOptions;
 }
 
 /** True when AWS_EC2_METADATA_DISABLED is "true" (any case). */

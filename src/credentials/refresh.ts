@@ -14,6 +14,8 @@
 // shorter than the windows, the windows shrink to a fraction of the lifetime so a fresh set is not
 // immediately "due".
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
+import type { TlsOptions } from '../net/http.ts';
+import type { RetrySettings } from './transport.ts';
 
 export const ADVISORY_REFRESH_MS = 10 * 60_000;
 export const MANDATORY_REFRESH_MS = 5 * 60_000;
@@ -32,6 +34,17 @@ export interface RefreshOptions {
   forceCoalesceMs?: number;
   failedRefreshBackoffMs?: number;
   debug?: (msg: string) => void;
+}
+
+/** What every remote provider (web identity, container, IMDS) takes: TLS, logging, clock, retries, cache. */
+export interface ProviderOptions {
+  tls?: TlsOptions;
+  debug?: (msg: string) => void;
+  /** Clock in ms since the epoch (expiry checks, session names, cache). */
+  now?: () => number;
+  retry?: Partial<RetrySettings>;
+  /** Cache settings; `now` and `debug` are filled in from above. */
+  refresh?: RefreshOptions;
 }
 
 interface Entry {

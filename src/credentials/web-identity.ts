@@ -2,7 +2,6 @@
 // unsigned STS AssumeRoleWithWebIdentity call. The token file is re-read on every call because kubelet
 // rotates it (anchors.md 3.1, 3.2).
 import { readFile } from 'node:fs/promises';
-import type { TlsOptions } from '../net/http.ts';
 import { NetworkError } from '../net/http.ts';
 import {
   ENV_ENDPOINT_URL,
@@ -15,7 +14,7 @@ import {
   envValue,
 } from './env.ts';
 import { audText, claimText, decodeJwtClaims, expDate, type JwtClaims } from './jwt.ts';
-import { refreshingProvider, type RefreshOptions } from './refresh.ts';
+import { refreshingProvider, type ProviderOptions } from './refresh.ts';
 import { parseAssumeRoleResponse, parseStsError } from './sts-xml.ts';
 import {
   callOnce,
@@ -68,16 +67,9 @@ export interface WebIdentityConfig {
   extraDetails?: Record<string, string>;
 }
 
-export interface WebIdentityOptions {
-  tls?: TlsOptions;
-  debug?: (msg: string) => void;
-  /** Clock in ms since the epoch (token expiry check, session names, cache). */
-  now?: () => number;
-  retry?: Partial<RetrySettings>;
+export interface WebIdentityOptions extends ProviderOptions {
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
-  /** Cache settings; `now` and `debug` are filled in from above. */
-  refresh?: RefreshOptions;
 }
 
 /** `arn:<partition>:iam::<account digits or empty>:role/<optional path/>name`. */
