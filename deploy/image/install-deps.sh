@@ -18,34 +18,6 @@ for a in "$@"; do
   esac
 done
 
-command -v dpkg-query >/dev/null 2>&1 || {
-  echo "install-deps.sh: dpkg-query not found; install ${PKGS[*]} (or docker) yourself" >&2
-  exit 1
-}
-missing=()
-status=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PKGS[@]}" 2>/dev/null || true)
-for p in "${PKGS[@]}"; do
-  grep -qx "$p installed" <<<"$status" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$CHECK" = 1 ]; then
-  echo "missing: ${missing[*]}"
-  exit 1
-fi
-
-SUDO=()
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    if [ -t 0 ]; then SUDO=(sudo); else SUDO=(sudo -n); fi
-  else
-    echo "install-deps.sh: missing packages (${missing[*]}) and not root and no sudo; install them as root" >&2
-    exit 1
-  fi
-fi
-echo "install-deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
-if ! "${apt[@]}" install -y -q --no-install-recommends "${missing[@]}"; then
-  "${apt[@]}" update -q
-  "${apt[@]}" install -y -q --no-install-recommends "${missing[@]}"
-fi
+args=()
+[ "$CHECK" = 1 ] && args+=(--check)
+exec bash "$(dirname "${BASH_SOURCE[0]}")/../../scripts/apt-ensure.sh" "${args[@]}" "${PKGS[@]}"
