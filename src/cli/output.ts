@@ -90,7 +90,6 @@ export function debug(msg: string | (() => string)): void {
   const text = typeof msg === 'function' ? msg() : msg;
   process.stderr.write(`DEBUG: ${redact(text)}\n`);
 }
-export const isDebug = () => verbosity === 'debug';
 
 /** s3cmd's formatSize: with human=true divides by 1024 while size > 2048. */
 export function formatSize(size: number, human: boolean, floating = false): [number, string] {
@@ -117,7 +116,3 @@ export function transferStats(bytes: number, seconds: number): string {
   const [v, c] = formatSize(speed, true, true);
   return `(${bytes} bytes in ${seconds.toFixed(1)} seconds, ${v.toFixed(2)} ${c}B/s)`;
 }
-
-/** Python %-style right-justify helpers. */
-export const rjust = (s: string, n: number) => s.padStart(n);
-export const ljust = (s: string, n: number) => s.padEnd(n);

@@ -15,6 +15,7 @@ import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { S3Error } from '../s3/errors.ts';
+import { listMultipartUploads } from '../s3/ops.ts';
 import type { Settings } from '../config/settings.ts';
 
 interface PutItem {
@@ -213,7 +214,6 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
 
 /** --continue-put: find the newest unfinished multipart upload for this key. */
 async function findUpload(ctx: Context, bucket: string, key: string): Promise<string | undefined> {
-  const { listMultipartUploads } = await import('../s3/ops.ts');
   const ups = (await listMultipartUploads(ctx.s3(), bucket, key)).filter((u) => u.key === key);
   ups.sort((a, b) => b.initiated.getTime() - a.initiated.getTime());
   return ups[0]?.uploadId;

@@ -2,7 +2,7 @@
 // complete file is never replaced by a partial one. Large objects are fetched as parallel ranged
 // GETs written in place; every download is hashed in order and checked against the object's MD5
 // (its ETag, or the md5 in s3cmd-attrs for multipart objects).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream, writeFileSync, renameSync, unlinkSync, chmodSync, utimesSync } from 'node:fs';
 import { open, rename, unlink, stat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
@@ -60,10 +60,6 @@ export function expectedMd5(h: IncomingMessage['headers']): string | undefined {
   const attrs = parseAttrs(header(h, 'x-amz-meta-s3cmd-attrs'));
   if (attrs.md5 && isPlainMd5(attrs.md5)) return attrs.md5;
   return undefined;
-}
-
-export function tempNameFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.s3k-${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** Hidden partial download beside the target, and its state file (which ranges are done). */

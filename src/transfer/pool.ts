@@ -38,13 +38,3 @@ export class Pool {
     return this.firstError !== undefined;
   }
 }
-
-/** Run fn over items with bounded concurrency, preserving nothing but completion. */
-export async function forEachLimit<T>(items: Iterable<T> | AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const pool = new Pool(limit);
-  for await (const item of items as AsyncIterable<T>) {
-    if (pool.failed) break;
-    await pool.submit(() => fn(item));
-  }
-  await pool.drain();
-}
