@@ -98,6 +98,11 @@ export interface RunOptions {
   cwd?: string;
   /** Kill the process after this many ms (default 60000). */
   timeoutMs?: number;
+  /**
+   * Preload the loopback-only guard (default: for node children, i.e. s3k; not for other tools,
+   * e.g. the image build fetching Node from the npm registry).
+   */
+  guard?: boolean;
 }
 
 export interface RunResult {
@@ -110,13 +115,13 @@ export interface RunResult {
 }
 
 /** The clean environment s3k runs in: PATH, HOME=<temp home>, AWS_EC2_METADATA_DISABLED=true, the loopback guard, plus extra. */
-export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+export function cleanEnv(extra: Record<string, string | undefined> = {}, guard = true): Record<string, string> {
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: tempHome(),
     AWS_EC2_METADATA_DISABLED: 'true',
-    // every node child (s3k) refuses connections that are not to loopback
-    NODE_OPTIONS: `--import=${GUARD_FILE}`,
+    // s3k (and any node child given this env) refuses connections that are not to loopback
+    ...(guard ? { NODE_OPTIONS: `--import=${GUARD_FILE}` } : {}),
     ...extra,
   };
   const out: Record<string, string> = {};
@@ -132,7 +137,7 @@ export function s3k(args: string[], opts: RunOptions = {}): Promise<RunResult> {
 /** Runs any command in the same clean env as s3k(). */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: cleanEnv(opts.env), cwd: opts.cwd ?? REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: cleanEnv(opts.env, opts.guard ?? cmd === process.execPath), cwd: opts.cwd ?? REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
