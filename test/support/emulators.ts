@@ -376,7 +376,9 @@ export async function startImds(opts: ImdsOptions): Promise<ImdsEmulator> {
 }
 
 // ------------------------------------------------------------------------------ loopback guard for child processes
-export { GUARD_MARK } from './loopback-guard.mjs';
+/** What the guard (test/support/loopback-guard.mjs) prints when it blocks a connection. Not imported
+ * from there: importing that module installs the guard in this process. */
+export const GUARD_MARK = 'S3K-TEST-GUARD';
 
 /**
  * Env for a child node process (s3k) that preloads test/support/loopback-guard.mjs: every
