@@ -148,7 +148,7 @@ function report(e: unknown): number {
   }
   if (e instanceof ConfigError) {
     error(e.message);
-    return EX.CONFIG;
+    return e.exitCode;
   }
   if (e instanceof CredentialsError) {
     error(e.message);

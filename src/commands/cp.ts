@@ -232,7 +232,7 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   let noteExcluded = s.dryRun; // only the first listing reports exclusions (dry-run prints them)
   const wanted = (it: SourceItem) => {
     if (!inShard(s, it.key)) return false;
-    if (filter(it.relative)) return true;
+    if (filter.keeps(it.relative)) return true;
     if (noteExcluded) excluded.push(it.relative);
     return false;
   };

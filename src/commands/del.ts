@@ -24,6 +24,8 @@ export async function cmdDel(ctx: Context, args: string[]): Promise<number> {
       // a wildcard without -r stays at its own level, as in s3cmd
       const r = await deleteRecursive(ctx, u, s.recursive);
       if (r !== EX.OK) rc = r;
+    } else if (!makeFilter(s).keeps(u.key.slice(u.key.lastIndexOf('/') + 1))) {
+      info(`Summary: 0 remote files to delete`);
     } else {
       if (s.dryRun) output(`delete: '${s3uri(u.bucket, u.key)}'`);
       else {
@@ -68,7 +70,7 @@ export async function deleteRecursive(ctx: Context, u: S3Url, recursive = true):
   if (maxDelete > 0) {
     // s3cmd refuses the whole deletion when it would exceed --max-delete: count first.
     let n = 0;
-    for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter(rel) && inShard(s, key) })) {
+    for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter.keeps(rel) && inShard(s, key) })) {
       void it;
       if (++n > maxDelete) {
         warning('delete: maximum requested number of deletes would be exceeded, none performed.');
@@ -76,7 +78,7 @@ export async function deleteRecursive(ctx: Context, u: S3Url, recursive = true):
       }
     }
   }
-  for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter(rel) && inShard(s, key) })) {
+  for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter.keeps(rel) && inShard(s, key) })) {
     batch.push(it);
     count++;
     bytes += it.size;

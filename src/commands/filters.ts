@@ -1,27 +1,17 @@
-// --exclude/--include/--rexclude/--rinclude (s3cmd semantics: a path is excluded when it matches
-// an exclude pattern and no include pattern), and --shard K/N.
+// The --exclude/--include filter of this run (s3cmd's semantics, see sync/filter.ts), and --shard K/N.
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings.ts';
-import { fnmatch } from '../sync/fnmatch.ts';
+import { compileFilter, PatternError, type PathFilter } from '../sync/filter.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
+import { debug } from '../cli/output.ts';
 
-export function makeFilter(s: Settings): (relative: string) => boolean {
-  const compile = (pats: string[]) =>
-    pats.map((p) => {
-      try {
-        return new RegExp(p);
-      } catch {
-        throw new ParameterError(`invalid regular expression '${p}'`);
-      }
-    });
-  const rex = compile(s.rexclude);
-  const rin = compile(s.rinclude);
-  if (!s.exclude.length && !rex.length) return () => true;
-  return (rel: string) => {
-    const excluded = s.exclude.some((p) => fnmatch(rel, p)) || rex.some((r) => r.test(rel));
-    if (!excluded) return true;
-    return s.include.some((p) => fnmatch(rel, p)) || rin.some((r) => r.test(rel));
-  };
+export function makeFilter(s: Settings): PathFilter {
+  try {
+    return compileFilter(s, debug);
+  } catch (e) {
+    if (e instanceof PatternError) throw new ParameterError(e.message);
+    throw e;
+  }
 }
 
 /** Stable partition of keys: shard = first 4 bytes of md5(key) mod N. */

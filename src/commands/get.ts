@@ -57,7 +57,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   // Resolve the remote list (streamed per argument; held only as light records).
   const items: RemoteItem[] = [];
   for (const u of sources) {
-    for await (const it of expandRemote(ctx, u, { recursive: s.recursive, requireAttribs: true, filter: (rel, key) => filter(rel) && inShard(s, key) })) items.push(it);
+    for await (const it of expandRemote(ctx, u, { recursive: s.recursive, requireAttribs: true, filter: (rel, key) => filter.keeps(rel) && inShard(s, key) })) items.push(it);
   }
   info(`Summary: ${items.length} remote files to download`);
   if (items.length === 0) {

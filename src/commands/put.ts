@@ -7,7 +7,7 @@ import type { Context } from './context.ts';
 import { parseUrl, s3uri, keyProblem } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { walk, errText, type LocalFile } from '../storage/local.ts';
+import { walk, errText, type LocalFile, type WalkProblem } from '../storage/local.ts';
 import { uploadFile, uploadStream } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
 import { Pool } from '../transfer/pool.ts';
@@ -43,6 +43,7 @@ async function* localItems(ctx: Context, sources: string[], destKey: (rel: strin
   const filter = makeFilter(s);
   for (const src of sources) {
     if (src === '-') {
+      if (!filter.keeps('-')) continue;
       yield { local: 'stdin', key: destKey('-') };
       continue;
     }
@@ -56,13 +57,8 @@ async function* localItems(ctx: Context, sources: string[], destKey: (rel: strin
       if (!s.recursive) throw new ParameterError(`Use --recursive to upload a directory: ${src}`);
       // 'dir' uploads as dir/..., 'dir/' uploads its contents (rsync and s3cmd semantics).
       const prefix = src.endsWith('/') ? '' : basename(src) + '/';
-      for await (const f of walk(src, prefix, { followSymlinks: s.followSymlinks, onProblem: (p) => onProblem(p.path, p.reason), onSkip: (p, why) => info(`Skipping ${why}: ${p}`) })) {
-        if (!filter(f.relative)) {
-          debug(`EXCLUDE: ${f.relative}`);
-          continue;
-        }
-        yield { local: f, key: destKey(f.relative) };
-      }
+      const walkOpts = { followSymlinks: s.followSymlinks, onProblem: (p: WalkProblem) => onProblem(p.path, p.reason), onSkip: (p: string, why: string) => info(`Skipping ${why}: ${p}`), pruneDir: filter.prunesDir };
+      for await (const f of walk(src, prefix, walkOpts)) if (filter.keeps(f.relative)) yield { local: f, key: destKey(f.relative) };
     } else if (st.isFile()) {
       try {
         await access(src, constants.R_OK);
@@ -70,6 +66,7 @@ async function* localItems(ctx: Context, sources: string[], destKey: (rel: strin
         onProblem(src, errText(e));
         continue;
       }
+      if (!filter.keeps(basename(src))) continue;
       yield { local: { path: src, relative: basename(src), stat: st }, key: destKey(basename(src)) };
     } else throw new ParameterError(`'${src}' is not a regular file or directory`);
   }

@@ -27,6 +27,8 @@ export async function* expandRemote(ctx: Context, url: S3Url, o: RemoteListOptio
   const wild = hasWildcard(key);
   if (!o.recursive && !wild) {
     if (!key || key.endsWith('/')) return;
+    // s3cmd filters a single named object too, by its base name
+    if (o.filter && !o.filter(key.slice(key.lastIndexOf('/') + 1), key)) return;
     if (o.requireAttribs) {
       let h;
       try {

@@ -30,7 +30,7 @@ export async function cmdRestore(ctx: Context, args: string[]): Promise<number> 
     if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
     for await (const it of sourceItems(ctx, u, s.recursive)) {
       if (!inShard(s, it.key)) continue;
-      if (filter(it.relative)) items.push({ bucket: it.bucket, key: it.key });
+      if (filter.keeps(it.relative)) items.push({ bucket: it.bucket, key: it.key });
       else excluded.push(it.relative);
     }
   }

@@ -81,7 +81,7 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
   for (const u of objects)
     for await (const it of sourceItems(ctx, u, s.recursive)) {
       if (!inShard(s, it.key)) continue;
-      if (!filter(it.relative)) excluded.push(it.relative);
+      if (!filter.keeps(it.relative)) excluded.push(it.relative);
       else items.push({ bucket: it.bucket, key: it.key });
     }
   info(`Summary: ${items.length} remote files to update`);

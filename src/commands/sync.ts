@@ -94,7 +94,7 @@ async function* remoteEntries(ctx: Context, bucket: string, prefix: string, filt
     for await (const page of listObjects(ctx.s3(), bucket, { prefix: exactKey ? exactKey.key : prefix })) {
       for (const o of page.objects) {
         if (exactKey) {
-          if (o.key === exactKey.key) yield { relative: exactKey.relative, size: o.size, key: o.key, etag: o.etag, mtimeMs: o.lastModified.getTime(), storageClass: o.storageClass };
+          if (o.key === exactKey.key && filter(exactKey.relative)) yield { relative: exactKey.relative, size: o.size, key: o.key, etag: o.etag, mtimeMs: o.lastModified.getTime(), storageClass: o.storageClass };
           continue;
         }
         const rel = o.key.slice(prefix.length);
@@ -263,7 +263,11 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
   } catch {
     throw new ParameterError(`Invalid source: '${srcPath}' is not an existing file or directory`);
   }
-  const filter = makeFilter(s);
+  const pathFilter = makeFilter(s);
+  // s3cmd matches patterns against the path below the argument, which keeps the directory's own
+  // name when the argument has no trailing '/' (sync dir s3://b/ -> 'dir/a.txt')
+  const matchBase = st.isDirectory() && !(srcPath.endsWith('/') || basename(srcPath) === '.') ? basename(srcPath) + '/' : '';
+  const filter = (rel: string) => pathFilter.keeps(matchBase + rel);
   const destKey = dst.key;
   const destIsDir = destKey === '' || destKey.endsWith('/');
   if (!destIsDir && (st.isDirectory() || multipleSources)) throw new ParameterError("Destination S3 URI must end with '/' (ie must refer to a directory on the remote side).");
@@ -282,9 +286,9 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
           error(`Upload of '${p.path}' is not possible (Reason: ${p.reason})`);
         },
         onSkip: (p, why) => info(`Skipping ${why}: ${p}`),
+        pruneDir: pathFilter.prunesDir,
       })) {
         if (filter(f.relative)) yield localEntry(f.path, f.relative, f.stat);
-        else debug(`EXCLUDE: ${f.relative}`);
       }
     })();
     remote = remoteEntries(ctx, dst.bucket, dstPrefix, filter);
@@ -293,7 +297,7 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
     dstPrefix = destIsDir ? destKey : '';
     const key = destIsDir ? destKey + rel : destKey;
     local = (async function* () {
-      yield localEntry(srcPath, rel, st);
+      if (filter(rel)) yield localEntry(srcPath, rel, st);
     })();
     remote = remoteEntries(ctx, dst.bucket, dstPrefix, filter, { key, relative: rel });
   }
@@ -367,7 +371,9 @@ function statLike(e: SyncEntry): Stats {
 
 async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Totals): Promise<number> {
   const s = ctx.settings;
-  const filter = makeFilter(s);
+  const pathFilter = makeFilter(s);
+  let matchBase = '';
+  const filter = (rel: string) => pathFilter.keeps(matchBase + rel);
   const c = ctx.s3();
   let prefix = src.key;
   let root = dstPath;
@@ -389,6 +395,7 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
       prefix = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     } else {
       root = join(dstPath, basename(prefix));
+      matchBase = basename(prefix) + '/';
       prefix += '/';
     }
   }
@@ -410,6 +417,7 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
               problems++;
               error(`${p.path}: ${p.reason}`);
             },
+            pruneDir: pathFilter.prunesDir,
           }))
             if (filter(f.relative)) yield localEntry(f.path, f.relative, f.stat);
         })()
@@ -476,7 +484,9 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
 
 async function syncCopy(ctx: Context, src: S3Url, dst: S3Url, totals: Totals): Promise<number> {
   const s = ctx.settings;
-  const filter = makeFilter(s);
+  const pathFilter = makeFilter(s);
+  let matchBase = '';
+  const filter = (rel: string) => pathFilter.keeps(matchBase + rel);
   const c = ctx.s3();
   const destKey = dst.key;
   if (destKey && !destKey.endsWith('/')) throw new ParameterError("Destination S3 URI must end with '/' (ie must refer to a directory on the remote side).");
@@ -484,6 +494,7 @@ async function syncCopy(ctx: Context, src: S3Url, dst: S3Url, totals: Totals): P
   let dstPrefix = destKey;
   if (srcPrefix && !srcPrefix.endsWith('/')) {
     dstPrefix = destKey + basename(srcPrefix) + '/';
+    matchBase = basename(srcPrefix) + '/';
     srcPrefix += '/';
   }
   const r = runner(ctx);

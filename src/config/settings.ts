@@ -8,7 +8,11 @@ import { readS3cfg, parseBool, type S3cfgFile } from './s3cfg.ts';
 export type CliValues = Record<string, string | boolean | string[] | undefined>;
 
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** 78 (EX_CONFIG) unless said otherwise. */
+  constructor(
+    message: string,
+    readonly exitCode = 78,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -206,7 +210,9 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
       try {
         return readFileSync(p, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
       } catch (e) {
-        throw new ConfigError(`cannot read pattern file '${p}': ${(e as NodeJS.ErrnoException).code}`);
+        // s3cmd: error(e), exit EX_IOERR
+        const err = e as NodeJS.ErrnoException;
+        throw new ConfigError(`[Errno ${-(err.errno ?? 0) || 2}] ${err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EACCES' ? 'Permission denied' : err.message}: '${p}'`, 74);
       }
     });
 

@@ -21,13 +21,21 @@ export interface WalkOptions {
   followSymlinks: boolean;
   onProblem: (p: WalkProblem) => void;
   onSkip?: (path: string, why: string) => void;
+  /**
+   * Directories not to descend into (--exclude 'dir/'): asked with the directory's path built as
+   * s3cmd builds it (the root as given, '/', the names below it, and a trailing '/').
+   */
+  pruneDir?: (walkedPath: string) => boolean;
 }
+
+/** Python's os.path.join(a, b): no normalisation, one '/' between. */
+const pyJoin = (a: string, b: string) => (a === '' || a.endsWith('/') ? a + b : a + '/' + b);
 
 /**
  * Files under `root`, in byte order of their relative path (S3 listing order), one directory
  * level in memory at a time. Symlinks are skipped unless followSymlinks; loops are detected.
  */
-export async function* walk(root: string, prefix: string, o: WalkOptions, seen = new Set<string>()): AsyncGenerator<LocalFile> {
+export async function* walk(root: string, prefix: string, o: WalkOptions, seen = new Set<string>(), walked = root): AsyncGenerator<LocalFile> {
   if (o.followSymlinks) {
     try {
       const real = await realpath(root);
@@ -86,7 +94,11 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
   for (const e of entries) {
     const full = join(root, e.name);
     const rel = prefix + e.name;
-    if (e.isDir) yield* walk(full, rel + '/', o, seen);
+    if (e.isDir) {
+      const w = pyJoin(walked, e.name);
+      if (o.pruneDir?.(w + '/')) continue;
+      yield* walk(full, rel + '/', o, seen, w);
+    }
     else yield { path: full, relative: rel, stat: e.st };
   }
 }

@@ -1,14 +1,22 @@
-// Python fnmatch semantics (s3cmd's --exclude/--include and wildcards): `*` matches any run of
-// characters including '/', `?` one character, `[seq]` / `[!seq]` a set.
+// Python fnmatch semantics (s3cmd's wildcards in s3:// arguments, and the globs of --exclude and
+// --include): `*` matches any run of characters including '/', `?` one character, `[seq]` /
+// `[!seq]` a set. globToRegExpSource follows Python's fnmatch.translate, without its anchors.
 
 const cache = new Map<string, RegExp>();
 
-export function fnmatchToRegExp(pattern: string): RegExp {
+/** The body of Python's fnmatch.translate(pattern): no anchors, to be used with the 's' flag. */
+export function globToRegExpSource(pattern: string): string {
   let re = '';
+  let lastStar = false;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
+    if (c === '*') {
+      if (!lastStar) re += '.*'; // consecutive stars are one
+      lastStar = true;
+      continue;
+    }
+    lastStar = false;
+    if (c === '?') re += '.';
     else if (c === '[') {
       let j = i + 1;
       if (pattern[j] === '!') j++;
@@ -16,15 +24,24 @@ export function fnmatchToRegExp(pattern: string): RegExp {
       while (j < pattern.length && pattern[j] !== ']') j++;
       if (j >= pattern.length) re += '\\[';
       else {
-        let stuff = pattern.slice(i + 1, j).replace(/\\/g, '\\\\');
-        if (stuff.startsWith('!')) stuff = '^' + stuff.slice(1);
-        else if (stuff.startsWith('^')) stuff = '\\' + stuff;
-        re += `[${stuff}]`;
+        let stuff = pattern.slice(i + 1, j).replace(/\\/g, '\\\\').replace(/\]/g, '\\]');
         i = j;
+        if (!stuff) re += '(?!)'; // empty set: never matches
+        else if (stuff === '!') re += '.'; // negated empty set: any character
+        else {
+          if (stuff.startsWith('!')) stuff = '^' + stuff.slice(1);
+          else if (stuff.startsWith('^') || stuff.startsWith('[')) stuff = '\\' + stuff;
+          re += `[${stuff}]`;
+        }
       }
-    } else re += c.replace(/[.+^${}()|\\/\]]/g, '\\$&');
+    } else re += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
   }
-  return new RegExp(`^(?:${re})$`, 's');
+  return re;
+}
+
+/** The whole name matches the pattern (Python's fnmatch.fnmatchcase). */
+export function fnmatchToRegExp(pattern: string): RegExp {
+  return new RegExp(`^(?:${globToRegExpSource(pattern)})$`, 's');
 }
 
 export function fnmatch(name: string, pattern: string): boolean {
