@@ -10,6 +10,9 @@ export function addSecret(value: string | undefined): void {
 const PATTERNS: [RegExp, string][] = [
   // JWTs (three base64url parts, header starts with eyJ)
   [/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '<redacted-jwt>'],
+  // SigV2: `Authorization: AWS AKID:<base64 signature>` and presigned `?...&Signature=<url-encoded base64>`
+  [/(\bAWS [^\s:"',]+:)[A-Za-z0-9+/]{20,}={0,2}/g, '$1<redacted>'],
+  [/([?&]Signature=)[A-Za-z0-9%+/=]{16,}/g, '$1<redacted>'],
   // SigV4 Authorization header signature and credential secret parts
   [/(Signature=)[0-9a-f]{16,}/gi, '$1<redacted>'],
   [/(X-Amz-Signature=)[0-9a-f]{16,}/gi, '$1<redacted>'],

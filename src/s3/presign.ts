@@ -1,6 +1,8 @@
-// Presigned URLs (SigV4 query signing, the session token included so IRSA credentials work) and
-// s3cmd's `sign` (HMAC-SHA1, base64). Pure functions: the caller supplies host, path and credentials.
+// Presigned URLs (SigV4 query signing, the session token included so IRSA credentials work; SigV2
+// query signing as s3cmd's signurl does it) and s3cmd's `sign` (HMAC-SHA1, base64). Pure functions:
+// the caller supplies host, path and credentials.
 import { createHash, createHmac } from 'node:crypto';
+import { canonicalResourceV2, signatureV2 } from './sigv2.ts';
 
 /** SigV4 allows a presigned URL to live at most 7 days. */
 export const MAX_PRESIGN_SECONDS = 604800;
@@ -63,7 +65,44 @@ export function presignUrl(p: PresignInput): string {
   return `${p.protocol}//${p.host}${p.path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }
 
+export interface PresignV2Input {
+  /** 'http:' or 'https:' */
+  protocol: string;
+  host: string;
+  /** Already URI-encoded path, e.g. /bucket/my%20key (what the client sends). */
+  path: string;
+  /** The bucket when the host names it (virtual-host style); undefined for path style. */
+  hostBucket?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** Epoch seconds after which the URL is refused. */
+  expires: number;
+  /** response-content-disposition, response-content-type (unencoded); signed as sub-resources. */
+  query?: Record<string, string>;
+}
+
+/**
+ * A SigV2 presigned GET URL in s3cmd's form: `?AWSAccessKeyId=..&Expires=..&Signature=..` then the
+ * response-* overrides. StringToSign = `GET\n\n\n<Expires>\n` + amz headers + resource. With temporary
+ * credentials the session token goes in `x-amz-security-token` and is signed like an x-amz header,
+ * so such URLs work too (s3cmd leaves the token out).
+ */
+export function presignUrlV2(p: PresignV2Input): string {
+  if (!Number.isInteger(p.expires) || p.expires < 1) throw new RangeError(`expiry must be a positive epoch time, not ${p.expires}`);
+  const extra = Object.keys(p.query ?? {})
+    .sort()
+    .map((k) => [k, p.query![k]] as [string, string]);
+  const token = p.sessionToken ? `x-amz-security-token:${p.sessionToken}\n` : '';
+  const stringToSign = `GET\n\n\n${p.expires}\n${token}${canonicalResourceV2(p.hostBucket, p.path, extra)}`;
+  const signature = signatureV2(p.secretAccessKey, stringToSign);
+  let url = `${p.protocol}//${p.host}${p.path}?AWSAccessKeyId=${rfc3986(p.accessKeyId)}&Expires=${p.expires}&Signature=${rfc3986(signature)}`;
+  if (p.sessionToken) url += `&x-amz-security-token=${rfc3986(p.sessionToken)}`;
+  for (const [k, v] of extra) url += `&${rfc3986(k)}=${rfc3986(v)}`;
+  return url;
+}
+
 /** s3cmd's sign_string_v2: base64(HMAC-SHA1(secret key, string)). */
 export function signStringV2(secretAccessKey: string, s: string): string {
-  return createHmac('sha1', secretAccessKey).update(s, 'utf8').digest('base64');
+  return signatureV2(secretAccessKey, s);
 }
