@@ -49,8 +49,6 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
       return provider;
     },
     s3() {
-      if (settings.signatureV2)
-        throw new CliError('signature v2 is not supported by s3k: it cannot carry session tokens and AWS retired it. Remove --signature-v2 / signature_v2 from the config; s3k signs with SigV4.', EX.USAGE);
       client ??= new S3Client({
         endpoint: settings.endpoint,
         hostBucketTemplate: settings.hostBucketTemplate,
@@ -60,6 +58,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         retry: { maxRetries: settings.maxRetries },
         timeoutMs: settings.socketTimeoutMs,
         requesterPays: settings.requesterPays,
+        signatureV2: settings.signatureV2,
         debug,
         onRetry: (what, attempt, reason, delay) => info(`Retrying ${what} (attempt ${attempt}) after ${reason}, waiting ${(delay / 1000).toFixed(1)} s`),
       });

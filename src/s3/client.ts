@@ -1,5 +1,5 @@
-// The S3 wire: builds URLs (path or virtual-host style), signs with SigV4 (aws4), sends through
-// net/, retries transient failures, turns error answers into S3Error. Never prints.
+// The S3 wire: builds URLs (path or virtual-host style), signs with SigV4 (or SigV2 when asked), sends
+// through net/, retries transient failures, turns error answers into S3Error. Never prints.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { request, requestStream, readBody, NetworkError, type TlsOptions, type HttpResponse } from '../net/http.ts';
@@ -9,6 +9,7 @@ import { S3Error, RetriesExhaustedError, reasonPhrase } from './errors.ts';
 import { parseXml, text } from './xml.ts';
 import { encodeKey } from './uri.ts';
 import { signV4, sha256Hex, rfc3986, EMPTY_SHA256 } from './sigv4.ts';
+import { signV2 } from './sigv2.ts';
 
 export interface S3ClientOptions {
   /** scheme://host[:port] of the service, e.g. http://127.0.0.1:7480 */
@@ -24,6 +25,8 @@ export interface S3ClientOptions {
   /** Called before each retry (for -v messages). */
   onRetry?: (what: string, attempt: number, reason: string, delayMs: number) => void;
   requesterPays?: boolean;
+  /** Sign with AWS Signature Version 2 (HMAC-SHA1) instead of SigV4 (s3cmd's signature_v2). */
+  signatureV2?: boolean;
 }
 
 export interface S3Request {
@@ -49,13 +52,13 @@ export class S3Client {
   constructor(readonly opts: S3ClientOptions) {}
 
   /** Host and path for a bucket/key in the configured addressing style. */
-  target(bucket?: string, key?: string): { host: string; path: string; protocol: string } {
+  target(bucket?: string, key?: string): { host: string; path: string; protocol: string; hostBucket?: string } {
     const ep = this.opts.endpoint;
     const protocol = ep.protocol;
     const encKey = key ? encodeKey(key) : '';
     if (bucket && this.opts.hostBucketTemplate && !bucket.includes('.')) {
       const host = this.opts.hostBucketTemplate.replace('%(bucket)s', bucket);
-      return { host, path: '/' + encKey, protocol };
+      return { host, path: '/' + encKey, protocol, hostBucket: bucket };
     }
     const path = bucket ? `/${encodeURIComponent(bucket)}/${encKey}` : '/';
     return { host: ep.host, path, protocol };
@@ -63,7 +66,7 @@ export class S3Client {
 
   private async sign(req: S3Request, forceRefresh: boolean) {
     const creds = await this.opts.credentials.get(forceRefresh ? { forceRefresh: true } : undefined);
-    const { host, path, protocol } = this.target(req.bucket, req.key);
+    const { host, path, protocol, hostBucket } = this.target(req.bucket, req.key);
     const headers: Record<string, string> = { ...(req.headers ?? {}) };
     const bodyIsStream = typeof req.body === 'function';
     const unsigned = bodyIsStream || !!req.unsignedPayload;
@@ -73,8 +76,14 @@ export class S3Client {
     if (this.opts.requesterPays) headers['x-amz-request-payer'] = 'requester';
     const query: [string, string][] = [];
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query.push([k, v]);
-    const payloadHash = unsigned ? 'UNSIGNED-PAYLOAD' : req.body === undefined ? EMPTY_SHA256 : sha256Hex(req.body as Buffer | string);
-    signV4({ method: req.method, host, path, query, headers, payloadHash, region: this.opts.region }, creds);
+    if (this.opts.signatureV2) {
+      // SigV2: no payload hash header; the body's integrity rides on Content-MD5 (signed) where sent
+      const sts = signV2({ method: req.method, hostBucket, path, query, headers }, creds);
+      this.opts.debug?.(() => `SigV2 string to sign: ${JSON.stringify(sts.split('\n'))}, Authorization: ${headers.Authorization}`);
+    } else {
+      const payloadHash = unsigned ? 'UNSIGNED-PAYLOAD' : req.body === undefined ? EMPTY_SHA256 : sha256Hex(req.body as Buffer | string);
+      signV4({ method: req.method, host, path, query, headers, payloadHash, region: this.opts.region }, creds);
+    }
     const qs = query.map(([k, v]) => (v === '' ? `${rfc3986(k)}=` : `${rfc3986(k)}=${rfc3986(v)}`)).join('&');
     const url = new URL(`${protocol}//${host}${path}${qs ? '?' + qs : ''}`);
     return { url, headers };
