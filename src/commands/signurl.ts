@@ -1,8 +1,9 @@
 // signurl: a SigV4 presigned GET URL (s3cmd makes SigV2 URLs without the session token, useless with
-// IRSA); same endpoint and addressing style as every other request. sign: s3cmd's HMAC-SHA1 signature.
+// IRSA); with signature_v2, s3cmd's SigV2 URL (carrying the session token when there is one). Same
+// endpoint and addressing style as every other request. sign: s3cmd's HMAC-SHA1 signature.
 import type { Context } from './context.ts';
 import { parseUrl } from '../s3/uri.ts';
-import { presignUrl, signStringV2, MAX_PRESIGN_SECONDS } from '../s3/presign.ts';
+import { presignUrl, presignUrlV2, signStringV2, MAX_PRESIGN_SECONDS } from '../s3/presign.ts';
 import { output, warning, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { extraOptions } from './extra-options.ts';
@@ -27,7 +28,8 @@ export async function cmdSignurl(ctx: Context, argsIn: string[]): Promise<number
   const expiry = parseExpiry(expiryArg, now);
   const expiresIn = expiry - Math.floor(now / 1000);
   if (expiresIn < 1) throw new ParameterError(`expiry ${expiryArg} (${new Date(expiry * 1000).toISOString()}) is not in the future.`);
-  if (expiresIn > MAX_PRESIGN_SECONDS)
+  const v2 = ctx.settings.signatureV2; // SigV2 URLs carry an epoch time and have no 7-day cap
+  if (expiresIn > MAX_PRESIGN_SECONDS && !v2)
     throw new ParameterError(
       `a SigV4 presigned URL is valid for at most ${MAX_PRESIGN_SECONDS} seconds (7 days); ${expiryArg} is ${expiresIn} seconds from now. Use +${MAX_PRESIGN_SECONDS} or less.`,
     );
@@ -38,18 +40,20 @@ export async function cmdSignurl(ctx: Context, argsIn: string[]): Promise<number
   const query: Record<string, string> = {};
   if (x.contentDisposition) query['response-content-disposition'] = x.contentDisposition;
   if (x.contentType) query['response-content-type'] = x.contentType;
-  const url = presignUrl({
-    protocol: t.protocol,
-    host: t.host,
-    path: t.path,
-    region: ctx.settings.region,
-    accessKeyId: creds.accessKeyId,
-    secretAccessKey: creds.secretAccessKey,
-    sessionToken: creds.sessionToken,
-    expiresIn,
-    now: new Date(now),
-    query,
-  });
+  const url = v2
+    ? presignUrlV2({ ...t, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken, expires: expiry, query })
+    : presignUrl({
+        protocol: t.protocol,
+        host: t.host,
+        path: t.path,
+        region: ctx.settings.region,
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        sessionToken: creds.sessionToken,
+        expiresIn,
+        now: new Date(now),
+        query,
+      });
   if (creds.expiration && creds.expiration.getTime() < expiry * 1000)
     warning(
       `the URL is signed with temporary credentials that expire at ${creds.expiration.toISOString()}; it stops working then, before its own expiry (${new Date(expiry * 1000).toISOString()}).`,
