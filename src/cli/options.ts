@@ -86,7 +86,7 @@ export const OPTIONS: Record<string, Opt> = {
   'no-check-certificate': { type: 'boolean', help: 'Do not check SSL certificate validity' },
   'check-hostname': { type: 'boolean', help: 'Check SSL certificate hostname validity' },
   'no-check-hostname': { type: 'boolean', help: 'Do not check SSL certificate hostname validity' },
-  'signature-v2': { type: 'boolean', help: 'Use AWS Signature version 2 instead of newer signature methods (not supported by s3k)' },
+  'signature-v2': { type: 'boolean', help: "Use AWS Signature version 2 instead of newer signature methods. Helpful for S3-like systems that don't have AWS Signature v4 yet." },
   'limit-rate': { type: 'string', metavar: 'LIMITRATE', help: 'Limit the upload or download speed to amount bytes per second. Amount may be expressed in bytes, kilobytes with the k suffix, or megabytes with the m suffix' },
   'requester-pays': { type: 'boolean', help: 'Set the REQUESTER PAYS flag for operations' },
   'stop-on-error': { type: 'boolean', help: 'Stop if error in transfer' },
