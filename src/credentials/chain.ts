@@ -107,24 +107,21 @@ async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
   const { cli, s3cfg, env } = input;
   const tried: string[] = [];
 
-  // 1. Command line.
-  if (cli?.accessKey && cli.secretKey)
+  // 1. Command line, field by field over 2. the .s3cfg keys (s3cmd's Config(): --access_key and
+  // --secret_key each override only their own value, so `--secret_key=X` keeps the file's access key).
+  const ak = cli?.accessKey || s3cfg?.accessKey;
+  const sk = cli?.secretKey || s3cfg?.secretKey;
+  const fromCli = !!(cli?.accessKey || cli?.secretKey);
+  if (ak && sk)
     return staticProvider(
-      { accessKeyId: cli.accessKey, secretAccessKey: cli.secretKey, sessionToken: cli.sessionToken || undefined },
-      { name: 'command-line' },
+      { accessKeyId: ak, secretAccessKey: sk, sessionToken: cli?.sessionToken || s3cfg?.sessionToken || undefined },
+      { name: fromCli ? 'command-line' : 's3cfg' },
     );
-  if (cli?.accessKey || cli?.secretKey)
-    throw new CredentialsError(`${cli.accessKey ? '--access_key was given without --secret_key' : '--secret_key was given without --access_key'}; give both`, 78);
+  if (fromCli)
+    throw new CredentialsError(`${cli!.accessKey ? '--access_key was given without a secret key' : '--secret_key was given without an access key'} (neither on the command line nor in .s3cfg); give both`, 78);
   tried.push('command line (no --access_key/--secret_key)');
-
-  // 2. .s3cfg.
-  if (s3cfg?.accessKey && s3cfg.secretKey)
-    return staticProvider(
-      { accessKeyId: s3cfg.accessKey, secretAccessKey: s3cfg.secretKey, sessionToken: cli?.sessionToken || s3cfg.sessionToken || undefined },
-      { name: 's3cfg' },
-    );
-  if (s3cfg?.accessKey || s3cfg?.secretKey)
-    throw new CredentialsError(`.s3cfg has ${s3cfg.accessKey ? 'access_key but an empty secret_key' : 'secret_key but an empty access_key'}; set both, or neither to use other credential sources`, 78);
+  if (ak || sk)
+    throw new CredentialsError(`.s3cfg has ${ak ? 'access_key but an empty secret_key' : 'secret_key but an empty access_key'}; set both, or neither to use other credential sources`, 78);
   tried.push('.s3cfg (no access_key/secret_key)');
 
   // 3. Environment keys.

@@ -45,6 +45,18 @@ const STEPS: Step[] = [
   { args: ['ls', '-l', '-r', 's3://{B}'] },
   { args: ['ls', '--list-md5', '-r', 's3://{B}'] },
   { args: ['ls', '-H', 's3://{B}/dir/'] },
+  // --secret_key alone overrides only the secret of the config file: a wrong one is refused (77)
+  {
+    args: ['--secret_key=not-the-secret', 'ls', 's3://{B}'],
+    known: {
+      reason: 's3k warns that keys on the command line are visible in the process list (same lines and exit code otherwise)',
+      stderr: [
+        'WARNING: credentials given on the command line are visible to other users in the process list; prefer ~/.s3cfg, environment variables or IRSA.',
+        "ERROR: Access to bucket '{B}' was denied",
+        'ERROR: S3 error: 403 (AccessDenied)',
+      ],
+    },
+  },
   { args: ['ls', 's3://{B}/tree/o*'] }, // s3cmd takes only a trailing '*' (s3k also matches inner wildcards)
   { args: ['du', 's3://{B}'] },
   { args: ['du', '-H', 's3://{B}/tree/'] },

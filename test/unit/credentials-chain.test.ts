@@ -190,9 +190,18 @@ test('an .s3cfg without keys never blocks later sources', async () => {
   }
 });
 
+test('--secret_key or --access_key alone overrides only its own half of the .s3cfg keys (as s3cmd does)', async () => {
+  let chain = buildCredentialChain({ cli: { secretKey: 'cli-secret' }, s3cfg: { accessKey: 'AKIAFILE', secretKey: 'file-secret' }, env: {}, region: '' });
+  let c = await chain.get();
+  assert.deepEqual([c.accessKeyId, c.secretAccessKey, chain.source().name], ['AKIAFILE', 'cli-secret', 'command-line']);
+  chain = buildCredentialChain({ cli: { accessKey: 'AKIACLI' }, s3cfg: { accessKey: 'AKIAFILE', secretKey: 'file-secret' }, env: {}, region: '' });
+  c = await chain.get();
+  assert.deepEqual([c.accessKeyId, c.secretAccessKey], ['AKIACLI', 'file-secret']);
+});
+
 test('half-set keys are configuration errors naming what is missing', async () => {
   const cases: [ChainInput, RegExp][] = [
-    [{ cli: { accessKey: 'AKIA' }, env: {}, region: '' }, /--access_key was given without --secret_key/],
+    [{ cli: { accessKey: 'AKIA' }, env: {}, region: '' }, /--access_key was given without a secret key/],
     [{ s3cfg: { accessKey: 'AKIA', secretKey: '' }, env: {}, region: '' }, /\.s3cfg has access_key but an empty secret_key/],
     [{ env: { AWS_ACCESS_KEY_ID: 'AKIA' }, region: '' }, /AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/],
     [{ env: { AWS_SECRET_ACCESS_KEY: 'x' }, region: '' }, /AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not/],
