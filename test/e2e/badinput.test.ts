@@ -9,20 +9,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  adminDeleteBucket, adminEnv, cleanEnv, adminGetObject, adminListKeys, adminPutObject, irsaEnv, labEndpoint, labEnv, mintToken, run, s3k, setupIrsa, tempDir, uniqueBucket, writeToken, S3K_BIN,
+  adminDeleteBucket, adminEnv, cleanEnv, adminGetObject, adminListKeys, adminPutObject, irsaEnv, labEndpoint, labEnv, mintToken, run, s3k, s3kAsNobody, setupIrsa, tempDir, uniqueBucket, writeToken, S3K_BIN,
 } from '../support/lab.ts';
 
 const env = adminEnv();
 const noTrace = (s: string) => assert.doesNotMatch(s, /\n\s+at .*\(|node:internal/, 'no stack trace');
-const isRoot = process.getuid?.() === 0;
 const hasCmd = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
-
-/** Run s3k as an unprivileged user (root reads everything, so permission tests need one). */
-function asNobody(args: string[], cwd: string, extra: Record<string, string> = env) {
-  const envArgs = Object.entries(cleanEnv({ ...extra, HOME: cwd })).map(([k, v]) => `${k}=${v}`);
-  if (!isRoot) return s3k(args, { env: extra, cwd });
-  return run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', ...envArgs, process.execPath, S3K_BIN, ...args], { cwd });
-}
 
 describe('bad input and hostile conditions', () => {
   const bucket = uniqueBucket('bad');
@@ -104,7 +96,7 @@ describe('bad input and hostile conditions', () => {
     // a remote object under the locked directory must survive --delete-removed
     await adminPutObject(bucket, 'unread/locked/f.txt', 'locked');
     fs.chmodSync(path.join(src, 'locked'), 0o000);
-    const r = await asNobody(['sync', '--delete-removed', src + '/', `s3://${bucket}/unread/`], src);
+    const r = await s3kAsNobody(['sync', '--delete-removed', src + '/', `s3://${bucket}/unread/`], { env, cwd: src });
     fs.chmodSync(path.join(src, 'locked'), 0o755);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /locked.*Permission denied/);

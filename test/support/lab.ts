@@ -16,8 +16,8 @@ export type { LabEnv, SetupOptions, SetupResult, TemporaryCredentials, TokenOpti
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const S3K_BIN = path.join(REPO_ROOT, 'dist', 's3k.mjs');
-/** Preloaded into every s3k child: no connection may leave loopback (test/support/loopback-guard.mjs). */
-export const GUARD_FILE = path.join(REPO_ROOT, 'test', 'support', 'loopback-guard.mjs');
+/** Preloaded into every s3k child (from a copy, guardFile()): no connection may leave loopback. */
+const GUARD_SOURCE = path.join(REPO_ROOT, 'test', 'support', 'loopback-guard.mjs');
 export const REGION = 'us-east-1';
 
 // ------------------------------------------------------------------------------ lab env
@@ -82,6 +82,36 @@ export function cleanupTempDirs(): void {
   tempDirs.clear();
 }
 
+// ------------------------------------------------------------------------------ files every user can read
+// The checkout can be anywhere, e.g. cloned by root into /root (mode 0700), where a child that runs as
+// another user (asNobody) reads nothing. So what children load comes from copies: each test process
+// copies those files into a directory of its own under the temp dir, readable by every user.
+let readable: string | undefined;
+
+/** This test process's temp dir that every user can read (0755; one per process). */
+export function readableDir(): string {
+  if (!readable) {
+    readable = tempDir('readable');
+    fs.chmodSync(readable, 0o755);
+  }
+  return readable;
+}
+
+/** A copy of `file`, readable by every user, in readableDir() (copied once per name). */
+export function readableCopy(file: string): string {
+  const copy = path.join(readableDir(), path.basename(file));
+  if (!fs.existsSync(copy)) {
+    fs.copyFileSync(file, copy);
+    fs.chmodSync(copy, 0o644);
+  }
+  return copy;
+}
+
+/** The loopback guard every s3k child preloads (a readable copy of test/support/loopback-guard.mjs). */
+export function guardFile(): string {
+  return readableCopy(GUARD_SOURCE);
+}
+
 let home: string | undefined;
 /** The HOME every s3k() run gets unless told otherwise: empty, so no ~/.s3cfg or ~/.aws leaks in. */
 export function tempHome(): string {
@@ -121,7 +151,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}, guard =
     HOME: tempHome(),
     AWS_EC2_METADATA_DISABLED: 'true',
     // s3k (and any node child given this env) refuses connections that are not to loopback
-    ...(guard ? { NODE_OPTIONS: `--import=${GUARD_FILE}` } : {}),
+    ...(guard ? { NODE_OPTIONS: `--import=${guardFile()}` } : {}),
     ...extra,
   };
   const out: Record<string, string> = {};
@@ -160,6 +190,53 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
+}
+
+// ------------------------------------------------------------------------------ running as an unprivileged user
+/** The user asNobody() runs as: nobody / nogroup (65534) on Debian. */
+export const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+
+/** Why nobody (no supplementary groups) cannot reach `file` with `need` (4 read, 1 execute), or undefined. */
+function nobodyCannot(file: string, need: number): string | undefined {
+  const parts = path.resolve(file).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const p = path.sep + parts.slice(0, i).join(path.sep);
+    const last = i === parts.length;
+    const st = fs.statSync(p);
+    const bits = st.uid === NOBODY ? st.mode >> 6 : st.gid === NOBODY ? st.mode >> 3 : st.mode;
+    const want = last ? need : 1;
+    if ((bits & want) !== want) return `${p} (mode ${(st.mode & 0o7777).toString(8)}, owner ${st.uid}:${st.gid})`;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `argv` as nobody (uid and gid 65534, no supplementary groups) through setpriv (util-linux)
+ * when the tests run as root, who reads any file, so that permission checks apply; as this user
+ * otherwise. The env is cleanEnv(opts.env) with HOME=cwd unless given. Everything the child loads
+ * must be readable by nobody: pass readableCopy()s of checkout files (s3kAsNobody does for s3k).
+ */
+export function asNobody(argv: string[], opts: RunOptions & { cwd: string }): Promise<RunResult> {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) throw new Error('asNobody: empty argv');
+  if (!isRoot) return run(cmd, args, opts);
+  const guard = opts.guard ?? cmd === process.execPath;
+  const env = cleanEnv({ HOME: opts.cwd, ...opts.env }, guard);
+  const reach: [string, number][] = [[opts.cwd, 1]];
+  if (path.isAbsolute(cmd)) reach.push([cmd, 1]);
+  if (guard) reach.push([guardFile(), 4]);
+  for (const [f, need] of reach) {
+    const why = nobodyCannot(f, need);
+    if (why) throw new Error(`asNobody: user ${NOBODY} cannot reach ${f}: ${why}; keep it (node, TMPDIR) under directories every user can search`);
+  }
+  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'env', '-i', ...envArgs, cmd, ...args], { ...opts, env: undefined, guard: false });
+}
+
+/** Runs s3k (from a readable copy of dist/s3k.mjs) as nobody; see asNobody(). */
+export function s3kAsNobody(args: string[], opts: RunOptions & { cwd: string }): Promise<RunResult> {
+  return asNobody([process.execPath, readableCopy(S3K_BIN), ...args], opts);
 }
 
 // ------------------------------------------------------------------------------ credentials for s3k
