@@ -16,6 +16,8 @@ import {
 } from '../../src/credentials/web-identity.ts';
 import { CredentialsError } from '../../src/credentials/types.ts';
 import { decodeJwtClaims } from '../../src/credentials/jwt.ts';
+import { build } from 'esbuild';
+import { REPO_ROOT, asNobody, readableDir } from '../support/lab.ts';
 
 // These tests may only ever connect to loopback (the guard fails the file otherwise).
 import '../support/loopback-guard.mjs';
@@ -448,13 +450,41 @@ test('token file problems: missing, directory, empty, not a JWT — no STS call'
   }
 });
 
-test('unreadable token file suggests fsGroup (skipped as root)', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, async () => {
-  const file = tokenFile(tmp(), makeJwt(claims()));
-  chmodSync(file, 0o000);
-  await rejectsWith(assumeRoleWithWebIdentity(cfg('http://127.0.0.1:9/', file), { retry: FAST }), (e) => {
-    assert.ok(e.message.includes(file));
-    assert.match(e.message, /fsGroup/);
+test('unreadable token file suggests fsGroup (as root: checked as nobody, through setpriv)', async () => {
+  // Root reads any file, so the read runs in a child that is nobody when this is root (asNobody).
+  // Nobody cannot read the checkout (it may be under /root): the child is a bundle in a readable dir.
+  const probe = path.join(readableDir(), 'web-identity-probe.mjs');
+  await build({
+    stdin: {
+      contents: `import { assumeRoleWithWebIdentity } from './src/credentials/web-identity.ts';
+        const [roleArn, tokenFile, stsEndpoint, retry] = process.argv.slice(2);
+        assumeRoleWithWebIdentity({ roleArn, tokenFile, stsEndpoint }, { retry: JSON.parse(retry) }).then(
+          () => console.log(JSON.stringify({ ok: true })),
+          (e) => console.log(JSON.stringify({ name: e.name, message: e.message, exitCode: e.exitCode })));`,
+      resolveDir: REPO_ROOT,
+      loader: 'ts',
+    },
+    outfile: probe,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'error',
   });
+  chmodSync(probe, 0o644);
+  const dir = path.join(path.dirname(probe), 'token');
+  mkdirSync(dir, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const file = tokenFile(dir, makeJwt(claims()));
+  chmodSync(file, 0o000);
+  const r = await asNobody([process.execPath, probe, ROLE, file, 'http://127.0.0.1:9/', JSON.stringify(FAST)], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const e = JSON.parse(r.stdout) as { ok?: true; name?: string; message?: string; exitCode?: number };
+  assert.equal(e.name, 'CredentialsError', r.stdout);
+  assert.equal(e.exitCode, 77);
+  assert.equal(e.message!.includes('\n'), false, 'message must be one line');
+  assert.ok(e.message!.includes(file));
+  assert.match(e.message!, /EACCES: permission denied/);
+  assert.match(e.message!, /fsGroup/);
 });
 
 test('an expired token is caught locally with when it expired; STS is not called', async () => {
