@@ -1,6 +1,6 @@
 // Web identity (IRSA): trade the projected service account token for temporary credentials with an
 // unsigned STS AssumeRoleWithWebIdentity call. The token file is re-read on every call because kubelet
-// rotates it (anchors.md 3.1, 3.2).
+// rotates it (at 80% of its lifetime, or once it is 24 h old), as the AWS SDKs' providers do.
 import { readFile } from 'node:fs/promises';
 import { NetworkError } from '../net/http.ts';
 import {

@@ -1,5 +1,6 @@
-// The S3 wire: builds URLs (path or virtual-host style), signs with SigV4 (or SigV2 when asked), sends
-// through net/, retries transient failures, turns error answers into S3Error. Never prints.
+// The S3 wire: builds URLs (path or virtual-host style), signs with its own SigV4 (sigv4.ts) or SigV2
+// (sigv2.ts) when asked, sends through net/, retries transient failures, turns error answers into
+// S3Error. Never prints.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { request, requestStream, readBody, NetworkError, type TlsOptions, type HttpResponse } from '../net/http.ts';
