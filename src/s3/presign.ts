@@ -3,6 +3,7 @@
 // the caller supplies host, path and credentials.
 import { createHash, createHmac } from 'node:crypto';
 import { canonicalResourceV2, signatureV2 } from './sigv2.ts';
+import { amzDate, rfc3986 } from './sigv4.ts';
 
 /** SigV4 allows a presigned URL to live at most 7 days. */
 export const MAX_PRESIGN_SECONDS = 604800;
@@ -25,15 +26,8 @@ export interface PresignInput {
   query?: Record<string, string>;
 }
 
-/** RFC 3986 encoding as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
-export const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-
 const sha256hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const hmac = (key: Buffer | string, s: string) => createHmac('sha256', key).update(s, 'utf8').digest();
-
-export function amzDate(d: Date): string {
-  return d.toISOString().replace(/[:-]|\.\d{3}/g, '');
-}
 
 /** A SigV4 presigned URL (UNSIGNED-PAYLOAD, only the host header signed). */
 export function presignUrl(p: PresignInput): string {

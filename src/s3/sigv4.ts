@@ -27,6 +27,7 @@ export interface SigV4Request {
 
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/** RFC 3986 encoding as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
 export function rfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
