@@ -6,6 +6,7 @@ import type { S3Client } from './client.ts';
 import { S3Error } from './errors.ts';
 import { parseXml, text, escapeXml, type XmlNode } from './xml.ts';
 import { parseListObjectsV2 } from './list-xml.ts';
+import { parseAcl as parseAclPolicy, grantList } from './acl.ts';
 
 export interface BucketInfo {
   name: string;
@@ -299,23 +300,9 @@ export async function getBucketLocation(c: S3Client, bucket: string): Promise<st
   return text(doc.LocationConstraint);
 }
 
-export interface Grant {
-  grantee: string;
-  permission: string;
-}
-export function parseAcl(body: Buffer): Grant[] {
-  const doc = parseDoc(body, 'GetAcl');
-  const grants = arr<XmlNode>(doc.AccessControlPolicy?.AccessControlList?.Grant);
-  return grants.map((g) => {
-    const ge = g.Grantee ?? {};
-    const uri = text(ge.URI);
-    let grantee = text(ge.DisplayName) || text(ge.ID) || text(ge.EmailAddress);
-    if (uri.endsWith('/global/AllUsers')) grantee = '*anon*';
-    else if (uri.endsWith('/global/AuthenticatedUsers')) grantee = '*authenticated*';
-    else if (uri) grantee = uri;
-    return { grantee, permission: text(g.Permission) };
-  });
-}
+export type Grant = ReturnType<typeof grantList>[number];
+/** The grants of an ACL answer as s3cmd lists them (acl.ts parses: parseAcl, grantList). */
+export const parseAcl = (body: Buffer): Grant[] => grantList(parseAclPolicy(body));
 
 
 /** Server-side copy (CopyObject, up to 5 GiB). metadata: COPY keeps the source's, REPLACE uses headers. */
