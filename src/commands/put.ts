@@ -2,7 +2,6 @@
 import { stat, access, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename } from 'node:path';
-import mime from 'mime';
 import type { Context } from './context.ts';
 import { parseUrl, s3uri, keyProblem } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
@@ -10,6 +9,7 @@ import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText, type LocalFile, type WalkProblem } from '../storage/local.ts';
 import { uploadFile, uploadStream } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
+import { uploadContentType } from '../transfer/content-type.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
@@ -25,9 +25,7 @@ interface PutItem {
 
 export function objectHeaders(s: Settings, localPath: string | undefined): Record<string, string> {
   const h: Record<string, string> = {};
-  let ct = s.mimeType;
-  if (!ct && s.guessMimeType && localPath) ct = mime.getType(localPath) ?? undefined;
-  h['Content-Type'] = ct || s.defaultMimeType;
+  h['Content-Type'] = uploadContentType(s, localPath);
   if (s.storageClass) h['x-amz-storage-class'] = s.storageClass;
   if (s.kmsKey) {
     h['x-amz-server-side-encryption'] = 'aws:kms';

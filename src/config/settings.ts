@@ -45,7 +45,11 @@ export interface Settings {
   limitRate: number;
   defaultMimeType: string;
   guessMimeType: boolean;
+  /** use_mime_magic / --no-mime-magic: guess from the content (libmagic's way) rather than the name. */
+  useMimeMagic: boolean;
   mimeType?: string;
+  /** --encoding / encoding: the charset named in the Content-Type of stdin uploads. */
+  encoding: string;
   storageClass?: string;
   serverSideEncryption: boolean;
   kmsKey?: string;
@@ -246,7 +250,9 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     limitRate,
     defaultMimeType: str(v['default-mime-type']) ?? (f.default_mime_type || 'binary/octet-stream'),
     guessMimeType: flag('guess-mime-type', 'no-guess-mime-type', fbool('guess_mime_type', true)),
-    mimeType: str(v['mime-type']),
+    useMimeMagic: v['no-mime-magic'] === true ? false : fbool('use_mime_magic', true),
+    mimeType: str(v['mime-type']) ?? (f.mime_type || undefined),
+    encoding: str(v.encoding) ?? (f.encoding || 'UTF-8'),
     storageClass,
     serverSideEncryption: v['server-side-encryption'] === true || fbool('server_side_encryption', false),
     kmsKey: str(v['server-side-encryption-kms-id']) ?? (f.kms_key || undefined),
