@@ -1,14 +1,13 @@
 // argv -> command -> exit code. The only place that calls process.exit.
 import { parseCommandLine, OPTIONS } from './cli/options.ts';
 import { COMMANDS } from './cli/commands-table.ts';
-import { EX, ParameterError, CliError } from './cli/exit-codes.ts';
-import { setVerbosity, error, warning, debug, result } from './cli/output.ts';
+import { EX, CliError } from './cli/exit-codes.ts';
+import { asS3kError, UnexpectedError } from './errors.ts';
+import { setVerbosity, error, warning, debug, result, printable } from './cli/output.ts';
 import { addSecret, redact } from './cli/redact.ts';
-import { resolveSettings, ConfigError } from './config/settings.ts';
+import { resolveSettings } from './config/settings.ts';
 import { createContext, type Context } from './commands/context.ts';
-import { S3Error, TransferError } from './s3/errors.ts';
-import { NetworkError, destroyAgents } from './net/http.ts';
-import { CredentialsError } from './credentials/types.ts';
+import { destroyAgents } from './net/http.ts';
 
 declare const S3K_VERSION: string;
 const VERSION = typeof S3K_VERSION === 'string' ? S3K_VERSION : '0.0.0-dev';
@@ -137,67 +136,12 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return (await loader())(ctx, args);
 }
 
+/** The one way out for an error: its line(s) on stderr, its exit code. */
 function report(e: unknown): number {
-  if (e instanceof ParameterError) {
-    error(`Parameter problem: ${e.message}`);
-    return EX.USAGE;
-  }
-  if (e instanceof CliError) {
-    error(e.message);
-    return e.exitCode;
-  }
-  if (e instanceof ConfigError) {
-    error(e.message);
-    return e.exitCode;
-  }
-  if (e instanceof CredentialsError) {
-    error(e.message);
-    return e.exitCode;
-  }
-  if (e instanceof S3Error) {
-    let hint = '';
-    if (e.code === 'InvalidAccessKeyId' || e.code === 'SignatureDoesNotMatch')
-      hint = " - check the access key and secret key (~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the role s3k assumed); 's3k whoami' shows which were used";
-    else if (e.code === 'RequestTimeTooSkewed') hint = " - this machine's clock differs from the server's by more than 15 minutes; sync it (NTP) and retry";
-    else if (e.code === 'KeyTooLongError') hint = ' - object keys are limited to 1024 bytes of UTF-8';
-    error(`S3 error: ${e.message}${hint}`);
-    return e.exitCode;
-  }
-  if (e instanceof TransferError) {
-    error(`S3 Temporary Error: ${e.message}.  Please try again later.`);
-    return EX.TEMPFAIL;
-  }
-  if (e instanceof NetworkError) {
-    if (e.code === 'ECONNREFUSED') {
-      error(`[Errno 111] Connection refused: ${e.url || 'endpoint'}. Check host_base / --host / AWS_ENDPOINT_URL and that the server is running.`);
-      return EX.CONNECTIONREFUSED;
-    }
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
-      error(`${e.message}. Check host_base / --host / AWS_ENDPOINT_URL.`);
-      return EX.IOERR;
-    }
-    if (e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || e.code.startsWith('UNABLE_TO_') || e.code === 'HOSTNAME_MISMATCH') {
-      error(`SSL certificate verification failure: ${e.message}. Use --ca-certs FILE for a private CA, or --no-check-certificate to skip verification (insecure).`);
-      return EX.ACCESSDENIED;
-    }
-    error(`S3 Temporary Error: ${e.message} (${e.url}).  Please try again later.`);
-    return EX.TEMPFAIL;
-  }
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && err.code) {
-    if (err.code === 'EPIPE') return EX.IOERR;
-    if (err.code === 'ENOSPC') {
-      error(`${err.message}. Free some space and retry (use --continue to resume).`);
-      return EX.IOERR;
-    }
-    if (['EACCES', 'ENOENT', 'EISDIR', 'ENOTDIR', 'EROFS', 'EPERM', 'EEXIST'].includes(err.code)) {
-      error(`${err.message}`);
-      return EX.OSERR;
-    }
-  }
-  error(`unexpected problem: ${redact(err?.message ?? String(e))}. Re-run with --debug for details and report it if it persists.`);
-  if (process.env.S3K_STACK) process.stderr.write(redact(String(err?.stack)) + '\n');
-  return EX.GENERAL;
+  const err = asS3kError(e);
+  for (const line of err.render()) process.stderr.write(`${printable(redact(line))}\n`);
+  if (err instanceof UnexpectedError && process.env.S3K_STACK) process.stderr.write(redact(String((err.original as Error)?.stack)) + '\n');
+  return err.exitCode;
 }
 
 let interrupted = false;

@@ -1,54 +1,50 @@
-// s3cmd's exit codes (S3/ExitCodes.py), so scripts that test $? keep working.
-export const EX = {
-  OK: 0,
-  GENERAL: 1,
-  PARTIAL: 2,
-  SERVERMOVED: 10,
-  SERVERERROR: 11,
-  NOTFOUND: 12,
-  CONFLICT: 13,
-  PRECONDITION: 14,
-  SERVICE: 15,
-  USAGE: 64,
-  DATAERR: 65,
-  SOFTWARE: 70,
-  OSERR: 71,
-  OSFILE: 72,
-  IOERR: 74,
-  TEMPFAIL: 75,
-  ACCESSDENIED: 77,
-  CONFIG: 78,
-  CONNECTIONREFUSED: 111,
-  BREAK: 130,
-} as const;
+// s3cmd's exit codes and the command-line errors. The codes, the base class and the errno mapping
+// live one floor down in src/errors.ts; they are re-exported here for the modules that import them
+// from cli/.
+import { EX, EX_OPTPARSE, S3kError } from '../errors.ts';
 
-/** s3cmd's S3Error.get_error_code(): HTTP status -> exit code. */
-export function exitCodeForStatus(status: number): number {
-  if (status === 301 || status === 307) return EX.SERVERMOVED;
-  if ([400, 405, 411, 416, 417, 501, 504].includes(status)) return EX.SERVERERROR;
-  if (status === 403) return EX.ACCESSDENIED;
-  if (status === 404) return EX.NOTFOUND;
-  if (status === 409) return EX.CONFLICT;
-  if (status === 412) return EX.PRECONDITION;
-  if (status === 429 || status === 503) return EX.SERVICE;
-  return EX.SOFTWARE;
-}
+export { EX, EX_OPTPARSE, S3kError, exitCodeForStatus, exitCodeForErrno, strerror } from '../errors.ts';
 
 /** A problem with the command line or local input: `ERROR: Parameter problem: ...`, exit 64. */
-export class ParameterError extends Error {
+export class ParameterError extends S3kError {
   constructor(message: string) {
-    super(message);
+    super(message, EX.USAGE);
     this.name = 'ParameterError';
+  }
+  override get line(): string {
+    return `Parameter problem: ${this.message}`;
   }
 }
 
 /** An error that already knows its one-line message and exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
+export class CliError extends S3kError {
+  constructor(message: string, exitCode: number) {
+    super(message, exitCode);
     this.name = 'CliError';
+  }
+}
+
+export const PROG = 's3k';
+export const USAGE_LINE = `Usage: ${PROG} [options] COMMAND [parameters]`;
+
+/**
+ * What Python's optparse does with an unknown option, a missing or bad option value: the usage line,
+ * a blank line, `s3k: error: ...`, exit 2 (s3cmd prints the same with `s3cmd`).
+ */
+export class UsageError extends S3kError {
+  constructor(message: string) {
+    super(message, EX_OPTPARSE);
+    this.name = 'UsageError';
+  }
+  override render(): string[] {
+    return [USAGE_LINE, '', `${PROG}: error: ${this.message}`];
+  }
+}
+
+/** An option s3cmd has and s3k does not implement (yet): one line saying so, exit 64. */
+export class UnsupportedOptionError extends S3kError {
+  constructor(message: string) {
+    super(message, EX.USAGE);
+    this.name = 'UnsupportedOptionError';
   }
 }

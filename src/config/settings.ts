@@ -4,16 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readS3cfg, parseBool, type S3cfgFile } from './s3cfg.ts';
+import { EX, S3kError, strerror } from '../errors.ts';
 
 export type CliValues = Record<string, string | boolean | string[] | undefined>;
 
-export class ConfigError extends Error {
+export class ConfigError extends S3kError {
   /** 78 (EX_CONFIG) unless said otherwise. */
-  constructor(
-    message: string,
-    readonly exitCode = 78,
-  ) {
-    super(message);
+  constructor(message: string, exitCode: number = EX.CONFIG) {
+    super(message, exitCode);
     this.name = 'ConfigError';
   }
 }
@@ -216,7 +214,7 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
       } catch (e) {
         // s3cmd: error(e), exit EX_IOERR
         const err = e as NodeJS.ErrnoException;
-        throw new ConfigError(`[Errno ${-(err.errno ?? 0) || 2}] ${err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EACCES' ? 'Permission denied' : err.message}: '${p}'`, 74);
+        throw new ConfigError(`[Errno ${-(err.errno ?? 0) || 2}] ${strerror(err)}: '${p}'`, EX.IOERR);
       }
     });
 

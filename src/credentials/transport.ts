@@ -2,6 +2,7 @@
 // connection, a connect timeout, a deadline for the whole exchange, and retries with capped backoff.
 import { NetworkError, request, type HttpResponse, type TlsOptions } from '../net/http.ts';
 import { backoffMs, sleep as realSleep } from '../net/retry.ts';
+import { S3kError, exitCodeForStatus } from '../errors.ts';
 
 /** How a provider retries. Injectable so tests run with tiny or zero delays. */
 export interface RetrySettings {
@@ -77,13 +78,13 @@ export async function withRetries<T>(
 }
 
 /** A non-2xx answer, with the service's error code and message when the body carried them. */
-export class HttpStatusError extends Error {
+export class HttpStatusError extends S3kError {
   constructor(
     readonly status: number,
     readonly code: string | undefined,
     readonly serviceMessage: string | undefined,
   ) {
-    super(`HTTP ${status}${code ? ` ${code}` : ''}${serviceMessage ? `: ${serviceMessage}` : ''}`);
+    super(`HTTP ${status}${code ? ` ${code}` : ''}${serviceMessage ? `: ${serviceMessage}` : ''}`, exitCodeForStatus(status));
     this.name = 'HttpStatusError';
   }
 }

@@ -1,4 +1,5 @@
 // The one interface between credentials/ and everything that signs requests.
+import { EX, S3kError } from '../errors.ts';
 
 export interface Credentials {
   accessKeyId: string;
@@ -24,12 +25,10 @@ export interface CredentialProvider {
 }
 
 /** A failure to obtain credentials. exitCode follows s3cmd: 77 (EX_NOPERM) or 78 (EX_CONFIG). */
-export class CredentialsError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 77 | 78 = 77,
-  ) {
-    super(message);
+export class CredentialsError extends S3kError {
+  declare readonly exitCode: 77 | 78;
+  constructor(message: string, exitCode: 77 | 78 = EX.ACCESSDENIED) {
+    super(message, exitCode);
     this.name = 'CredentialsError';
   }
 }

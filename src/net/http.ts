@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { h1Request, closeH1Pools } from './h1.ts';
+import { EX, S3kError, exitCodeForErrno } from '../errors.ts';
 
 export interface TlsOptions {
   /** Verify the server certificate (default true). */
@@ -36,15 +37,27 @@ export interface HttpResponse {
 }
 
 /** A network-level failure (no HTTP status). `code` is the errno name, e.g. ECONNREFUSED. */
-export class NetworkError extends Error {
+export class NetworkError extends S3kError {
   constructor(
     message: string,
     readonly code: string,
     readonly url: string,
     readonly errno?: number,
   ) {
-    super(message);
+    super(message, exitCodeForErrno(code, 'network'));
     this.name = 'NetworkError';
+  }
+  override get line(): string {
+    switch (this.exitCode) {
+      case EX.CONNECTIONREFUSED:
+        return `[Errno 111] Connection refused: ${this.url || 'endpoint'}. Check host_base / --host / AWS_ENDPOINT_URL and that the server is running.`;
+      case EX.IOERR:
+        return `${this.message}. Check host_base / --host / AWS_ENDPOINT_URL.`;
+      case EX.ACCESSDENIED:
+        return `SSL certificate verification failure: ${this.message}. Use --ca-certs FILE for a private CA, or --no-check-certificate to skip verification (insecure).`;
+      default:
+        return `S3 Temporary Error: ${this.message} (${this.url}).  Please try again later.`;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
-import { exitCodeForStatus } from '../cli/exit-codes.ts';
+import { EX, S3kError, exitCodeForStatus } from '../errors.ts';
 
 /** An error answer from S3: `S3 error: <status> (<Code>): <Message>`. */
-export class S3Error extends Error {
+export class S3Error extends S3kError {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -9,19 +9,29 @@ export class S3Error extends Error {
     readonly resource = '',
     readonly requestId = '',
   ) {
-    super(`${status} (${code})${s3Message ? ': ' + s3Message : ''}`);
+    super(`${status} (${code})${s3Message ? ': ' + s3Message : ''}`, exitCodeForStatus(status));
     this.name = 'S3Error';
   }
-  get exitCode(): number {
-    return exitCodeForStatus(this.status);
+  /** s3cmd's `S3 error: ...` line, with what to do about the errors users meet first. */
+  override get line(): string {
+    let hint = '';
+    if (this.code === 'InvalidAccessKeyId' || this.code === 'SignatureDoesNotMatch')
+      hint = " - check the access key and secret key (~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the role s3k assumed); 's3k whoami' shows which were used";
+    else if (this.code === 'RequestTimeTooSkewed') hint = " - this machine's clock differs from the server's by more than 15 minutes; sync it (NTP) and retry";
+    else if (this.code === 'KeyTooLongError') hint = ' - object keys are limited to 1024 bytes of UTF-8';
+    return `S3 error: ${this.message}${hint}`;
   }
 }
 
 /** Transfers that kept failing after all retries: exit 75 (EX_TEMPFAIL). */
-export class TransferError extends Error {
+export class TransferError extends S3kError {
   constructor(message: string) {
-    super(message);
+    super(message, EX.TEMPFAIL);
     this.name = 'TransferError';
+  }
+  /** s3cmd's line for S3DownloadError / S3UploadError / S3RequestError. */
+  override get line(): string {
+    return `S3 Temporary Error: ${this.message}.  Please try again later.`;
   }
 }
 

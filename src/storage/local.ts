@@ -3,6 +3,7 @@ import { readdir, stat, lstat, realpath } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
+import { strerror } from '../errors.ts';
 
 export interface LocalFile {
   /** Path as the user would see it (the argument joined with the relative path). */
@@ -103,21 +104,7 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
   }
 }
 
+/** Python's strerror() wording for a failed file operation (the one table is in src/errors.ts). */
 export function errText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'Permission denied';
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'ELOOP':
-      return 'Too many levels of symbolic links';
-    case 'ENOSPC':
-      return 'No space left on device';
-    case 'EISDIR':
-      return 'Is a directory';
-    default:
-      return err.message ?? String(e);
-  }
+  return strerror(e);
 }

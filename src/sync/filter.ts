@@ -12,6 +12,7 @@
 //  - during a local directory walk, patterns that end in '/' (and only those) are also tried on
 //    each directory as "<path as walked>/<name>/", and a matching directory is not descended.
 import { globToRegExpSource } from './fnmatch.ts';
+import { ParameterError } from '../cli/exit-codes.ts';
 
 export interface FilterPatterns {
   exclude: string[];
@@ -37,7 +38,8 @@ interface Rule {
   dirRule: boolean;
 }
 
-export class PatternError extends Error {
+/** A --rexclude/--rinclude pattern that does not compile: a Parameter problem (64). */
+export class PatternError extends ParameterError {
   constructor(
     readonly pattern: string,
     reason: string,

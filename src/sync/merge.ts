@@ -1,5 +1,6 @@
 // Merge-join of two listings sorted by relative path (byte order of UTF-8, S3's order): memory
 // stays O(1) in the number of entries.
+import { EX, S3kError } from '../errors.ts';
 
 export interface SyncEntry {
   /** '/'-separated path relative to the sync root. */
@@ -29,10 +30,17 @@ export function compareRelative(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-export class UnsortedListingError extends Error {
+/**
+ * A listing that is not in byte order (a server that lists unordered): sync stops before it could
+ * copy or delete the wrong things. Exit 65 (EX_DATAERR: the data s3k was given is not usable).
+ */
+export class UnsortedListingError extends S3kError {
   constructor(side: string, prev: string, next: string) {
-    super(`the ${side} listing is not in sorted order ('${next}' came after '${prev}'); s3k cannot merge it safely`);
+    super(`the ${side} listing is not in sorted order ('${next}' came after '${prev}'); s3k cannot merge it safely`, EX.DATAERR);
     this.name = 'UnsortedListingError';
+  }
+  override get line(): string {
+    return `Unsorted listing: ${this.message}. Nothing was deleted; the server must list keys in UTF-8 byte order (S3 does; check the gateway or server in front of it).`;
   }
 }
 
