@@ -7,7 +7,7 @@ import { parseUrl, s3uri, keyProblem } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText, type LocalFile, type WalkProblem } from '../storage/local.ts';
-import { uploadFile, uploadStream } from '../transfer/upload.ts';
+import { uploadFile, uploadStream, FileChangedError } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
 import { uploadContentType } from '../transfer/content-type.ts';
 import { Pool } from '../transfer/pool.ts';
@@ -187,7 +187,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
         output(`upload: '${f.path}' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
       } catch (e) {
         if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
-        if ((e as NodeJS.ErrnoException).code && !(e instanceof S3Error) && ['EACCES', 'ENOENT', 'EISDIR', 'ESHRUNK'].includes((e as NodeJS.ErrnoException).code!)) {
+        if (e instanceof FileChangedError || (!(e instanceof S3Error) && ['EACCES', 'ENOENT', 'EISDIR'].includes((e as NodeJS.ErrnoException).code ?? ''))) {
           failed++;
           error(`Upload of '${it.local === 'stdin' ? '<stdin>' : it.local.path}' is not possible (Reason: ${errText(e)})`);
           if (s.stopOnError) stop = true;

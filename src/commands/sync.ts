@@ -11,7 +11,7 @@ import { parseUrl, s3uri, keyProblem, type S3Url } from '../s3/uri.ts';
 import { listObjects, headObject, deleteObjects } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { output, warning, error, info, debug, transferStats, formatSize, setStatus } from '../cli/output.ts';
-import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { EX, ParameterError, S3kError } from '../cli/exit-codes.ts';
 import { walk, errText } from '../storage/local.ts';
 import { mergeJoin, decide, type SyncEntry, type Pair } from '../sync/merge.ts';
 import { DeferredList } from '../sync/deferred.ts';
@@ -158,6 +158,14 @@ function runner(ctx: Context): Runner {
   return r;
 }
 
+/** A file whose name cannot be an S3 key (too long, ...): reported, counted as failed, the rest goes on. */
+class UploadNotPossibleError extends S3kError {
+  constructor(path: string, reason: string) {
+    super(`Upload of '${path}' is not possible (Reason: ${reason})`, EX.USAGE);
+    this.name = 'UploadNotPossibleError';
+  }
+}
+
 /** Shared loop: walk the merged pairs, decide, check, transfer in the pool, defer deletions. */
 async function runPairs(
   ctx: Context,
@@ -206,7 +214,7 @@ async function runPairs(
           if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
           if (code === 'ENOSPC') throw e;
           totals.failed++;
-          if (code === 'EKEY') error((e as Error).message);
+          if (e instanceof UploadNotPossibleError) error(e.message);
           else error(`${p.src?.path ?? p.src?.key ?? p.dst?.key}: ${e instanceof S3Error ? 'S3 error: ' + e.message : (e as Error).message ? errText(e) : String(e)}`);
           if (s.stopOnError) stop = true;
         }
@@ -317,7 +325,7 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
       const e = p.src!;
       const key = keyFor(e.relative);
       const kp = keyProblem(key);
-      if (kp) throw Object.assign(new Error(`Upload of '${e.path}' is not possible (Reason: ${kp})`), { code: 'EKEY' });
+      if (kp) throw new UploadNotPossibleError(e.path!, kp);
       const t0 = performance.now();
       const headers = objectHeaders(s, e.path);
       const res = await uploadFile(c, e.path!, e.size, dst.bucket, key, headers, {

@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { S3Client } from '../s3/client.ts';
 import { putObject, createMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from '../s3/ops.ts';
 import { TransferError } from '../s3/errors.ts';
+import { EX, S3kError } from '../errors.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
 
@@ -55,12 +56,20 @@ export async function md5File(path: string, size?: number): Promise<string> {
   return h.digest('hex');
 }
 
+/** The local file changed size while it was read for an upload: nothing consistent can be sent. */
+export class FileChangedError extends S3kError {
+  constructor(message: string) {
+    super(message, EX.IOERR);
+    this.name = 'FileChangedError';
+  }
+}
+
 async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-    if (bytesRead === 0) throw Object.assign(new Error(`file shrank while reading (expected ${length} bytes at offset ${offset})`), { code: 'ESHRUNK' });
+    if (bytesRead === 0) throw new FileChangedError(`file shrank while reading (expected ${length} bytes at offset ${offset})`);
     done += bytesRead;
   }
   return buf;
@@ -88,7 +97,7 @@ function hashedRange(path: string, start: number, length: number, o: UploadOptio
         cb(null, chunk);
       },
       flush(cb) {
-        if (sent !== length) return cb(Object.assign(new Error(`file changed while uploading: sent ${sent} of ${length} bytes`), { code: 'ESHRUNK' }));
+        if (sent !== length) return cb(new FileChangedError(`file changed while uploading: sent ${sent} of ${length} bytes`));
         cb();
       },
     });
@@ -112,7 +121,7 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
     if (size <= SMALL_BUFFERED) {
       // One synchronous read: for small files this costs less CPU than three thread-pool trips.
       const buf = size ? readFileSync(path) : Buffer.alloc(0);
-      if (buf.length !== size) throw Object.assign(new Error(`file changed while reading (expected ${size} bytes, read ${buf.length})`), { code: 'ESHRUNK' });
+      if (buf.length !== size) throw new FileChangedError(`file changed while reading (expected ${size} bytes, read ${buf.length})`);
       if (o.limiter && size) await o.limiter.take(size);
       const digest = createHash('md5').update(buf).digest();
       const etag = await putObject(c, bucket, key, buf, {

@@ -10,6 +10,7 @@ import { NetworkError } from '../../src/net/http.ts';
 import { CredentialsError } from '../../src/credentials/types.ts';
 import { UnsortedListingError } from '../../src/sync/merge.ts';
 import { PatternError } from '../../src/sync/filter.ts';
+import { FileChangedError } from '../../src/transfer/upload.ts';
 
 describe('one error base class', () => {
   it('every error class s3k throws is an S3kError with its exit code', () => {
@@ -28,6 +29,7 @@ describe('one error base class', () => {
       [new NetworkError('socket hang up', 'ECONNRESET', 'http://x'), 75, 'ERROR: S3 Temporary Error: socket hang up (http://x).  Please try again later.'],
       [new UnsortedListingError('destination', 'b', 'a'), 65, "ERROR: Unsorted listing: the destination listing is not in sorted order ('a' came after 'b'); s3k cannot merge it safely. Nothing was deleted; the server must list keys in UTF-8 byte order (S3 does; check the gateway or server in front of it)."],
       [new PatternError('(', 'missing )'), 64, "ERROR: Parameter problem: invalid regular expression '(': missing )"],
+      [new FileChangedError('file changed while reading'), 74, 'ERROR: file changed while reading'],
     ];
     for (const [e, code, first] of cases) {
       assert.ok(e instanceof S3kError, e.name);
