@@ -1,11 +1,11 @@
 // argv -> command -> exit code. The only place that calls process.exit.
-import { parseCommandLine, OPTIONS } from './cli/options.ts';
+import { parseCommandLine, optionsHelp } from './cli/options.ts';
 import { COMMANDS } from './cli/commands-table.ts';
-import { EX, CliError } from './cli/exit-codes.ts';
+import { EX, USAGE_LINE } from './cli/exit-codes.ts';
 import { asS3kError, UnexpectedError } from './errors.ts';
-import { setVerbosity, error, warning, debug, result, printable } from './cli/output.ts';
+import { setVerbosity, setProgress, error, warning, debug, result, printable } from './cli/output.ts';
 import { addSecret, redact } from './cli/redact.ts';
-import { resolveSettings } from './config/settings.ts';
+import { resolveSettings, checkRefused } from './config/settings.ts';
 import { createContext, type Context } from './commands/context.ts';
 import { destroyAgents } from './net/http.ts';
 
@@ -70,17 +70,14 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
 
 function usage(): string {
   const lines = [
-    'Usage: s3k [options] COMMAND [parameters]',
+    USAGE_LINE,
     '',
     's3k is an s3cmd-compatible S3 client that finds credentials like an EKS pod',
     '(IRSA web identity, EKS Pod Identity / ECS, IMDSv2, env, profiles, ~/.s3cfg).',
     '',
     'Options:',
+    ...optionsHelp(),
   ];
-  for (const [name, o] of Object.entries(OPTIONS)) {
-    const flag = (o.short ? `-${o.short}, ` : '    ') + `--${name}` + (o.type === 'string' ? `=${o.metavar ?? 'VALUE'}` : '');
-    lines.push(`  ${flag.padEnd(38)} ${o.help ?? ''}`);
-  }
   lines.push('', 'Commands:');
   for (const c of COMMANDS) lines.push(`  ${c.label}`, `      s3k ${c.cmd} ${c.param}`.trimEnd());
   lines.push('', 'See the README for credentials (IRSA, Pod Identity) and the environment variables s3k reads.');
@@ -105,7 +102,6 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   for (const k of ['secret_key', 'access_token'] as const) addSecret(values[k] as string | undefined);
   if (values.secret_key || values.access_token)
     warning('credentials given on the command line are visible to other users in the process list; prefer ~/.s3cfg, environment variables or IRSA.');
-  if (values.encrypt) throw new CliError('client-side GPG encryption (-e/--encrypt) is not supported by s3k; use --server-side-encryption or encrypt before upload.', EX.USAGE);
   if (positionals.length < 1) {
     process.stderr.write(usage() + '\n');
     return EX.USAGE;
@@ -126,6 +122,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   addSecret(env.AWS_SECRET_ACCESS_KEY);
   addSecret(env.AWS_SESSION_TOKEN);
   for (const l of settings.invalidConfigLines) warning(`Ignoring invalid line in '${settings.configPath}' (line ${l.line}): ${l.text}`);
+  checkRefused(settings, command);
+  setProgress(settings.progress);
+  if (settings.delayUpdates && command === 'sync') warning('`delay-updates` is obsolete.');
   const loader = HANDLERS[command];
   if (!loader) {
     error(`Command '${command}' is not supported by s3k yet. It is on the roadmap; meanwhile use s3cmd or the aws cli for it.`);

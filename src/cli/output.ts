@@ -40,9 +40,15 @@ function clearStatus(): void {
   }
 }
 
-/** Show a live status line (only when stdout is a terminal and not -q); undefined removes it. */
+let progress = !!process.stdout.isTTY;
+/** --progress / --no-progress (default: whether stdout is a terminal). */
+export function setProgress(on: boolean): void {
+  progress = on;
+}
+
+/** Show a live status line (when the progress meter is on and not -q); undefined removes it. */
 export function setStatus(fn: (() => string) | undefined): void {
-  if (fn && (!process.stdout.isTTY || verbosity === 'quiet')) return;
+  if (fn && (!progress || verbosity === 'quiet')) return;
   if (statusTimer) clearInterval(statusTimer);
   statusTimer = undefined;
   if (!fn) {

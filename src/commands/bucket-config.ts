@@ -12,7 +12,6 @@ import { prettyXml } from '../s3/pretty-xml.ts';
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
 import { output, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { extraOptions } from './extra-options.ts';
 import { outputBlock, outputKeepTabs } from './tabbed-output.ts';
 
 function s3arg(arg: string): S3Url {
@@ -134,20 +133,20 @@ export async function cmdDellifecycle(ctx: Context, args: string[]): Promise<num
 
 /** expire: --expiry-days N or --expiry-date DATE (with --expiry-prefix) sets one rule; neither removes the lifecycle. */
 export async function cmdExpire(ctx: Context, args: string[]): Promise<number> {
-  const x = extraOptions(ctx.settings, ctx.env);
+  const s = ctx.settings;
   for (const arg of args) {
     const u = bucketOnly(arg);
-    if (x.expiryDate && x.expiryDays) throw new ParameterError('Expect either --expiry-day or --expiry-date');
-    if (!x.expiryDate && !x.expiryDays) {
-      if (x.expiryPrefix) throw new ParameterError('Expect either --expiry-day or --expiry-date');
+    if (s.expiryDate && s.expiryDays) throw new ParameterError('Expect either --expiry-day or --expiry-date');
+    if (!s.expiryDate && !s.expiryDays) {
+      if (s.expiryPrefix) throw new ParameterError('Expect either --expiry-day or --expiry-date');
       if (ctx.settings.dryRun) continue;
       await deleteSub(ctx.s3(), u.bucket, 'lifecycle');
       output(`Bucket '${bucketUri(u)}': expiration configuration is deleted.`);
       continue;
     }
-    if (x.expiryDays && !/^\d+$/.test(x.expiryDays.trim())) throw new ParameterError(`--expiry-days must be a whole number of days, not '${x.expiryDays}'`);
+    if (s.expiryDays && !/^\d+$/.test(s.expiryDays.trim())) throw new ParameterError(`--expiry-days must be a whole number of days, not '${s.expiryDays}'`);
     if (ctx.settings.dryRun) continue;
-    await putSub(ctx.s3(), u.bucket, 'lifecycle', expirationXml({ prefix: x.expiryPrefix, days: x.expiryDays?.trim(), date: x.expiryDate }), 'application/xml');
+    await putSub(ctx.s3(), u.bucket, 'lifecycle', expirationXml({ prefix: s.expiryPrefix, days: s.expiryDays?.trim(), date: s.expiryDate }), 'application/xml');
     output(`Bucket '${bucketUri(u)}': expiration configuration is set.`);
   }
   return EX.OK;
@@ -248,11 +247,11 @@ export async function cmdAccesslog(ctx: Context, args: string[]): Promise<number
 
 // ------------------------------------------------------------------ website
 export async function cmdWsCreate(ctx: Context, args: string[]): Promise<number> {
-  const x = extraOptions(ctx.settings, ctx.env);
+  const s = ctx.settings;
   for (const arg of args) {
     const u = bucketOnly(arg);
     if (ctx.settings.dryRun) continue;
-    await putSub(ctx.s3(), u.bucket, 'website', websiteXml(x.file.website_index || 'index.html', x.file.website_error || undefined), 'application/xml');
+    await putSub(ctx.s3(), u.bucket, 'website', websiteXml(s.websiteIndex, s.websiteError), 'application/xml');
     output(`Bucket '${bucketUri(u)}': website configuration created.`);
   }
   return EX.OK;
@@ -269,7 +268,7 @@ export async function cmdWsDelete(ctx: Context, args: string[]): Promise<number>
 }
 
 export async function cmdWsInfo(ctx: Context, args: string[]): Promise<number> {
-  const x = extraOptions(ctx.settings, ctx.env);
+  const s = ctx.settings;
   for (const arg of args) {
     const u = bucketOnly(arg);
     let body: Buffer;
@@ -284,7 +283,7 @@ export async function cmdWsInfo(ctx: Context, args: string[]): Promise<number> {
     }
     const w = parseWebsite(body);
     const location = (await getBucketLocation(ctx.s3(), u.bucket)) || 'us-east-1';
-    const template = x.file.website_endpoint || 'http://%(bucket)s.s3-website-%(location)s.amazonaws.com/';
+    const template = s.websiteEndpoint;
     output(`Bucket ${bucketUri(u)}: Website configuration`);
     output(`Website endpoint: ${template.replace(/%\(bucket\)s/g, u.bucket).replace(/%\(location\)s/g, location)}`);
     output(`Index document:   ${w.index}`);

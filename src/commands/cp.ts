@@ -14,7 +14,6 @@ import { fnmatch } from '../sync/fnmatch.ts';
 import { copyRemote } from '../transfer/copy.ts';
 import { Pool } from '../transfer/pool.ts';
 import { makeFilter, inShard } from './filters.ts';
-import { extraOptions, type ExtraOptions } from './extra-options.ts';
 
 export type CopyAction = 'copy' | 'move' | 'modify';
 
@@ -132,7 +131,7 @@ async function headSource(ctx: Context, bucket: string, key: string): Promise<He
 }
 
 /** The headers of the copy request (without x-amz-copy-source / metadata directive). */
-export function copyHeaders(ctx: Context, x: ExtraOptions, head: HeadInfo | undefined): Record<string, string> {
+export function copyHeaders(ctx: Context, head: HeadInfo | undefined): Record<string, string> {
   const s = ctx.settings;
   const h: Record<string, string> = {};
   const set = (name: string, v: string) => {
@@ -146,14 +145,14 @@ export function copyHeaders(ctx: Context, x: ExtraOptions, head: HeadInfo | unde
     }
     if (h['x-amz-storage-class'] === 'STANDARD') delete h['x-amz-storage-class'];
   }
-  for (const r of x.removeHeaders) delete h[r === 'content-type' ? 'Content-Type' : r];
-  if (x.aclPublic === true) h['x-amz-acl'] = 'public-read';
+  for (const r of s.removeHeaders) delete h[r === 'content-type' ? 'Content-Type' : r];
+  if (s.aclPublic === true) h['x-amz-acl'] = 'public-read';
   if (s.storageClass) h['x-amz-storage-class'] = s.storageClass;
   if (s.kmsKey) {
     h['x-amz-server-side-encryption'] = 'aws:kms';
     h['x-amz-server-side-encryption-aws-kms-key-id'] = s.kmsKey;
   } else if (s.serverSideEncryption) h['x-amz-server-side-encryption'] = 'AES256';
-  for (const [k, v] of x.addHeaders) set(k, v);
+  for (const [k, v] of Object.entries(s.extraHeaders)) set(k, v);
   if (s.mimeType) h['Content-Type'] = s.mimeType;
   return h;
 }
@@ -164,19 +163,19 @@ interface Job {
 }
 
 /** Copy (and for mv, delete) one object. Throws S3Error on failure. */
-export async function copyOne(ctx: Context, x: ExtraOptions, action: CopyAction, job: Job): Promise<void> {
+export async function copyOne(ctx: Context, action: CopyAction, job: Job): Promise<void> {
   const c = ctx.s3();
   const s = ctx.settings;
   const { src, dst } = job;
   let acl: Acl | undefined;
-  if (x.aclPublic === undefined) {
+  if (s.aclPublic === undefined) {
     try {
       acl = await getAcl(c, src.bucket, src.key);
     } catch (e) {
       if (!(e instanceof S3Error && e.status === 501)) throw e;
     }
   }
-  const replace = action === 'modify' || x.addHeaders.length > 0 || !!s.mimeType || x.removeHeaders.length > 0;
+  const replace = action === 'modify' || Object.keys(s.extraHeaders).length > 0 || !!s.mimeType || s.removeHeaders.length > 0;
   let size = src.size;
   let head: HeadInfo | undefined;
   if (replace || size === undefined || size > FIVE_GIB) {
@@ -185,7 +184,7 @@ export async function copyOne(ctx: Context, x: ExtraOptions, action: CopyAction,
   }
   // Above 5 GiB the copy is multipart, which never copies metadata: always rebuild it from the HEAD.
   const multipart = size > FIVE_GIB;
-  const headers = copyHeaders(ctx, x, replace || multipart ? head : undefined);
+  const headers = copyHeaders(ctx, replace || multipart ? head : undefined);
   await copyRemote(c, { bucket: src.bucket, key: src.key, size }, dst, {
     partSize: s.multipartChunkBytes,
     concurrency: Math.max(1, Math.min(s.parallel, 8)),
@@ -211,7 +210,6 @@ function publicUrl(ctx: Context, bucket: string, key: string): string {
 
 export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction): Promise<number> {
   const s = ctx.settings;
-  const x = extraOptions(s, ctx.env);
   const args = [...argsIn];
   let dest: S3Url | undefined;
   if (action === 'modify') {
@@ -298,13 +296,13 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
     const dstUri = s3uri(dst.bucket, dst.key);
     await pool.submit(async () => {
       try {
-        await copyOne(ctx, x, action, { src: it, dst });
+        await copyOne(ctx, action, { src: it, dst });
         board.ok++;
         printer.done(n, () => {
           if (action === 'copy') output(`remote copy: '${srcUri}' -> '${dstUri}'  ${label}`);
           else if (action === 'move') output(`move: '${srcUri}' -> '${dstUri}'  ${label}`);
           else output(`modify: '${srcUri}'  ${label}`);
-          if (x.aclPublic === true) info(`Public URL is: ${publicUrl(ctx, dst.bucket, dst.key)}`);
+          if (s.aclPublic === true) info(`Public URL is: ${publicUrl(ctx, dst.bucket, dst.key)}`);
         });
       } catch (e) {
         if (!(e instanceof S3Error) && !(e instanceof TransferError)) {

@@ -6,7 +6,6 @@ import { S3Error, RetriesExhaustedError } from '../s3/errors.ts';
 import { parseUrl, s3uri } from '../s3/uri.ts';
 import { output, info, warning, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { extraOptions } from './extra-options.ts';
 import { sourceItems } from './cp.ts';
 import { makeFilter, inShard } from './filters.ts';
 
@@ -19,9 +18,8 @@ export function restoreTier(priority: string): string {
 
 export async function cmdRestore(ctx: Context, args: string[]): Promise<number> {
   const s = ctx.settings;
-  const x = extraOptions(s, ctx.env);
-  if (x.restoreDays < 1) throw new ParameterError('You must restore a file for 1 or more days');
-  const tier = restoreTier(x.restorePriority);
+  if (s.restoreDays < 1) throw new ParameterError('You must restore a file for 1 or more days');
+  const tier = restoreTier(s.restorePriority);
   const filter = makeFilter(s);
   const items: { bucket: string; key: string }[] = [];
   const excluded: string[] = [];
@@ -34,7 +32,7 @@ export async function cmdRestore(ctx: Context, args: string[]): Promise<number> 
       else excluded.push(it.relative);
     }
   }
-  info(`Summary: Restoring ${items.length} remote files for ${x.restoreDays} days at ${tier} priority`);
+  info(`Summary: Restoring ${items.length} remote files for ${s.restoreDays} days at ${tier} priority`);
   if (s.dryRun) {
     for (const e of excluded) output(`exclude: ${e}`);
     for (const it of items) output(`restore: '${s3uri(it.bucket, it.key)}'`);
@@ -48,7 +46,7 @@ export async function cmdRestore(ctx: Context, args: string[]): Promise<number> 
       continue;
     }
     try {
-      await restoreObject(ctx.s3(), it.bucket, it.key, x.restoreDays, tier);
+      await restoreObject(ctx.s3(), it.bucket, it.key, s.restoreDays, tier);
       output(`restore: '${uri}'`);
     } catch (e) {
       if (e instanceof S3Error && e.code === 'RestoreAlreadyInProgress') warning(`${e.s3Message || 'Object restore is already in progress'}: ${uri}`);

@@ -5,7 +5,6 @@ import { getAcl, putAcl, grantList, isAnonRead, isAnonWrite, grantAnonRead, revo
 import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
 import { output, info, warning, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { extraOptions, type ExtraOptions } from './extra-options.ts';
 import { sourceItems } from './cp.ts';
 import { makeFilter, inShard } from './filters.ts';
 
@@ -23,19 +22,20 @@ export function publicUrl(ctx: Context, bucket: string, key: string): string {
   return `${ep.protocol}//${ep.host}/${bucket}/${key}`;
 }
 
-async function updateAcl(ctx: Context, x: ExtraOptions, bucket: string, key: string, label: string): Promise<void> {
+async function updateAcl(ctx: Context, bucket: string, key: string, label: string): Promise<void> {
+  const s = ctx.settings;
   const c = ctx.s3();
   const uri = s3uri(bucket, key);
   const acl = await getAcl(c, bucket, key || undefined);
   debug(() => `acl: ${uri} - ${JSON.stringify(acl.grants)}`);
   let changed = false;
-  if (x.aclPublic === true) {
+  if (s.aclPublic === true) {
     if (isAnonRead(acl)) info(`${uri}: already Public, skipping ${label}`);
     else {
       grantAnonRead(acl);
       changed = true;
     }
-  } else if (x.aclPublic === false) {
+  } else if (s.aclPublic === false) {
     if (!isAnonRead(acl) && !isAnonWrite(acl)) info(`${uri}: already Private, skipping ${label}`);
     else {
       revokeAnon(acl);
@@ -43,24 +43,23 @@ async function updateAcl(ctx: Context, x: ExtraOptions, bucket: string, key: str
     }
   }
   // Grants first, then revokes: a revoke wins.
-  for (const g of x.aclGrants) {
+  for (const g of s.aclGrants) {
     grant(acl, g.name, g.permission);
     changed = true;
   }
-  for (const r of x.aclRevokes) {
+  for (const r of s.aclRevokes) {
     revoke(acl, r.name, r.permission);
     changed = true;
   }
   if (!changed) return;
   await putAcl(c, bucket, key || undefined, acl);
-  if (x.aclPublic !== undefined) output(`${uri}: ACL set to ${x.aclPublic ? 'Public' : 'Private'}  ${label}`);
+  if (s.aclPublic !== undefined) output(`${uri}: ACL set to ${s.aclPublic ? 'Public' : 'Private'}  ${label}`);
   else output(`${uri}: ACL updated`);
 }
 
 export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
   const s = ctx.settings;
-  const x = extraOptions(s, ctx.env);
-  if (x.aclPublic === undefined && !x.aclGrants.length && !x.aclRevokes.length)
+  if (s.aclPublic === undefined && !s.aclGrants.length && !s.aclRevokes.length)
     warning('Nothing to change: use -P/--acl-public, --acl-private, --acl-grant=PERMISSION:GRANTEE or --acl-revoke=PERMISSION:GRANTEE.');
   const urls = args.map(s3arg);
   let objects = urls;
@@ -71,8 +70,8 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
         objects.push(u);
         continue;
       }
-      info(`Setting bucket-level ACL for ${s3uri(u.bucket)}${x.aclPublic !== undefined ? ` to ${x.aclPublic ? 'Public' : 'Private'}` : ''}`);
-      if (!s.dryRun) await updateAcl(ctx, x, u.bucket, '', '');
+      info(`Setting bucket-level ACL for ${s3uri(u.bucket)}${s.aclPublic !== undefined ? ` to ${s.aclPublic ? 'Public' : 'Private'}` : ''}`);
+      if (!s.dryRun) await updateAcl(ctx, u.bucket, '', '');
     }
   }
   const filter = makeFilter(s);
@@ -92,7 +91,7 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
     return EX.OK;
   }
   let n = 0;
-  for (const it of items) await updateAcl(ctx, x, it.bucket, it.key, `[${++n} of ${items.length}]`);
+  for (const it of items) await updateAcl(ctx, it.bucket, it.key, `[${++n} of ${items.length}]`);
   return EX.OK;
 }
 

@@ -6,7 +6,6 @@ import { parseUrl } from '../s3/uri.ts';
 import { presignUrl, presignUrlV2, signStringV2, MAX_PRESIGN_SECONDS } from '../s3/presign.ts';
 import { output, warning, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { extraOptions } from './extra-options.ts';
 
 /** `+SECONDS` from now or an epoch time -> epoch seconds (s3cmd's time_to_epoch). */
 export function parseExpiry(arg: string, nowMs: number): number {
@@ -34,12 +33,11 @@ export async function cmdSignurl(ctx: Context, argsIn: string[]): Promise<number
       `a SigV4 presigned URL is valid for at most ${MAX_PRESIGN_SECONDS} seconds (7 days); ${expiryArg} is ${expiresIn} seconds from now. Use +${MAX_PRESIGN_SECONDS} or less.`,
     );
   debug(`Expiry interpreted as epoch time ${expiry}`);
-  const x = extraOptions(ctx.settings, ctx.env);
   const creds = await ctx.credentials().get();
   const t = ctx.s3().target(u.bucket, u.key);
   const query: Record<string, string> = {};
-  if (x.contentDisposition) query['response-content-disposition'] = x.contentDisposition;
-  if (x.contentType) query['response-content-type'] = x.contentType;
+  if (ctx.settings.contentDisposition) query['response-content-disposition'] = ctx.settings.contentDisposition;
+  if (ctx.settings.contentType) query['response-content-type'] = ctx.settings.contentType;
   const url = v2
     ? presignUrlV2({ ...t, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken, expires: expiry, query })
     : presignUrl({

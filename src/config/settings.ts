@@ -1,12 +1,17 @@
 // One resolved Settings object from: command-line options > environment (AWS conventions) >
-// the .s3cfg file > defaults. Pure apart from reading the config file.
+// the .s3cfg file > defaults, record by record as the option table (cli/options.ts) describes them.
+// Pure apart from reading the config file and the --*-from pattern files.
+// (config/ reads the table that DESIGN.md puts in cli/; cli/ imports nothing from config/.)
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readS3cfg, parseBool, type S3cfgFile } from './s3cfg.ts';
 import { EX, S3kError, strerror } from '../errors.ts';
+import { OPTIONS, OptionValueError, checkValue, optionByDest, rate, type AclChange, type OptionRecord, type OptionValues, type ValueOption } from '../cli/options.ts';
+import { ParameterError, UnsupportedOptionError } from '../cli/exit-codes.ts';
 
-export type CliValues = Record<string, string | boolean | string[] | undefined>;
+export type CliValues = OptionValues;
+export type { AclChange };
 
 export class ConfigError extends S3kError {
   /** 78 (EX_CONFIG) unless said otherwise. */
@@ -16,9 +21,20 @@ export class ConfigError extends S3kError {
   }
 }
 
+export type Source = 'cli' | 'env' | 's3cfg' | 'default';
+
+/** One record's value and where it came from. */
+export interface Resolved {
+  value: unknown;
+  source: Source;
+  /** The flag, environment variable or .s3cfg key that set it (for messages). */
+  from?: string;
+}
+
 export interface Settings {
-  /** The parsed command line and the raw .s3cfg values, for options only some commands read. */
-  cliValues: CliValues;
+  /** Every record of the option table, resolved (by dest): --dump-config and the refusals read these. */
+  options: Record<string, Resolved>;
+  /** The raw .s3cfg values (for --dump-config, which keeps keys s3k does not know). */
   fileValues: Record<string, string>;
   configPath?: string;
   configLoaded: boolean;
@@ -51,8 +67,14 @@ export interface Settings {
   storageClass?: string;
   serverSideEncryption: boolean;
   kmsKey?: string;
+  /** --add-header (and .s3cfg add_headers): lower-case name -> value, in the order given. */
   extraHeaders: Record<string, string>;
-  aclPublic: boolean;
+  /** Lower-case header names (--remove-header). */
+  removeHeaders: string[];
+  /** true: -P / acl_public = True; false: --acl-private / acl_public = False; undefined: neither. */
+  aclPublic?: boolean;
+  aclGrants: AclChange[];
+  aclRevokes: AclChange[];
   preserveAttrs: boolean;
   followSymlinks: boolean;
   humanReadable: boolean;
@@ -67,7 +89,7 @@ export interface Settings {
   uploadId?: string;
   checkMd5: boolean;
   deleteRemoved: boolean;
-  deleteAfter: boolean;
+  delayUpdates: boolean;
   maxDelete: number;
   limit: number;
   stopOnError: boolean;
@@ -75,38 +97,38 @@ export interface Settings {
   stats: boolean;
   json: boolean;
   requesterPays: boolean;
-  keepDirs: boolean;
+  /** --signature-v2 / signature_v2: sign with AWS Signature Version 2 (and SigV2 signurl). */
   signatureV2: boolean;
   exclude: string[];
   include: string[];
   rexclude: string[];
   rinclude: string[];
   shard?: { index: number; count: number };
-  deleteAfterFetch: boolean;
+  expiryDate?: string;
+  expiryDays?: string;
+  expiryPrefix: string;
+  restoreDays: number;
+  restorePriority: string;
+  contentDisposition?: string;
+  contentType?: string;
+  websiteIndex: string;
+  websiteError?: string;
+  websiteEndpoint: string;
 }
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
   if (env.S3CMD_CONFIG) return env.S3CMD_CONFIG;
   return join(env.HOME || homedir(), '.s3cfg');
 }
 
-function intOption(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${name} must be a whole number, not '${v}'`);
-  const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, not ${n}`);
-  return n;
-}
-
 /** `10k`, `2m`, `500` -> bytes per second (s3cmd's limitrate). */
 export function parseRate(v: string, name = '--limit-rate'): number {
-  const m = /^(\d+)([kKmMgG]?)$/.exec(v.trim());
-  if (!m) throw new ConfigError(`${name} must be a number with optional suffix k or m (e.g. 512k), not '${v}'`);
-  const shift = { '': 0, k: 10, m: 20, g: 30 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Number(m[1]) * 2 ** shift;
+  try {
+    return rate.parse(v);
+  } catch (e) {
+    if (e instanceof OptionValueError) throw new ConfigError(`${name} must be ${e.expected}, not '${v}'`);
+    throw e;
+  }
 }
 
 function regionFromLocation(loc: string): string {
@@ -127,8 +149,93 @@ function toEndpoint(hostOrUrl: string, useHttps: boolean, what: string): URL {
   return new URL(`${u.protocol}//${u.host}`);
 }
 
+/**
+ * Every record of the table resolved: command line > environment > .s3cfg > default (credentials:
+ * command line > .s3cfg > environment, s3cmd's order). Lists from .s3cfg and the command line add up.
+ */
+export function resolveOptions(v: CliValues, env: NodeJS.ProcessEnv, file: Record<string, string>, configPath = '.s3cfg'): Record<string, Resolved> {
+  const out: Record<string, Resolved> = {};
+  const fromFile = (r: OptionRecord, raw: string): unknown => {
+    const key = r.s3cfg!;
+    if (r.kind === 'bool') {
+      // a tri-state (acl_public) left empty or None in the file is not set
+      if (r.default === undefined && /^\s*(none)?\s*$/i.test(raw)) return undefined;
+      const b = parseBool(raw);
+      if (b === undefined) {
+        throw new ConfigError(`${configPath}: value of option ${key} must be Yes or No, not '${raw}'`);
+      }
+      return b;
+    }
+    try {
+      return r.parser.parse(raw);
+    } catch (e) {
+      if (e instanceof OptionValueError) throw new ConfigError(`${configPath}: ${key} must be ${e.expected}, not '${raw}'`);
+      throw e;
+    }
+  };
+  for (const r of OPTIONS) {
+    const fileRaw = r.s3cfg && !r.s3cfgIgnored ? file[r.s3cfg] : undefined;
+    if (r.kind === 'list') {
+      const cli = r.flags.flatMap((f) => (v[f.long] === undefined ? [] : Array.isArray(v[f.long]) ? (v[f.long] as string[]) : [String(v[f.long])]));
+      const fromCfg = fileRaw !== undefined && r.s3cfgSplit ? r.s3cfgSplit(fileRaw).map((x) => fromFile(r, x)) : [];
+      const parsed = cli.map((x) => checkValue(r, `--${r.flags[0].long}`, x));
+      out[r.dest] = { value: [...fromCfg, ...parsed], source: cli.length ? 'cli' : fromCfg.length ? 's3cfg' : 'default', from: cli.length ? `--${r.flags[0].long}` : r.s3cfg };
+      continue;
+    }
+    // command line
+    let res: Resolved | undefined;
+    if (r.kind === 'bool') {
+      const f = r.flags.find((x) => v[x.long] === true);
+      if (f) res = { value: f.sets !== false, source: 'cli', from: `--${f.long}` };
+    } else {
+      const f = r.flags.find((x) => typeof v[x.long] === 'string');
+      if (f) res = { value: checkValue(r, `--${f.long}`, v[f.long] as string), source: 'cli', from: `--${f.long}` };
+    }
+    const fromEnv = (): Resolved | undefined => {
+      const name = r.env?.find((n) => env[n]);
+      return name ? { value: r.kind === 'bool' ? parseBool(env[name]!) : fromEnvValue(r, name, env[name]!), source: 'env', from: name } : undefined;
+    };
+    const fromCfg = (): Resolved | undefined => {
+      if (fileRaw === undefined) return undefined;
+      // an empty value in the file means "not set" (s3cmd's own --configure writes empty keys)
+      if (r.kind !== 'bool' && fileRaw.trim() === '') return undefined;
+      return { value: fromFile(r, fileRaw), source: 's3cfg', from: r.s3cfg };
+    };
+    res ??= r.envAfterS3cfg ? (fromCfg() ?? fromEnv()) : (fromEnv() ?? fromCfg());
+    out[r.dest] = res ?? { value: r.default, source: 'default' };
+  }
+  return out;
+}
+
+function fromEnvValue(r: OptionRecord, name: string, raw: string): unknown {
+  if (r.kind === 'bool') return parseBool(raw);
+  try {
+    return r.parser.parse(raw);
+  } catch (e) {
+    if (e instanceof OptionValueError) throw new ConfigError(`${name} must be ${e.expected}, not '${raw}'`);
+    throw e;
+  }
+}
+
+/**
+ * Options s3k does not implement, when this run sets them: on the command line always, from .s3cfg
+ * (a value other than s3cmd's default) for the commands the record lists. One line, exit 64.
+ */
+export function checkRefused(s: Settings, command: string): void {
+  for (const r of OPTIONS) {
+    if (!('refused' in r.use)) continue;
+    const res = s.options[r.dest];
+    if (!res || res.source === 'default') continue;
+    const isDefault = r.kind === 'list' ? (res.value as unknown[]).length === 0 : res.value === r.default;
+    if (isDefault) continue;
+    if (res.source === 's3cfg' && !(r.commands === '*' || r.commands.includes(command))) continue;
+    const what = res.source === 's3cfg' ? `${r.s3cfg} = ${s.fileValues[r.s3cfg!]} (in '${s.configPath}')` : res.from;
+    throw new UnsupportedOptionError(`s3k does not support ${what}${r.use.forGood ? '' : ' yet'}; ${r.use.refused}`);
+  }
+}
+
 export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings {
-  const explicitPath = str(v.config);
+  const explicitPath = typeof v.config === 'string' ? v.config : undefined;
   const configPath = explicitPath ?? defaultConfigPath(env);
   let file: S3cfgFile | undefined;
   if (explicitPath || env.S3CMD_CONFIG) {
@@ -142,70 +249,43 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     }
   }
   const f = file?.values ?? {};
-  const fbool = (name: string, def: boolean): boolean => {
-    if (!(name in f)) return def;
-    const b = parseBool(f[name]);
-    if (b === undefined) throw new ConfigError(`${configPath}: value of option ${name} must be Yes or No, not '${f[name]}'`);
-    return b;
-  };
-  const fint = (name: string, def: number, min: number, max?: number): number => intOption(`${configPath}: ${name}`, f[name], min, max) ?? def;
-  const flag = (on: string, off: string | undefined, def: boolean): boolean => {
-    if (v[on] === true) return true;
-    if (off && v[off] === true) return false;
-    return def;
-  };
+  const o = resolveOptions(v, env, f, configPath);
+  const val = <T>(dest: string): T => o[dest].value as T;
+  const src = (dest: string): Source => o[dest].source;
+  const nonEmpty = (dest: string): string | undefined => (val<string>(dest) ? val<string>(dest) : undefined);
+
+  // Region: --region > AWS_REGION > bucket_location; LocationConstraint for mb: --region > bucket_location > region.
+  const region = regionFromLocation(val<string>('bucket_location'));
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`invalid region '${region}': use a region name like us-east-1`);
+  const locRaw = src('bucket_location') === 'cli' ? val<string>('bucket_location') : (f.bucket_location ?? undefined);
+  const loc = locRaw ? regionFromLocation(locRaw) : region;
 
   // Endpoint: --host > AWS_ENDPOINT_URL_S3 > AWS_ENDPOINT_URL > host_base > AWS default.
-  const useHttps = v['no-ssl'] === true ? false : v.ssl === true ? true : fbool('use_https', true);
+  const useHttps = val<boolean>('use_https');
+  const host = o.host_base;
+  const hb = o.host_bucket;
+  const template = (t: string | undefined) => (t && t.includes('%(bucket)s') ? t : undefined);
   let endpoint: URL;
   let hostBucketTemplate: string | undefined;
-  const cliHost = str(v.host);
-  const envEndpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
-  const region0 = str(v.region) || str(v['bucket-location']);
-  const fileLocation = f.bucket_location;
-  const region = region0 ? regionFromLocation(region0) : env.AWS_REGION || env.AWS_DEFAULT_REGION || regionFromLocation(fileLocation ?? 'US');
-  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`invalid region '${region}': use a region name like us-east-1`);
-  if (cliHost) {
-    endpoint = toEndpoint(cliHost, useHttps, '--host');
-    const hb = str(v['host-bucket']) ?? f.host_bucket;
-    hostBucketTemplate = hb && hb.includes('%(bucket)s') ? hb : undefined;
-  } else if (envEndpoint) {
-    endpoint = toEndpoint(envEndpoint, true, env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
-    const hb = str(v['host-bucket']);
-    hostBucketTemplate = hb && hb.includes('%(bucket)s') ? hb : undefined;
-  } else if (f.host_base) {
-    endpoint = toEndpoint(f.host_base, useHttps, `${configPath}: host_base`);
-    const hb = str(v['host-bucket']) ?? f.host_bucket;
-    hostBucketTemplate = hb && hb.includes('%(bucket)s') ? hb : undefined;
+  if (host.source === 'cli') {
+    endpoint = toEndpoint(host.value as string, useHttps, '--host');
+    hostBucketTemplate = template(hb.source === 'default' ? undefined : (hb.value as string));
+  } else if (host.source === 'env') {
+    endpoint = toEndpoint(host.value as string, true, host.from!);
+    hostBucketTemplate = template(hb.source === 'cli' ? (hb.value as string) : undefined);
+  } else if (host.source === 's3cfg') {
+    endpoint = toEndpoint(host.value as string, useHttps, `${configPath}: host_base`);
+    hostBucketTemplate = template(hb.source === 'default' ? undefined : (hb.value as string));
   } else {
-    const host = region === 'us-east-1' ? 's3.amazonaws.com' : `s3.${region}.amazonaws.com`;
-    endpoint = toEndpoint(host, useHttps, 'endpoint');
-    hostBucketTemplate = str(v['host-bucket']) ?? `%(bucket)s.${host}`;
-    if (!hostBucketTemplate.includes('%(bucket)s')) hostBucketTemplate = undefined;
+    const h = region === 'us-east-1' ? 's3.amazonaws.com' : `s3.${region}.amazonaws.com`;
+    endpoint = toEndpoint(h, useHttps, 'endpoint');
+    hostBucketTemplate = template(hb.source === 'cli' ? (hb.value as string) : `%(bucket)s.${h}`);
   }
 
-  const chunkMb = intOption('--multipart-chunk-size-mb', str(v['multipart-chunk-size-mb']), 5, 5120) ?? fint('multipart_chunk_size_mb', 15, 5, 5120);
-  const parallel = intOption('--parallel', str(v.parallel), 1, 1024) ?? 16;
-  const maxRetries = intOption('--max-retries', str(v['max-retries']), 0, 100) ?? fint('max_retries', 5, 0, 100);
-  const limitRateStr = str(v['limit-rate']) ?? f.limitrate;
-  const limitRate = limitRateStr ? parseRate(limitRateStr) : 0;
-  const maxDelete = intOption('--max-delete', str(v['max-delete']), -1) ?? fint('max_delete', -1, -1);
-  const limit = intOption('--limit', str(v.limit), -1) ?? -1;
-
-  let shard: Settings['shard'];
-  const shardStr = str(v.shard);
-  if (shardStr) {
-    const m = /^(\d+)\/(\d+)$/.exec(shardStr);
-    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new ConfigError(`--shard must be K/N with 0 <= K < N (e.g. 0/4), not '${shardStr}'`);
-    shard = { index: Number(m[1]), count: Number(m[2]) };
-  }
-
-  const extraHeaders: Record<string, string> = {};
-  for (const h of list(v['add-header'])) {
-    const i = h.indexOf(':');
-    if (i <= 0) throw new ConfigError(`--add-header must be NAME:VALUE, not '${h}'`);
-    extraHeaders[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-  }
+  // s3cmd checks the chunk size once the file and the command line are merged (Parameter problem, 64).
+  const chunkMb = val<number>('multipart_chunk_size_mb');
+  if (chunkMb < 5) throw new ParameterError(`Chunk size ${chunkMb} MB is too small, must be >= 5 MB. Please adjust --multipart-chunk-size-mb`);
+  if (chunkMb > 5120) throw new ParameterError(`Chunk size ${chunkMb} MB is too large, must be <= 5120 MB. Please adjust --multipart-chunk-size-mb`);
 
   const readPatterns = (files: string[]) =>
     files.flatMap((p) => {
@@ -218,15 +298,16 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
       }
     });
 
-  const caCertsFile = str(v['ca-certs']) ?? (f.ca_certs_file || env.AWS_CA_BUNDLE || undefined);
-  let storageClass = str(v['storage-class']) ?? (f.storage_class || undefined);
-  if (v['reduced-redundancy'] || v.rr) storageClass = 'REDUCED_REDUNDANCY';
+  let storageClass = nonEmpty('storage_class');
+  if (val<boolean>('reduced_redundancy')) storageClass = 'REDUCED_REDUNDANCY';
 
-  const maybeLocation = region0 ?? fileLocation;
-  const loc = maybeLocation ? regionFromLocation(maybeLocation) : region;
+  const extraHeaders: Record<string, string> = {};
+  for (const [k, x] of val<[string, string][]>('add_header')) extraHeaders[k] = x;
 
+  const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+  const restorePriority = val<string>('restore_priority');
   return {
-    cliValues: v,
+    options: o,
     fileValues: f,
     configPath: file ? configPath : undefined,
     configLoaded: !!file,
@@ -237,54 +318,66 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     bucketLocation: loc === 'us-east-1' ? undefined : loc,
     cliKeys: { accessKey: str(v.access_key), secretKey: str(v.secret_key), sessionToken: str(v.access_token) },
     fileKeys: { accessKey: f.access_key || undefined, secretKey: f.secret_key || undefined, sessionToken: f.access_token || undefined },
-    checkCertificate: flag('check-certificate', 'no-check-certificate', fbool('check_ssl_certificate', true)),
-    checkHostname: flag('check-hostname', 'no-check-hostname', fbool('check_ssl_hostname', true)),
-    caCertsFile,
-    maxRetries,
-    socketTimeoutMs: fint('socket_timeout', 300, 1) * 1000,
+    checkCertificate: val('check_ssl_certificate'),
+    checkHostname: val('check_ssl_hostname'),
+    caCertsFile: nonEmpty('ca_certs_file'),
+    maxRetries: val('max_retries'),
+    socketTimeoutMs: val<number>('socket_timeout') * 1000,
     multipartChunkBytes: chunkMb * 1024 * 1024,
-    enableMultipart: v['disable-multipart'] === true ? false : fbool('enable_multipart', true),
-    parallel,
-    limitRate,
-    defaultMimeType: str(v['default-mime-type']) ?? (f.default_mime_type || 'binary/octet-stream'),
-    guessMimeType: flag('guess-mime-type', 'no-guess-mime-type', fbool('guess_mime_type', true)),
-    useMimeMagic: v['no-mime-magic'] === true ? false : fbool('use_mime_magic', true),
-    mimeType: str(v['mime-type']) ?? (f.mime_type || undefined),
-    encoding: str(v.encoding) ?? (f.encoding || 'UTF-8'),
+    enableMultipart: val('enable_multipart'),
+    parallel: val('parallel'),
+    limitRate: val('limitrate'),
+    defaultMimeType: val('default_mime_type'),
+    guessMimeType: val('guess_mime_type'),
+    useMimeMagic: val('use_mime_magic'),
+    mimeType: nonEmpty('mime_type'),
+    encoding: nonEmpty('encoding') ?? 'UTF-8',
     storageClass,
-    serverSideEncryption: v['server-side-encryption'] === true || fbool('server_side_encryption', false),
-    kmsKey: str(v['server-side-encryption-kms-id']) ?? (f.kms_key || undefined),
+    serverSideEncryption: val('server_side_encryption'),
+    kmsKey: nonEmpty('kms_key'),
     extraHeaders,
-    aclPublic: v['acl-public'] === true ? true : v['acl-private'] === true ? false : fbool('acl_public', false),
-    preserveAttrs: flag('preserve', 'no-preserve', fbool('preserve_attrs', true)),
-    followSymlinks: v['follow-symlinks'] === true || fbool('follow_symlinks', false),
-    humanReadable: v['human-readable-sizes'] === true || fbool('human_readable_sizes', false),
-    listMd5: v['list-md5'] === true || fbool('list_md5', false),
-    longListing: v['long-listing'] === true || fbool('long_listing', false),
-    recursive: v.recursive === true,
-    force: v.force === true,
-    dryRun: v['dry-run'] === true,
-    skipExisting: v['skip-existing'] === true || fbool('skip_existing', false),
-    continueGet: v.continue === true,
-    continuePut: v['continue-put'] === true,
-    uploadId: str(v['upload-id']),
-    checkMd5: flag('check-md5', 'no-check-md5', fbool('check_md5', true)),
-    deleteRemoved: flag('delete-removed', 'no-delete-removed', fbool('delete_removed', false)),
-    deleteAfter: v['delete-after'] === true || fbool('delete_after', false),
-    maxDelete,
-    limit,
-    stopOnError: v['stop-on-error'] === true || fbool('stop_on_error', false),
-    progress: flag('progress', 'no-progress', !!process.stdout.isTTY),
-    stats: v.stats === true || fbool('stats', false),
-    json: v.json === true,
-    requesterPays: v['requester-pays'] === true,
-    keepDirs: v['keep-dirs'] === true,
-    signatureV2: v['signature-v2'] === true || fbool('signature_v2', false),
-    exclude: [...list(v.exclude), ...readPatterns(list(v['exclude-from']))],
-    include: [...list(v.include), ...readPatterns(list(v['include-from']))],
-    rexclude: [...list(v.rexclude), ...readPatterns(list(v['rexclude-from']))],
-    rinclude: [...list(v.rinclude), ...readPatterns(list(v['rinclude-from']))],
-    shard,
-    deleteAfterFetch: v['delete-after-fetch'] === true,
+    removeHeaders: val('remove_headers'),
+    aclPublic: val('acl_public'),
+    aclGrants: val('acl_grants'),
+    aclRevokes: val('acl_revokes'),
+    preserveAttrs: val('preserve_attrs'),
+    followSymlinks: val('follow_symlinks'),
+    humanReadable: val('human_readable_sizes'),
+    listMd5: val('list_md5'),
+    longListing: val('long_listing'),
+    recursive: val('recursive'),
+    force: val('force'),
+    dryRun: val('dry_run'),
+    skipExisting: val('skip_existing'),
+    continueGet: val('get_continue'),
+    continuePut: val('put_continue'),
+    uploadId: nonEmpty('upload_id'),
+    checkMd5: val('check_md5'),
+    deleteRemoved: val('delete_removed'),
+    delayUpdates: val('delay_updates'),
+    maxDelete: val('max_delete'),
+    limit: val('limit'),
+    stopOnError: val('stop_on_error'),
+    // on a terminal unless --progress / --no-progress says otherwise
+    progress: src('progress_meter') === 'cli' ? val<boolean>('progress_meter') : !!process.stdout.isTTY,
+    stats: val('stats'),
+    json: val('json'),
+    requesterPays: val('requester_pays'),
+    signatureV2: val('signature_v2'),
+    exclude: [...val<string[]>('exclude'), ...readPatterns(val('exclude_from'))],
+    include: [...val<string[]>('include'), ...readPatterns(val('include_from'))],
+    rexclude: [...val<string[]>('rexclude'), ...readPatterns(val('rexclude_from'))],
+    rinclude: [...val<string[]>('rinclude'), ...readPatterns(val('rinclude_from'))],
+    shard: val('shard'),
+    expiryDate: nonEmpty('expiry_date'),
+    expiryDays: nonEmpty('expiry_days'),
+    expiryPrefix: val('expiry_prefix'),
+    restoreDays: val('restore_days'),
+    restorePriority: restorePriority.charAt(0).toUpperCase() + restorePriority.slice(1),
+    contentDisposition: nonEmpty('content_disposition'),
+    contentType: nonEmpty('content_type'),
+    websiteIndex: nonEmpty('website_index') ?? 'index.html',
+    websiteError: nonEmpty('website_error'),
+    websiteEndpoint: nonEmpty('website_endpoint') ?? String((optionByDest('website_endpoint') as ValueOption).default),
   };
 }

@@ -7,12 +7,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { presignUrl, signStringV2, MAX_PRESIGN_SECONDS } from '../../src/s3/presign.ts';
 import { parseAcl, aclToXml, grant, revoke, grantAnonRead, revokeAnon, isAnonRead, isAnonWrite, grantList, isOwnerOnly } from '../../src/s3/acl.ts';
 import { prettyXml } from '../../src/s3/pretty-xml.ts';
 import { restoreObject, rootElement, expirationXml, taggingXml, parseTagging } from '../../src/s3/subresources.ts';
-import { extraOptionsFrom, parseAclOption } from '../../src/commands/extra-options.ts';
+import { s3acl } from '../../src/cli/options.ts';
 import { parseExpiry } from '../../src/commands/signurl.ts';
 import { parseTagSet } from '../../src/commands/bucket-config.ts';
 import { restoreTier } from '../../src/commands/restore.ts';
@@ -137,31 +140,41 @@ describe('ACL', () => {
   });
 
   it('--acl-grant / --acl-revoke values', () => {
-    assert.deepEqual(parseAclOption('--acl-grant', 'read:someone@example.com'), { name: 'someone@example.com', permission: 'READ' });
-    assert.deepEqual(parseAclOption('--acl-grant', 'FULL_CONTROL:abc:def'), { name: 'abc:def', permission: 'FULL_CONTROL' });
-    assert.throws(() => parseAclOption('--acl-grant', 'readme'), /invalid S3 ACL format/);
-    assert.throws(() => parseAclOption('--acl-grant', 'rwx:abc'), /invalid S3 ACL permission: rwx/);
+    assert.deepEqual(s3acl.parse('read:someone@example.com'), { name: 'someone@example.com', permission: 'READ' });
+    assert.deepEqual(s3acl.parse('FULL_CONTROL:abc:def'), { name: 'abc:def', permission: 'FULL_CONTROL' });
+    assert.throws(() => s3acl.parse('readme'), /invalid S3 ACL format/);
+    assert.throws(() => s3acl.parse('rwx:abc'), /invalid S3 ACL permission: rwx/);
   });
 });
 
 describe('options for the breadth commands', () => {
+  /** Settings from command-line values and a config file with these lines. */
+  const settingsWith = (values: Record<string, string | boolean | string[]>, cfgLines: string[] = []) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3k-breadth-'));
+    try {
+      fs.writeFileSync(path.join(dir, 's3cfg'), ['[default]', ...cfgLines, ''].join('\n'));
+      return resolveSettings({ ...values, config: path.join(dir, 's3cfg') }, { HOME: '/nonexistent' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
   it('ACL tri-state: -P, --acl-private, the config file, or neither', () => {
-    assert.equal(extraOptionsFrom({}, {}).aclPublic, undefined);
-    assert.equal(extraOptionsFrom({ 'acl-public': true }, { acl_public: 'False' }).aclPublic, true);
-    assert.equal(extraOptionsFrom({ 'acl-private': true }, {}).aclPublic, false);
-    assert.equal(extraOptionsFrom({}, { acl_public: 'True' }).aclPublic, true);
-    assert.equal(extraOptionsFrom({}, { acl_public: 'None' }).aclPublic, undefined);
+    assert.equal(settingsWith({}).aclPublic, undefined);
+    assert.equal(settingsWith({ 'acl-public': true }, ['acl_public = False']).aclPublic, true);
+    assert.equal(settingsWith({ 'acl-private': true }).aclPublic, false);
+    assert.equal(settingsWith({}, ['acl_public = True']).aclPublic, true);
+    assert.equal(settingsWith({}, ['acl_public = None']).aclPublic, undefined);
   });
   it('--add-header / --remove-header, restore and expiry settings', () => {
-    const x = extraOptionsFrom({ 'add-header': ['Cache-Control: max-age=60', 'x-amz-meta-A:b:c'], 'remove-header': ['Content-Disposition'], 'restore-days': '3', 'restore-priority': 'bulk' }, { expiry_prefix: 'logs/' });
-    assert.deepEqual(x.addHeaders, [['cache-control', 'max-age=60'], ['x-amz-meta-a', 'b:c']]);
+    const x = settingsWith({ 'add-header': ['Cache-Control: max-age=60', 'x-amz-meta-A:b:c'], 'remove-header': ['Content-Disposition'], 'restore-days': '3', 'restore-priority': 'bulk' }, ['expiry_prefix = logs/']);
+    assert.deepEqual(x.extraHeaders, { 'cache-control': 'max-age=60', 'x-amz-meta-a': 'b:c' });
     assert.deepEqual(x.removeHeaders, ['content-disposition']);
     assert.equal(x.restoreDays, 3);
     assert.equal(x.expiryPrefix, 'logs/');
     assert.equal(restoreTier(x.restorePriority), 'Bulk');
     assert.throws(() => restoreTier('fast'), /Valid restoration priorities: bulk, standard, expedited/);
-    assert.throws(() => extraOptionsFrom({ 'add-header': ['No Colon'] }, {}), /Invalid header format/);
-    assert.throws(() => extraOptionsFrom({ 'add-header': ['Bad Name:x'] }, {}), /Invalid character\(s\) in header name 'Bad Name': "<space>"/);
+    assert.throws(() => settingsWith({ 'add-header': ['No Colon'] }), /Invalid header format/);
+    assert.throws(() => settingsWith({ 'add-header': ['Bad Name:x'] }), /Invalid character\(s\) in header name 'Bad Name': "<space>"/);
   });
   it('tag sets as s3cmd splits them', () => {
     assert.deepEqual(parseTagSet('a=1&b=two words&c=&d'), [['a', '1'], ['b', 'two words'], ['c', ''], ['d', '']]);
@@ -241,7 +254,7 @@ async function recordingServer(handler: (req: Seen, res: http.ServerResponse) =>
   };
 }
 
-function ctxFor(url: string, extra: Record<string, string | boolean> = {}) {
+function ctxFor(url: string, extra: Record<string, string | boolean | string[]> = {}) {
   const env = { HOME: '/nonexistent', AWS_ACCESS_KEY_ID: AWS_DOC_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: AWS_DOC_KEY.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' };
   const settings = resolveSettings({ host: url.replace('http://', ''), 'no-ssl': true, 'max-retries': '0', ...extra }, env);
   return createContext(settings, env);
@@ -319,8 +332,7 @@ describe('cp/mv above 5 GiB: multipart copy that keeps every header', () => {
 
   it('mv: HEAD, CreateMultipartUpload with the source headers, contiguous UploadPartCopy ranges, Complete, then DELETE', async () => {
     const ctx = ctxFor(srv.url);
-    const x = extraOptionsFrom({}, {});
-    await copyOne(ctx, x, 'move', { src: { bucket: 'src', key: 'videos/big.mp4', relative: 'big.mp4', size: SIZE }, dst: { bucket: 'dst', key: 'archive/big.mp4' } });
+    await copyOne(ctx, 'move', { src: { bucket: 'src', key: 'videos/big.mp4', relative: 'big.mp4', size: SIZE }, dst: { bucket: 'dst', key: 'archive/big.mp4' } });
     const create = srv.seen.find((r) => r.method === 'POST' && r.url.includes('uploads'))!;
     assert.ok(create, 'a multipart upload was started');
     assert.equal(create.url, '/dst/archive/big.mp4?uploads=');
@@ -351,9 +363,8 @@ describe('cp/mv above 5 GiB: multipart copy that keeps every header', () => {
   });
 
   it('copy headers: --add-header, -m and --remove-header on top of the source headers', () => {
-    const ctx = ctxFor(srv.url, { 'mime-type': 'text/plain' });
-    const x = extraOptionsFrom({ 'add-header': ['x-amz-meta-new:1', 'Cache-Control:no-cache'], 'remove-header': ['content-disposition'] }, {});
-    const h = copyHeaders(ctx, x, {
+    const ctx = ctxFor(srv.url, { 'mime-type': 'text/plain', 'add-header': ['x-amz-meta-new:1', 'Cache-Control:no-cache'], 'remove-header': ['content-disposition'] });
+    const h = copyHeaders(ctx, {
       size: 1,
       lastModified: new Date(0),
       etag: '',
@@ -369,9 +380,13 @@ describe('cp/mv above 5 GiB: multipart copy that keeps every header', () => {
 describe('--dump-config values', () => {
   it("uses s3cmd's keys and s3k's resolved settings", () => {
     const env = { HOME: '/nonexistent' };
-    const values = { host: '127.0.0.1:9000', 'no-ssl': true, 'multipart-chunk-size-mb': '64', 'acl-public': true, region: 'eu-west-1' };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3k-dump-'));
+    const cfg = path.join(dir, 's3cfg');
+    fs.writeFileSync(cfg, '[default]\ncustom_key = kept\ngpg_command = /usr/bin/gpg\n');
+    const values = { config: cfg, host: '127.0.0.1:9000', 'no-ssl': true, 'multipart-chunk-size-mb': '64', 'acl-public': true, region: 'eu-west-1' };
     const s = resolveSettings(values, env);
-    const v = configValues(values, env, s, { custom_key: 'kept', gpg_command: '/usr/bin/gpg' });
+    fs.rmSync(dir, { recursive: true, force: true });
+    const v = configValues(s);
     assert.equal(v.host_base, '127.0.0.1:9000');
     assert.equal(v.use_https, 'False');
     assert.equal(v.multipart_chunk_size_mb, '64');

@@ -64,9 +64,9 @@ describe('settings precedence', () => {
     assert.throws(() => resolveSettings({ region: 'not a region' }, base), ConfigError);
   });
   it('numbers are validated with the option named', () => {
-    assert.throws(() => resolveSettings({ 'multipart-chunk-size-mb': '4' }, base), /between 5 and 5120/);
-    assert.throws(() => resolveSettings({ parallel: 'x' }, base), /--parallel must be a whole number/);
-    assert.throws(() => resolveSettings({ shard: '3/3' }, base), /--shard must be K\/N/);
+    assert.throws(() => resolveSettings({ 'multipart-chunk-size-mb': '4' }, base), /Chunk size 4 MB is too small, must be >= 5 MB/);
+    assert.throws(() => resolveSettings({ parallel: 'x' }, base), /option --parallel: invalid integer value: 'x'/);
+    assert.throws(() => resolveSettings({ shard: '3/3' }, base), /option --shard: invalid value: '3\/3' \(must be K\/N/);
     assert.deepEqual(resolveSettings({ shard: '1/4' }, base).shard, { index: 1, count: 4 });
   });
   it('an explicit missing config file is an error; a missing default one is not', () => {
