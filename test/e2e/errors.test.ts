@@ -74,10 +74,35 @@ describe('errors and exit codes', () => {
     assert.equal(r.stderr, "ERROR: Not enough parameters for command 'put'\n");
   });
 
-  it('unknown option: 64, one line', async () => {
-    const r = await s3k(['ls', '--frobnicate'], { env });
+  it("unknown option or bad option value: optparse's usage line, exit 2 (as s3cmd)", async () => {
+    let r = await s3k(['ls', '--frobnicate'], { env });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'Usage: s3k [options] COMMAND [parameters]\n\ns3k: error: no such option: --frobnicate\n');
+    r = await s3k(['--parallel=x', 'ls'], { env });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "Usage: s3k [options] COMMAND [parameters]\n\ns3k: error: option --parallel: invalid integer value: 'x'\n");
+    r = await s3k(['sync', '--shard=3/3', 'a/', `s3://${bucket}/`], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /\ns3k: error: option --shard: invalid value: '3\/3' \(must be K\/N with 0 <= K < N, e\.g\. 0\/4\)\n$/);
+    r = await s3k(['ls', '--limit'], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /\ns3k: error: --limit option requires 1 argument\n$/);
+  });
+
+  it("--add-header without a colon: s3cmd's Parameter problem, 64", async () => {
+    const r = await s3k(['--add-header=foo', 'ls', `s3://${bucket}`], { env });
     assert.equal(r.code, 64);
-    oneLine(r.stderr, /^ERROR: Parameter problem: no such option: --frobnicate/);
+    oneLine(r.stderr, /^ERROR: Parameter problem: Invalid header format: foo$/);
+  });
+
+  it('an option s3k does not implement: one line saying so, 64; a proxy in .s3cfg too', async () => {
+    const r = await s3k(['sync', '--cache-file=/tmp/md5cache', tempDir('c') + '/', `s3://${bucket}/c/`], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: s3k does not support --cache-file yet; /);
+    const cfg = writeS3cfg({ extra: { proxy_host: 'proxy.internal', proxy_port: '3128' } });
+    const r2 = await s3k(['-c', cfg, 'ls', `s3://${bucket}`]);
+    assert.equal(r2.code, 64);
+    oneLine(r2.stderr, /^ERROR: s3k does not support proxy_host = proxy.internal \(in '.*s3cfg'\) yet; there is no HTTP proxy support in s3k at all/);
   });
 
   it('connection refused (wrong port): 111', async () => {
@@ -151,8 +176,8 @@ describe('errors and exit codes', () => {
 
   it('invalid values: --multipart-chunk-size-mb, --region, bucket name', async () => {
     let r = await s3k(['put', '--multipart-chunk-size-mb=2', '/etc/hostname', `s3://${bucket}/`], { env });
-    assert.equal(r.code, 78);
-    oneLine(r.stderr, /--multipart-chunk-size-mb must be between 5 and 5120, not 2/);
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: Parameter problem: Chunk size 2 MB is too small, must be >= 5 MB\. Please adjust --multipart-chunk-size-mb$/);
     r = await s3k(['ls', '--region', 'Not A Region'], { env });
     assert.equal(r.code, 78);
     oneLine(r.stderr, /invalid region 'Not A Region'/);
