@@ -576,8 +576,10 @@ export function optionsHelp(width = 80): string[] {
   const lines: string[] = [];
   const col = 24;
   for (const r of OPTIONS) {
-    const note = 'refused' in r.use ? ` [s3k: not supported${r.use.forGood ? '' : ' yet'}]` : '';
     for (const f of r.flags) {
+      // --no-encrypt asks for the default, which is no refusal
+      const refusedFlag = 'refused' in r.use && !(r.kind === 'bool' && (f.sets !== false) === r.default);
+      const note = refusedFlag && 'refused' in r.use ? ` [s3k: not supported${r.use.forGood ? '' : ' yet'}]` : '';
       const mv = takesValue(r) ? (f.metavar ?? r.dest.toUpperCase()) : undefined;
       const names = [...(f.short ? [`-${f.short}${mv ? ` ${mv}` : ''}`] : []), ...[f.long, ...(f.aliases ?? [])].map((n) => `--${n}${mv ? `=${mv}` : ''}`)].join(', ');
       const help = wrap(f.help + note, width - col);

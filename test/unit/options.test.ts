@@ -84,6 +84,8 @@ describe('the option table: every option is read by the code it names, or refuse
   it('--help lists every command-line flag', () => {
     const help = optionsHelp().join('\n');
     for (const r of OPTIONS) for (const f of r.flags) assert.match(help, new RegExp(`--${esc(f.long)}\\b`));
+    assert.match(help, /--cache-file=FILE +Cache FILE containing local source MD5 values \[s3k: not\s+supported yet\]/);
+    assert.match(help, /--no-encrypt +Don't encrypt files\.\n/, 'a flag that asks for the default is not marked');
   });
 });
 
