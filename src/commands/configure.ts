@@ -1,14 +1,14 @@
 // --dump-config (every setting as `key = value` under [default], s3cmd's key names) and --configure
 // (s3cmd's interactive questions, a test listing with the answers, then ~/.s3cfg written mode 0600).
+// Both derive from the option table (cli/options.ts): its .s3cfg keys, defaults and questions.
 // Questions are read line by line from stdin, so answers can be piped in.
 import { existsSync, unlinkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { OptionValues } from '../cli/options.ts';
+import { OPTIONS, type OptionRecord, type OptionValues } from '../cli/options.ts';
 import { resolveSettings, defaultConfigPath, type Settings } from '../config/settings.ts';
 import { parseBool } from '../config/s3cfg.ts';
-import { OPTIONS, type OptionRecord } from '../cli/options.ts';
 import { createContext } from './context.ts';
 import { listBuckets, listObjects } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
