@@ -329,18 +329,10 @@ export async function h1Request(req: H1Request): Promise<H1Response> {
   if (!hasLength && (typeof body === 'string' || Buffer.isBuffer(body))) head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
   else if (!hasLength && body === undefined && (req.method === 'PUT' || req.method === 'POST')) head += 'Content-Length: 0\r\n';
   head += '\r\n';
-  for (let attempt = 0; ; attempt++) {
-    const c = getConn(req.url, req.tls ?? {});
-    try {
-      return await c.send(head, body, req.method, req.timeoutMs);
-    } catch (e) {
-      // A kept-alive socket the server closed while idle: try once more on a fresh one, if the
-      // body can be sent again.
-      const stale = (e as { reusedBeforeAnyByte?: boolean }).reusedBeforeAnyByte;
-      if (stale && attempt === 0 && !(body instanceof Readable)) continue;
-      throw e;
-    }
-  }
+  // One send. A kept-alive socket the server closed while it sat idle fails with
+  // `reusedBeforeAnyByte` set; the caller's retry budget decides whether to send again (on a fresh
+  // connection, without waiting), so that attempt is counted like any other.
+  return getConn(req.url, req.tls ?? {}).send(head, body, req.method, req.timeoutMs);
 }
 
 /** Close every pooled connection (at exit). */

@@ -38,6 +38,8 @@ export interface HttpResponse {
 
 /** A network-level failure (no HTTP status). `code` is the errno name, e.g. ECONNREFUSED. */
 export class NetworkError extends S3kError {
+  /** The request went out on a reused keep-alive connection that failed before any byte came back. */
+  staleConnection = false;
   constructor(
     message: string,
     readonly code: string,
@@ -96,7 +98,7 @@ const useNodeHttp = process.env.S3K_HTTP === 'node';
 
 const ERRNO: Record<string, number> = { ECONNREFUSED: 111, ECONNRESET: 104, ETIMEDOUT: 110, EHOSTUNREACH: 113, ENETUNREACH: 101, EPIPE: 32 };
 
-function toNetworkError(err: NodeJS.ErrnoException, url: URL): NetworkError {
+function toNetworkError(err: NodeJS.ErrnoException & { reusedBeforeAnyByte?: boolean }, url: URL): NetworkError {
   const code = err.code ?? 'ENETWORK';
   let msg: string;
   switch (code) {
@@ -116,7 +118,9 @@ function toNetworkError(err: NodeJS.ErrnoException, url: URL): NetworkError {
     default:
       msg = err.message || code;
   }
-  return new NetworkError(msg, code, url.origin, ERRNO[code]);
+  const e = new NetworkError(msg, code, url.origin, ERRNO[code]);
+  e.staleConnection = err.reusedBeforeAnyByte === true;
+  return e;
 }
 
 /** Send a request and resolve with the response stream once the headers arrive. */
