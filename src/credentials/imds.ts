@@ -78,7 +78,7 @@ export async function fetchImdsCredentials(base: URL, opts: ImdsOptions = {}): P
         if (r.status === 200) return r.body.toString('utf8');
         throw new HttpStatusError(r.status, undefined, undefined);
       },
-      (e) => e instanceof HttpStatusError && isTransient(e),
+      (e) => isTransient(e, 'none'),
       (e, n, delay) => debug(`credentials: imds: ${method} ${path}: ${oneLine(describeFailure(e), [secret])}; retry ${n} in ${delay} ms`),
     );
 

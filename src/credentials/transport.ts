@@ -1,7 +1,10 @@
 // The HTTP call every credential endpoint (STS, container agent, IMDS) goes through: a fresh
-// connection, a connect timeout, a deadline for the whole exchange, and retries with capped backoff.
+// connection, a connect timeout, a deadline for the whole exchange, and retries through the same
+// budget code as S3 (net/retry.ts), with each endpoint's own budget (STS_RETRY, CONTAINER_RETRY,
+// IMDS_RETRY). A credential fetch is its own logical request: an S3 request that triggers one does
+// not retry it (a CredentialsError is never retryable there), so the two budgets never multiply.
 import { NetworkError, request, type HttpResponse, type TlsOptions } from '../net/http.ts';
-import { backoffMs, sleep as realSleep } from '../net/retry.ts';
+import { RetryBudget, classify, withRetry, type NetworkRetry } from '../net/retry.ts';
 import { S3kError, exitCodeForStatus } from '../errors.ts';
 
 /** How a provider retries. Injectable so tests run with tiny or zero delays. */
@@ -55,26 +58,17 @@ export async function callOnce(o: CallOptions): Promise<HttpResponse> {
 }
 
 /**
- * Run `attempt` until it succeeds, throws something `retryable` says no to, or the retries run out;
- * the last error is rethrown. `onRetry` hears about each retry (for debug lines).
+ * One logical request to a credential endpoint in one budget of `settings`: run `attempt` until it
+ * succeeds, throws something `retryable` says no to, or the budget is spent; the last error is
+ * rethrown. `onRetry` hears about each retry (for debug lines).
  */
-export async function withRetries<T>(
+export function withRetries<T>(
   settings: RetrySettings,
   attempt: (n: number) => Promise<T>,
   retryable: (e: unknown) => boolean,
   onRetry?: (e: unknown, n: number, delayMs: number) => void,
 ): Promise<T> {
-  const wait = settings.sleep ?? realSleep;
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (e) {
-      if (n >= settings.maxRetries || !retryable(e)) throw e;
-      const delay = backoffMs(n, { maxRetries: settings.maxRetries, baseMs: settings.baseMs, capMs: settings.capMs }, settings.random);
-      onRetry?.(e, n + 1, delay);
-      await wait(delay);
-    }
-  }
+  return withRetry(new RetryBudget(settings), attempt, { decide: (e) => (retryable(e) ? 'retry' : 'fail'), onRetry });
 }
 
 /** A non-2xx answer, with the service's error code and message when the body carried them. */
@@ -89,25 +83,14 @@ export class HttpStatusError extends S3kError {
   }
 }
 
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'SlowDown',
-  'BandwidthLimitExceeded',
-  'ProvisionedThroughputExceededException',
-  'PriorRequestNotComplete',
-]);
-
-/** 5xx, 429, a throttling code, or a network failure: worth another attempt. */
-export function isTransient(e: unknown): boolean {
-  if (e instanceof NetworkError) return true;
-  if (e instanceof HttpStatusError) return e.status >= 500 || e.status === 429 || (e.code !== undefined && THROTTLING.has(e.code));
-  return false;
+/**
+ * The one classifier (net/retry.ts) for credential endpoints: 5xx (but 501/505), 429, a throttling
+ * or transient code, or - with network 'any' (STS, container agent) - any network failure.
+ * IMDS passes 'none': only error answers are retried there.
+ */
+export function isTransient(e: unknown, network: NetworkRetry = 'any'): boolean {
+  if (!(e instanceof HttpStatusError) && !(e instanceof NetworkError)) return false;
+  return classify(e, network) !== 'fail';
 }
 
 /** A server-supplied message made safe for one line: no line breaks, no secret, bounded length. */
