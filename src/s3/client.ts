@@ -1,10 +1,12 @@
 // The S3 wire: builds URLs (path or virtual-host style), signs with its own SigV4 (sigv4.ts) or SigV2
-// (sigv2.ts) when asked, sends through net/, retries transient failures, turns error answers into
-// S3Error. Never prints.
+// (sigv2.ts) when asked, sends through net/, turns error answers into S3Error. Each logical request
+// runs inside one retry budget (net/retry.ts): the answer is read and checked inside the attempt, so
+// a failure noticed while reading the body is spent from the same budget as an error status. Never
+// prints.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { request, requestStream, readBody, NetworkError, type TlsOptions, type HttpResponse } from '../net/http.ts';
-import { backoffMs, sleep, type RetryPolicy } from '../net/retry.ts';
+import { requestStream, readBody, type TlsOptions, type HttpResponse } from '../net/http.ts';
+import { RetryBudget, classify, withRetry, type RetryPolicy } from '../net/retry.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
 import { S3Error, RetriesExhaustedError, reasonPhrase } from './errors.ts';
 import { parseXml, text } from './xml.ts';
@@ -20,6 +22,7 @@ export interface S3ClientOptions {
   region: string;
   credentials: CredentialProvider;
   tls?: TlsOptions;
+  /** The budget every logical request gets (--max-retries). */
   retry: RetryPolicy;
   timeoutMs: number;
   debug?: (msg: string | (() => string)) => void;
@@ -44,13 +47,31 @@ export interface S3Request {
   okStatus?: (status: number) => boolean;
 }
 
-// Answers worth another try: server trouble, throttling, and bodies corrupted in transit.
-const RETRYABLE_CODES = new Set(['SlowDown', 'InternalError', 'RequestTimeout', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'OperationAborted', 'BadDigest', 'XAmzContentSHA256Mismatch', 'IncompleteBody']);
-const RETRYABLE_NET = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+export interface RequestOptions {
+  /** The budget to spend (default: a fresh one from the client's policy). */
+  budget?: RetryBudget;
+  /** Hear about this request's retries instead of the client's onRetry. */
+  onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Reads and checks a successful answer inside the attempt. Whatever it throws is classified like
+ * any other failure: a broken or corrupt body (NetworkError, IntegrityError) is retried within the
+ * request's budget, anything else (a local file error, say) ends the request at once.
+ */
+export type Consume<T> = (res: IncomingMessage, attempt: number) => Promise<T>;
+
 const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+
+const reasonOf = (e: unknown) => (e instanceof S3Error ? `${e.status} (${e.code})` : e instanceof Error ? e.message : String(e));
 
 export class S3Client {
   constructor(readonly opts: S3ClientOptions) {}
+
+  /** A fresh budget for one logical request. */
+  budget(): RetryBudget {
+    return new RetryBudget(this.opts.retry);
+  }
 
   /** Host and path for a bucket/key in the configured addressing style. */
   target(bucket?: string, key?: string): { host: string; path: string; protocol: string; hostBucket?: string } {
@@ -91,69 +112,81 @@ export class S3Client {
   }
 
   /** Send a request whose answer fits in memory (XML, empty bodies). Retries; throws S3Error. */
-  send(req: S3Request): Promise<HttpResponse> {
-    return this.withRetries(req, async (url, headers, body) => {
-      const res = await request({ method: req.method, url, headers, body, timeoutMs: this.opts.timeoutMs, tls: this.opts.tls });
-      return { status: res.status, value: res, errorResponse: res };
-    });
+  send(req: S3Request, o: RequestOptions = {}): Promise<HttpResponse> {
+    return this.request(req, async (res) => ({ status: res.statusCode ?? 0, headers: res.headers, body: await readBody(res) }), o);
   }
 
-  /** Send a request and return the response stream on success (object downloads). */
-  sendStream(req: S3Request): Promise<IncomingMessage> {
-    return this.withRetries(req, async (url, headers, body) => {
-      const res = await requestStream({ method: req.method, url, headers, body, timeoutMs: this.opts.timeoutMs, tls: this.opts.tls });
-      const status = res.statusCode ?? 0;
-      if (this.isOk(req, status)) return { status, value: res };
-      const buf = await readBody(res);
-      return { status, errorResponse: { status, headers: res.headers, body: buf } };
-    });
+  /**
+   * Send a request and return the response stream on success. The budget covers the exchange up to
+   * the response head only: a body that breaks later cannot be retried here (use request() with a
+   * consumer that reads it, where that is possible).
+   */
+  sendStream(req: S3Request, o: RequestOptions = {}): Promise<IncomingMessage> {
+    return this.request(req, async (res) => res, o);
   }
 
   private isOk(req: S3Request, status: number): boolean {
     return req.okStatus ? req.okStatus(status) : status >= 200 && status < 300;
   }
 
-  private async withRetries<T>(
-    req: S3Request,
-    attemptFn: (url: URL, headers: Record<string, string>, body: Buffer | string | Readable | undefined) => Promise<{ status: number; value?: T; errorResponse?: HttpResponse }>,
-  ): Promise<T> {
-    const { retry } = this.opts;
+  /**
+   * One logical request in one budget: sign, send, and on a successful status hand the answer to
+   * `consume`, which reads and checks it. `req` may be a function of the attempt number (0-based) to
+   * change the request between attempts, e.g. the Range of a download that resumes.
+   *
+   * A request that keeps failing is sent exactly maxRetries + 1 times, then RetriesExhaustedError.
+   * ExpiredToken: the credentials are refreshed once and the request sent again at once. That
+   * attempt counts inside the same budget: the promise "never more than maxRetries + 1 sends" holds
+   * for every request, and with --max-retries=0 an ExpiredToken answer is reported as it is.
+   */
+  async request<T>(req: S3Request | ((attempt: number) => S3Request | Promise<S3Request>), consume: Consume<T>, o: RequestOptions = {}): Promise<T> {
+    const budget = o.budget ?? this.budget();
     let refreshed = false;
     let forceRefresh = false;
-    for (let attempt = 0; ; attempt++) {
-      const { url, headers } = await this.sign(req, forceRefresh);
-      forceRefresh = false;
-      const body = typeof req.body === 'function' ? req.body() : req.body;
-      const t0 = performance.now();
-      let reason: string;
-      try {
-        const out = await attemptFn(url, headers, body);
-        const status = out.status;
-        this.opts.debug?.(() => `${req.method} ${url.pathname}${url.search} -> ${status} (${(performance.now() - t0).toFixed(1)} ms)`);
-        if (this.isOk(req, status)) return out.value as T;
-        const err = parseError(out.errorResponse!, req);
-        if (EXPIRED_CODES.has(err.code) && !refreshed) {
-          refreshed = true;
-          forceRefresh = true;
-          this.opts.debug?.(`${err.code}: refreshing credentials and retrying once`);
-          attempt--;
-          continue;
-        }
-        // 501 Not Implemented and 505 will not change on a retry
-        const retryable = (status >= 500 && status !== 501 && status !== 505) || status === 429 || RETRYABLE_CODES.has(err.code);
-        if (!retryable) throw err;
-        if (attempt >= retry.maxRetries) throw new RetriesExhaustedError(`${req.method} ${describe(req)}`, attempt + 1, `${status} (${err.code})`, err);
-        reason = `${status} (${err.code})`;
-      } catch (e) {
-        if (e instanceof S3Error) throw e;
-        if (!(e instanceof NetworkError) || !RETRYABLE_NET.has(e.code)) throw e;
-        if (attempt >= retry.maxRetries) throw new RetriesExhaustedError(`${req.method} ${describe(req)}`, attempt + 1, e.message, e);
-        reason = e.message;
+    let current: S3Request | undefined;
+    const decide = (e: unknown) => {
+      if (e instanceof S3Error && EXPIRED_CODES.has(e.code) && !refreshed) {
+        if (budget.exhausted) return 'fail' as const;
+        refreshed = true;
+        forceRefresh = true;
+        this.opts.debug?.(`${e.code}: refreshing credentials and retrying once`);
+        return 'retry-now' as const;
       }
-      const delay = backoffMs(attempt, retry);
-      this.opts.onRetry?.(`${req.method} ${url.pathname}`, attempt + 1, reason, delay);
-      await sleep(delay);
-    }
+      return classify(e);
+    };
+    const what = () => (current ? `${current.method} ${describe(current)}` : 'request');
+    return withRetry(
+      budget,
+      async (attempt) => {
+        current = typeof req === 'function' ? await req(attempt) : req;
+        const r = current;
+        const { url, headers } = await this.sign(r, forceRefresh);
+        forceRefresh = false;
+        const body = typeof r.body === 'function' ? r.body() : r.body;
+        const t0 = performance.now();
+        const res = await requestStream({ method: r.method, url, headers, body, timeoutMs: this.opts.timeoutMs, tls: this.opts.tls });
+        const status = res.statusCode ?? 0;
+        this.opts.debug?.(() => `${r.method} ${url.pathname}${url.search} -> ${status} (${(performance.now() - t0).toFixed(1)} ms)`);
+        if (!this.isOk(r, status)) {
+          const buf = await readBody(res);
+          throw parseError({ status, headers: res.headers, body: buf }, r);
+        }
+        try {
+          return await consume(res, attempt);
+        } catch (e) {
+          res.destroy();
+          throw e;
+        }
+      },
+      {
+        decide,
+        onRetry: (e, n, delay) => {
+          if (o.onRetry) o.onRetry(reasonOf(e), n, delay);
+          else if (current) this.opts.onRetry?.(`${current.method} ${this.target(current.bucket, current.key).path}`, n, reasonOf(e), delay);
+        },
+        onExhausted: (e, attempts) => new RetriesExhaustedError(what(), attempts, reasonOf(e), e),
+      },
+    );
   }
 }
 

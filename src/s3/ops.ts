@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { S3Client } from './client.ts';
+import { readBody } from '../net/http.ts';
+import { IntegrityError } from '../net/retry.ts';
+import type { S3Client, S3Request, RequestOptions } from './client.ts';
 import { S3Error } from './errors.ts';
 import { parseXml, text, escapeXml, type XmlNode } from './xml.ts';
 import { parseListObjectsV2 } from './list-xml.ts';
@@ -143,10 +145,45 @@ export async function headBucket(c: S3Client, bucket: string): Promise<void> {
   await c.send({ method: 'HEAD', bucket });
 }
 
-export async function getObjectStream(c: S3Client, bucket: string, key: string, range?: { start: number; end?: number }): Promise<IncomingMessage> {
+/** GetObject, optionally of a byte range (for S3Client.request with a consumer that reads the body). */
+export function getObjectRequest(bucket: string, key: string, range?: { start: number; end?: number }): S3Request {
   const headers: Record<string, string> = {};
   if (range) headers.Range = `bytes=${range.start}-${range.end ?? ''}`;
-  return c.sendStream({ method: 'GET', bucket, key, headers });
+  return { method: 'GET', bucket, key, headers };
+}
+
+/** GetObject up to the response head: the body is the caller's, outside the retry budget. */
+export async function getObjectStream(c: S3Client, bucket: string, key: string, range?: { start: number; end?: number }): Promise<IncomingMessage> {
+  return c.sendStream(getObjectRequest(bucket, key, range));
+}
+
+/** How an upload checks what the server stored: the MD5 (hex) of the bytes an attempt sent, known once they are sent. */
+export interface SentBody {
+  sentMd5?: () => string;
+}
+
+/**
+ * The ETag of an upload must be the MD5 of what was sent (when it is an MD5 at all: SSE-KMS and
+ * multipart ETags are not). A mismatch is an IntegrityError, retried within the request's budget.
+ */
+function checkEtag(etag: string, o: SentBody, what: string): void {
+  if (!o.sentMd5 || !/^[0-9a-f]{32}$/.test(etag)) return;
+  const md5 = o.sentMd5();
+  if (etag !== md5) throw new IntegrityError(`ETag mismatch for ${what}: sent MD5 ${md5}, server ETag ${etag}`);
+}
+
+/** Send an upload request, read its (small) answer and check the ETag, all inside one budget. */
+function sendUpload(c: S3Client, req: S3Request, o: SentBody & RequestOptions, what: string): Promise<string> {
+  return c.request(
+    req,
+    async (res) => {
+      await readBody(res);
+      const etag = unquote(String(res.headers.etag ?? ''));
+      checkEtag(etag, o, what);
+      return etag;
+    },
+    o,
+  );
 }
 
 export async function putObject(
@@ -155,9 +192,9 @@ export async function putObject(
   key: string,
   body: Buffer | (() => Readable),
   headers: Record<string, string>,
+  o: SentBody & RequestOptions = {},
 ): Promise<string> {
-  const res = await c.send({ method: 'PUT', bucket, key, body, headers });
-  return unquote(String(res.headers.etag ?? ''));
+  return sendUpload(c, { method: 'PUT', bucket, key, body, headers }, o, `'s3://${bucket}/${key}'`);
 }
 
 export async function createMultipartUpload(c: S3Client, bucket: string, key: string, headers: Record<string, string>): Promise<string> {
@@ -176,19 +213,12 @@ export async function uploadPart(
   body: Buffer | (() => Readable),
   length: number,
   md5b64?: string,
+  o: SentBody & RequestOptions = {},
 ): Promise<string> {
   const headers: Record<string, string> = { 'Content-Length': String(length) };
   if (md5b64) headers['Content-MD5'] = md5b64;
-  const res = await c.send({
-    method: 'PUT',
-    bucket,
-    key,
-    query: { partNumber: String(partNumber), uploadId },
-    body,
-    unsignedPayload: true,
-    headers,
-  });
-  return unquote(String(res.headers.etag ?? ''));
+  const req: S3Request = { method: 'PUT', bucket, key, query: { partNumber: String(partNumber), uploadId }, body, unsignedPayload: true, headers };
+  return sendUpload(c, req, o, `part ${partNumber} of 's3://${bucket}/${key}'`);
 }
 
 export async function completeMultipartUpload(c: S3Client, bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string> {
