@@ -129,7 +129,6 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
         const t0 = performance.now();
         try {
           const r = await downloadToFile(c, t.it.bucket, t.it.key, t.dest, {
-            maxRetries: s.maxRetries,
             resumeFrom,
             continuePartial: s.continueGet,
             etag: t.it.etag,

@@ -100,7 +100,6 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   const c = ctx.s3();
   const uploadOpts = {
     limiter: s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined,
-    maxRetries: s.maxRetries,
     chunkSize: s.multipartChunkBytes,
     enableMultipart: s.enableMultipart,
     partConcurrency: Math.max(1, Math.min(s.parallel, 8)),

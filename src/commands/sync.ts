@@ -333,7 +333,6 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
         enableMultipart: s.enableMultipart,
         partConcurrency: Math.max(1, Math.min(s.parallel, 8)),
         limiter: r.limiter,
-        maxRetries: s.maxRetries,
         onBytes: (n) => r.progress.addBytes(n),
         attrs: s.preserveAttrs ? (md5) => buildAttrs(statLike(e), md5) : undefined,
         debug: (m) => debug(m),
@@ -450,7 +449,6 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
       }
       const t0 = performance.now();
       const res = await downloadToFile(c, src.bucket, e.key!, j.path, {
-        maxRetries: s.maxRetries,
         preserve: s.preserveAttrs ? 'attrs' : 'lastmod',
         size: e.size,
         etag: e.etag,

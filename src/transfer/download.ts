@@ -10,10 +10,10 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { S3Client } from '../s3/client.ts';
-import { getObjectStream } from '../s3/ops.ts';
+import { getObjectRequest, getObjectStream } from '../s3/ops.ts';
 import { TransferError } from '../s3/errors.ts';
 import { NetworkError } from '../net/http.ts';
-import { backoffMs, sleep } from '../net/retry.ts';
+import { IntegrityError } from '../net/retry.ts';
 import { parseAttrs } from './attrs.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
@@ -27,8 +27,10 @@ export interface DownloadResult {
 
 export type PreserveMode = 'attrs' | 'lastmod' | 'none';
 
+// Every GET below is one logical request inside one retry budget (the client's --max-retries): the
+// body is read, counted and checked inside the attempt, so a body that breaks mid-read or arrives
+// corrupt is retried within that budget. Nothing here loops on top of the client.
 export interface DownloadOptions {
-  maxRetries: number;
   /** Append to the existing target file from this offset (s3cmd's --continue on a partial target). */
   resumeFrom?: number;
   /** --continue: pick up a hidden partial download left by an interrupted run (same ETag and size). */
@@ -43,6 +45,7 @@ export interface DownloadOptions {
   rangeConcurrency?: number;
   rangeSize?: number;
   limiter?: TokenBucket;
+  /** Hear about each retry of a GET (instead of the client's generic message). */
   onRetry?: (reason: string, attempt: number) => void;
   onBytes?: (n: number) => void;
 }
@@ -111,11 +114,8 @@ async function applyAttrs(target: string, h: IncomingMessage['headers'], mode: P
   }
 }
 
-const isRetryable = (e: unknown) => {
-  const code = (e as NodeJS.ErrnoException).code;
-  return e instanceof TransferError || e instanceof NetworkError || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ETIMEDOUT';
-};
-const isLocalFatal = (e: unknown) => ['ENOSPC', 'EACCES', 'EROFS', 'EEXIST', 'EDQUOT', 'EPERM', 'EISDIR', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+const md5Mismatch = (bucket: string, key: string, got: string, expected: string) =>
+  new IntegrityError(`MD5 mismatch for 's3://${bucket}/${key}': got ${got}, expected ${expected}`);
 
 /** Download to `target` via a temp file + rename (or append in place for --continue). */
 const madeDirs = new Set<string>();
@@ -130,9 +130,9 @@ const SMALL_OBJECT = 1024 * 1024;
 /** Small objects: one buffered GET, checked, written in one call and renamed (no streams, no state file). */
 async function smallDownload(c: S3Client, bucket: string, key: string, target: string, o: DownloadOptions): Promise<DownloadResult> {
   const partial = partialNameFor(target);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await getObjectStream(c, bucket, key);
+  const { buf, headers } = await c.request(
+    getObjectRequest(bucket, key),
+    async (res) => {
       const chunks: Buffer[] = [];
       let got = 0;
       const lim = throttled(o.limiter);
@@ -143,33 +143,30 @@ async function smallDownload(c: S3Client, bucket: string, key: string, target: s
       }
       const len = Number(res.headers['content-length'] ?? got);
       if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
-      const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, got);
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, got);
       const expected = expectedMd5(res.headers);
       if (expected) {
-        const md5 = createHash('md5').update(buf).digest('hex');
-        if (md5 !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
+        const md5 = createHash('md5').update(body).digest('hex');
+        if (md5 !== expected) throw md5Mismatch(bucket, key, md5, expected);
       }
-      try {
-        writeFileSync(partial, buf, { mode: 0o644 });
-        renameSync(partial, target);
-      } catch (e) {
-        try {
-          unlinkSync(partial);
-        } catch {
-          /* not created */
-        }
-        throw e;
-      }
-      await applyAttrs(target, res.headers, o.preserve);
-      const lm = res.headers['last-modified'] ? new Date(header(res.headers, 'last-modified')) : undefined;
-      return { bytes: got, lastModified: lm, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
-    } catch (e) {
-      if (isLocalFatal(e) || !isRetryable(e)) throw e;
-      if (attempt >= o.maxRetries) throw new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`);
-      o.onRetry?.((e as Error).message, attempt + 1);
-      await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
+      return { buf: body, headers: res.headers };
+    },
+    { onRetry: o.onRetry },
+  );
+  try {
+    writeFileSync(partial, buf, { mode: 0o644 });
+    renameSync(partial, target);
+  } catch (e) {
+    try {
+      unlinkSync(partial);
+    } catch {
+      /* not created */
     }
+    throw e;
   }
+  await applyAttrs(target, headers, o.preserve);
+  const lm = headers['last-modified'] ? new Date(header(headers, 'last-modified')) : undefined;
+  return { bytes: buf.length, lastModified: lm, etag: header(headers, 'etag').replace(/"/g, ''), headers };
 }
 
 export async function downloadToFile(c: S3Client, bucket: string, key: string, target: string, o: DownloadOptions): Promise<DownloadResult> {
@@ -186,62 +183,76 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
     const pst = await stat(partial).catch(() => undefined);
     if (st && pst && st.etag === o.etag && st.size === o.size && st.rangeSize === 0 && pst.size <= o.size) fromPartial = pst.size;
   }
-  for (let attempt = 0; ; attempt++) {
-    const inPlace = !!(o.resumeFrom && o.resumeFrom > 0);
-    const offset = inPlace ? o.resumeFrom! : fromPartial;
-    const file = inPlace ? target : partial;
-    const res = await getObjectStream(c, bucket, key, offset ? { start: offset } : undefined);
-    const expected = offset ? undefined : expectedMd5(res.headers);
-    const h = expected ? createHash('md5') : undefined;
-    const count = { n: 0 };
-    if (!inPlace && !offset && o.etag && o.size !== undefined) await writeFile(statePath, JSON.stringify({ etag: o.etag, size: o.size, rangeSize: 0, done: [] }), { mode: 0o600 });
-    const out = createWriteStream(file, offset ? { flags: 'a' } : { flags: 'w', mode: 0o644 });
-    try {
-      const lim = throttled(o.limiter);
-      if (lim) await pipeline(res, lim, tap(h, count, o.onBytes), out);
-      else await pipeline(res, tap(h, count, o.onBytes), out);
-      const len = Number(res.headers['content-length'] ?? count.n);
-      if (count.n !== len) throw new NetworkError(`short read: got ${count.n} of ${len} bytes`, 'ECONNRESET', '');
-      if (h && expected) {
-        const md5 = h.digest('hex');
-        if (md5 !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
-      } else if (offset && !inPlace) {
-        // Resumed: check the whole file now.
-        const exp = expectedMd5(res.headers);
-        if (exp && exp !== (await md5Of(partial))) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}' after resuming`);
-      }
-      if (!inPlace) {
-        await rename(partial, target);
-        await unlink(statePath).catch(() => undefined);
-      }
-      await applyAttrs(target, res.headers, o.preserve);
-      const lm = res.headers['last-modified'] ? new Date(header(res.headers, 'last-modified')) : undefined;
-      return { bytes: offset + count.n, lastModified: lm, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
-    } catch (e) {
-      res.destroy();
-      const retry = !isLocalFatal(e) && isRetryable(e) && attempt < o.maxRetries;
-      if (!inPlace) {
-        if (retry && o.etag) fromPartial = (await stat(partial).catch(() => undefined))?.size ?? 0;
-        else {
-          fromPartial = 0;
+  const inPlace = !!(o.resumeFrom && o.resumeFrom > 0);
+  const file = inPlace ? target : partial;
+  // Where the next attempt starts: a retry picks up after the bytes already written (when the ETag
+  // pins the object version), or starts over after a corrupt body (a bad byte may be anywhere).
+  let startOver = false;
+  /** The last attempt failed while the body was being written (not before the answer came). */
+  let bodyFailed = false;
+  let offset = 0;
+  let fetched: { headers: IncomingMessage['headers']; n: number };
+  try {
+    fetched = await c.request(
+      async (attempt) => {
+        if (inPlace) {
+          if (attempt > 0) o.resumeFrom = (await stat(target).catch(() => undefined))?.size ?? o.resumeFrom;
+          offset = o.resumeFrom!;
+        } else if (attempt === 0) offset = fromPartial;
+        else if (startOver || !o.etag) {
+          offset = 0;
           await unlink(partial).catch(() => undefined);
-          await unlink(statePath).catch(() => undefined);
+        } else offset = (await stat(partial).catch(() => undefined))?.size ?? 0;
+        startOver = false;
+        bodyFailed = false;
+        return getObjectRequest(bucket, key, offset ? { start: offset } : undefined);
+      },
+      async (res) => {
+        try {
+          const expected = offset ? undefined : expectedMd5(res.headers);
+          const h = expected ? createHash('md5') : undefined;
+          const count = { n: 0 };
+          if (!inPlace && !offset && o.etag && o.size !== undefined) await writeFile(statePath, JSON.stringify({ etag: o.etag, size: o.size, rangeSize: 0, done: [] }), { mode: 0o600 });
+          const out = createWriteStream(file, offset ? { flags: 'a' } : { flags: 'w', mode: 0o644 });
+          const lim = throttled(o.limiter);
+          if (lim) await pipeline(res, lim, tap(h, count, o.onBytes), out);
+          else await pipeline(res, tap(h, count, o.onBytes), out);
+          const len = Number(res.headers['content-length'] ?? count.n);
+          if (count.n !== len) throw new NetworkError(`short read: got ${count.n} of ${len} bytes`, 'ECONNRESET', '');
+          if (h && expected) {
+            const md5 = h.digest('hex');
+            if (md5 !== expected) throw md5Mismatch(bucket, key, md5, expected);
+          } else if (offset && !inPlace) {
+            // Resumed: check the whole file now.
+            const exp = expectedMd5(res.headers);
+            const md5 = exp ? await md5Of(partial) : undefined;
+            if (exp && md5 !== exp) throw new IntegrityError(`MD5 mismatch for 's3://${bucket}/${key}' after resuming`);
+          }
+          return { headers: res.headers, n: count.n };
+        } catch (e) {
+          bodyFailed = true;
+          if (e instanceof IntegrityError) startOver = true;
+          throw e;
         }
-        if (e instanceof TransferError) {
-          // a corrupt byte may be anywhere: start over
-          fromPartial = 0;
-        }
-      }
-      if (isLocalFatal(e)) throw e;
-      if (!retry) {
-        if (isRetryable(e)) throw new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`);
-        throw e;
-      }
-      o.onRetry?.((e as Error).message, attempt + 1);
-      if (inPlace) o.resumeFrom = (await stat(target).catch(() => undefined))?.size ?? o.resumeFrom;
-      await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
+      },
+      { onRetry: o.onRetry },
+    );
+  } catch (e) {
+    // Given up while writing the body: leave no partial behind. A request that failed before any
+    // answer (server down, 503s) keeps what an earlier run left for --continue.
+    if (!inPlace && bodyFailed) {
+      await unlink(partial).catch(() => undefined);
+      await unlink(statePath).catch(() => undefined);
     }
+    throw e;
   }
+  if (!inPlace) {
+    await rename(partial, target);
+    await unlink(statePath).catch(() => undefined);
+  }
+  await applyAttrs(target, fetched.headers, o.preserve);
+  const lm = fetched.headers['last-modified'] ? new Date(header(fetched.headers, 'last-modified')) : undefined;
+  return { bytes: offset + fetched.n, lastModified: lm, etag: header(fetched.headers, 'etag').replace(/"/g, ''), headers: fetched.headers };
 }
 
 async function md5Of(path: string): Promise<string> {
@@ -325,9 +336,11 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
         continue;
       }
       await pool.submit(async () => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            const res = await getObjectStream(c, bucket, key, { start, end: start + len - 1 });
+        // One ranged GET is one logical request with its own budget; the range is written again
+        // from its start on a retry.
+        await c.request(
+          getObjectRequest(bucket, key, { start, end: start + len - 1 }),
+          async (res) => {
             const etag = header(res.headers, 'etag');
             if (etagSeen && etag && etag !== etagSeen) throw new TransferError(`object 's3://${bucket}/${key}' changed during the download`);
             etagSeen ??= etag;
@@ -361,15 +374,9 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
             }
             await flush();
             if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
-            break;
-          } catch (e) {
-            if (e instanceof TransferError && /changed during/.test(e.message)) throw e;
-            if (isLocalFatal(e)) throw e;
-            if (!isRetryable(e) || attempt >= o.maxRetries) throw isRetryable(e) ? new TransferError(`download of 's3://${bucket}/${key}' failed after ${attempt + 1} attempts: ${(e as Error).message}`) : e;
-            o.onRetry?.((e as Error).message, attempt + 1);
-            await sleep(backoffMs(attempt, { maxRetries: o.maxRetries }));
-          }
-        }
+          },
+          { onRetry: o.onRetry },
+        );
         done.add(i);
         state.done.push(i);
         saveState();

@@ -7,7 +7,6 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import type { S3Client } from '../s3/client.ts';
 import { putObject, createMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from '../s3/ops.ts';
-import { TransferError } from '../s3/errors.ts';
 import { EX, S3kError } from '../errors.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
@@ -26,8 +25,6 @@ export interface UploadOptions {
   md5Hex?: string;
   /** Shared --limit-rate bucket. */
   limiter?: TokenBucket;
-  /** Retries of a part whose ETag does not match the bytes sent. */
-  maxRetries?: number;
   /** Bytes sent so far (for progress). */
   onBytes?: (n: number) => void;
   /** Build the x-amz-meta-s3cmd-attrs value; md5 is passed when known without an extra read. */
@@ -112,11 +109,8 @@ function hashedRange(path: string, start: number, length: number, o: UploadOptio
   return { factory, digest: () => h.digest('hex') };
 }
 
-const etagMatches = (etag: string, md5: string) => !/^[0-9a-f]{32}$/.test(etag) || etag === md5;
-
 /** Upload a local file of known size. `headers` include content type and metadata. */
 export async function uploadFile(c: S3Client, path: string, size: number, bucket: string, key: string, headers: Record<string, string>, o: UploadOptions): Promise<UploadResult> {
-  const tries = (o.maxRetries ?? 3) + 1;
   if (!o.enableMultipart || size <= o.chunkSize) {
     if (size <= SMALL_BUFFERED) {
       // One synchronous read: for small files this costs less CPU than three thread-pool trips.
@@ -132,16 +126,12 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
       o.onBytes?.(size);
       return { bytes: size, etag, parts: 0 };
     }
-    for (let attempt = 1; ; attempt++) {
-      const body = hashedRange(path, 0, size, o);
-      const h: Record<string, string> = { ...withAttrs(headers, o, o.md5Hex), 'Content-Length': String(size) };
-      if (o.md5Hex) h['Content-MD5'] = Buffer.from(o.md5Hex, 'hex').toString('base64');
-      const etag = await putObject(c, bucket, key, body.factory, h);
-      const md5 = body.digest();
-      if (etagMatches(etag, md5)) return { bytes: size, etag, parts: 0 };
-      if (attempt >= tries) throw new TransferError(`upload of '${path}' was corrupted in transit ${tries} times (sent MD5 ${md5}, server ETag ${etag})`);
-      o.debug?.(`ETag mismatch for ${key}: retrying`);
-    }
+    // The ETag is checked against the MD5 of the bytes sent inside the request's retry budget.
+    const body = hashedRange(path, 0, size, o);
+    const h: Record<string, string> = { ...withAttrs(headers, o, o.md5Hex), 'Content-Length': String(size) };
+    if (o.md5Hex) h['Content-MD5'] = Buffer.from(o.md5Hex, 'hex').toString('base64');
+    const etag = await putObject(c, bucket, key, body.factory, h, { sentMd5: body.digest });
+    return { bytes: size, etag, parts: 0 };
   }
   const chunk = chunkSizeFor(size, o.chunkSize);
   const nParts = Math.ceil(size / chunk);
@@ -174,17 +164,9 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
             return;
           }
         }
-        for (let attempt = 1; ; attempt++) {
-          const body = hashedRange(path, offset, len, o);
-          const etag = await uploadPart(c, bucket, key, uploadId!, partNumber, body.factory, len);
-          const md5 = body.digest();
-          if (etagMatches(etag, md5)) {
-            etags[i] = etag;
-            return;
-          }
-          if (attempt >= tries) throw new TransferError(`part ${partNumber} of '${path}' was corrupted in transit ${tries} times`);
-          o.debug?.(`ETag mismatch for part ${partNumber} of ${key}: retrying`);
-        }
+        // A part is a logical request with its own retry budget; its ETag is checked inside it.
+        const body = hashedRange(path, offset, len, o);
+        etags[i] = await uploadPart(c, bucket, key, uploadId!, partNumber, body.factory, len, undefined, { sentMd5: body.digest });
       });
       if (pool.failed) break;
     }
