@@ -188,6 +188,9 @@ export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
 /** Read a whole response body into memory (for XML/JSON replies, never for object data). */
 export function readBody(res: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // Already failed (reset before the first read): its 'error' event has been emitted.
+    const failed = res.errored as NodeJS.ErrnoException | null;
+    if (failed) return reject(new NetworkError(failed.message, failed.code ?? 'ECONNRESET', ''));
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks)));

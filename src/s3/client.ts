@@ -171,6 +171,10 @@ export class S3Client {
           const buf = await readBody(res);
           throw parseError({ status, headers: res.headers, body: buf }, r);
         }
+        // A reset can arrive between the head and the consumer's first read (say while it writes a
+        // state file): without a listener that 'error' would be uncaught and end the process. The
+        // error stays on the stream, and the consumer's read or pipeline throws it into the budget.
+        res.on('error', () => undefined);
         try {
           return await consume(res, attempt);
         } catch (e) {

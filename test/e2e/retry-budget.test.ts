@@ -113,7 +113,7 @@ describe('one retry budget per logical request', () => {
     const get = (r: SeenRequest) => r.method === 'GET' && isObj(bucket, 'medium.bin')(r);
     const dest = path.join(work, 'medium.bin');
     const { r, n } = await count(['get', `s3://${bucket}/medium.bin`, dest], get, { kind: 'reset-mid-body' }, 2);
-    assert.equal(n, 3, `GET sent ${n} times`);
+    assert.equal(n, 3, `GET sent ${n} times (exit ${r.code}): ${r.stderr}`);
     assert.equal(r.code, 75, r.stderr);
     assert.ok(!fs.existsSync(dest));
     // and a fault that clears is survived, with the exact bytes
