@@ -1,0 +1,111 @@
+// End to end: the npm package as a user gets it. A copy of the checkout as git has it (no dist/, the
+// way a fresh clone is) is packed with `npm pack`, whose prepare script builds the bundle; the tarball
+// holds the CLI and nothing of deploy/, lab/, bench/ or the tests; `npm install -g --prefix` installs
+// it offline (no runtime dependencies: everything is in the bundle) and the installed `s3k` runs
+// against the lab. npm runs with the loopback guard preloaded, so a registry request would fail.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  REPO_ROOT, adminCreateBucket, adminDeleteBucket, adminEnv, makeTempDir, run, uniqueBucket, type RunResult,
+} from '../support/lab.ts';
+
+const PKG = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+/** What the tarball holds, and all it holds. */
+const PACKED = ['README.md', 'dist/s3k.mjs', 'package.json'];
+const MAX_TARBALL_BYTES = 400_000;
+
+const tmp = makeTempDir('packaging');
+const clone = path.join(tmp.path, 'clone');
+const prefix = path.join(tmp.path, 'prefix');
+const installed = path.join(prefix, 'bin', 's3k');
+
+/** npm without the developer's config: a private cache and user config, no audit, no update notice. */
+function npm(args: string[], cwd: string, timeoutMs = 120_000): Promise<RunResult> {
+  return run('npm', args, {
+    cwd,
+    timeoutMs,
+    guard: true,
+    env: {
+      npm_config_cache: path.join(tmp.path, 'npm-cache'),
+      npm_config_userconfig: path.join(tmp.path, 'npmrc'),
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+    },
+  });
+}
+
+function ok(r: RunResult, what: string): RunResult {
+  assert.equal(r.timedOut, false, `${what}: timed out`);
+  assert.equal(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+interface PackResult {
+  filename: string;
+  size: number;
+  files: { path: string; size: number; mode: number }[];
+}
+
+describe('npm package: pack a fresh checkout, install the tarball, run s3k', { timeout: 5 * 60_000 }, () => {
+  let pack: PackResult;
+  let tarball = '';
+  const bucket = uniqueBucket('pkg');
+
+  before(async () => {
+    // the checkout as a clone has it: tracked and new files, nothing ignored (no dist/, no node_modules)
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter((f) => f && fs.existsSync(path.join(REPO_ROOT, f)));
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(clone, f)), { recursive: true });
+      fs.copyFileSync(path.join(REPO_ROOT, f), path.join(clone, f));
+    }
+    assert.ok(!fs.existsSync(path.join(clone, 'dist')), 'the copy has no dist/');
+    // the dev dependencies npm installs in a clone before it runs prepare (esbuild)
+    fs.symlinkSync(fs.realpathSync(path.join(REPO_ROOT, 'node_modules')), path.join(clone, 'node_modules'));
+
+    const out = path.join(tmp.path, 'out');
+    fs.mkdirSync(out);
+    const r = ok(await npm(['pack', '--json', '--pack-destination', out], clone), 'npm pack');
+    [pack] = JSON.parse(r.stdout) as PackResult[];
+    tarball = path.join(out, pack.filename);
+    process.stderr.write(`# npm pack: ${pack.filename}, ${pack.size} bytes, ${pack.files.map((f) => `${f.path} (${f.size})`).join(', ')}\n`);
+    await adminCreateBucket(bucket);
+  });
+
+  after(async () => {
+    await adminDeleteBucket(bucket);
+    tmp.cleanup();
+  });
+
+  it('npm pack runs the build (prepare) and packs the CLI and nothing else', () => {
+    assert.equal(pack.filename, `${PKG.name}-${PKG.version}.tgz`);
+    assert.deepEqual(pack.files.map((f) => f.path).sort(), PACKED);
+    const bundle = pack.files.find((f) => f.path === 'dist/s3k.mjs')!;
+    assert.ok(bundle.size > 100_000, `dist/s3k.mjs is ${bundle.size} bytes`);
+    assert.equal(bundle.mode & 0o111, 0o111, 'dist/s3k.mjs is executable');
+    assert.ok(pack.size <= MAX_TARBALL_BYTES, `tarball is ${pack.size} bytes`);
+  });
+
+  it('the package has no runtime dependencies: the bundle carries them', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(clone, 'package.json'), 'utf8'));
+    assert.deepEqual(Object.keys(pkg.dependencies ?? {}), []);
+    assert.equal(pkg.bin.s3k, 'dist/s3k.mjs');
+  });
+
+  it('npm install -g --prefix DIR <tarball> works offline and installs bin/s3k', async () => {
+    ok(await npm(['install', '--global', '--prefix', prefix, '--offline', tarball], tmp.path), 'npm install -g');
+    assert.ok(fs.existsSync(installed), `${installed} exists`);
+    const r = ok(await run(installed, ['--version'], { guard: true }), 's3k --version');
+    assert.equal(r.stdout.trim(), `s3k version ${PKG.version}`);
+  });
+
+  it('the installed s3k lists the lab', async () => {
+    const r = ok(await run(installed, ['ls'], { env: adminEnv(), guard: true }), 's3k ls');
+    assert.match(r.stdout, new RegExp(`  s3://${bucket}$`, 'm'));
+  });
+});
