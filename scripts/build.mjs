@@ -1,22 +1,59 @@
-// Bundle src/main.ts into one ES module file, dist/s3k.mjs, so start-up loads a single file.
-import { build } from 'esbuild';
-import { readFileSync, chmodSync } from 'node:fs';
+// Bundle src/main.ts into one ES module file, dist/s3k.mjs, so start-up loads a single file. npm's
+// prepare script runs this too (npm ci, npm pack, npm publish, npm install from git), so it stays quick
+// and offline.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const root = fileURLToPath(new URL('..', import.meta.url));
+process.chdir(root);
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const { build } = await esbuild();
+
+/**
+ * esbuild, a dev dependency. `npm install -g <git url>` with npm 11 or older prepares the clone with
+ * the outer --global in its environment (npm/cli#8440, fixed in npm 12 by npm/pacote#494): that inner
+ * npm links the temporary clone into the global prefix and installs no dependencies, so this script
+ * finds no esbuild, and the outer npm would later unpack the package through that link into the clone,
+ * which npm then deletes. In that case only: replace the link to this clone by the empty directory
+ * the outer npm unpacks the package into, and install the package's own dev dependencies (not the
+ * workspace's) here.
+ */
+async function esbuild() {
+  try {
+    return await import('esbuild');
+  } catch (e) {
+    const npmCli = process.env.npm_execpath;
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || process.env.npm_lifecycle_event !== 'prepare' || !npmCli) throw e;
+    process.stderr.write('scripts/build.mjs: esbuild is missing (npm install -g from git); installing the dev dependencies in the clone\n');
+    if (process.env.npm_config_global === 'true' && process.env.npm_config_prefix) {
+      for (const dir of ['lib/node_modules', 'node_modules']) {
+        const link = path.join(process.env.npm_config_prefix, dir, pkg.name);
+        if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && realpathSync(link) === realpathSync(root)) {
+          unlinkSync(link);
+          mkdirSync(link); // where the outer npm unpacks the package
+        }
+      }
+    }
+    // the outer npm's settings for the global install (global, prefix, allow-scripts, ...) are not this one's
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(global|prefix|location|allow_scripts|workspaces?|include_workspace_root|install_links|omit|include|save.*)$/i.test(k)));
+    const args = ['install', '--global=false', `--prefix=${root}`, '--workspaces=false', '--include=dev', '--ignore-scripts', '--no-save', '--no-audit', '--no-fund'];
+    execFileSync(process.execPath, [npmCli, ...args], { stdio: ['ignore', 2, 2], env });
+    return await import('esbuild');
+  }
+}
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 await build({
+  ...common,
   entryPoints: ['src/main.ts'],
   outfile: 'dist/s3k.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
   minify: true,
   sourcemap: false,
-  legalComments: 'none',
   define: { S3K_VERSION: JSON.stringify(pkg.version) },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __s3kCreateRequire } from 'node:module'; const require = __s3kCreateRequire(import.meta.url);",
   },
-  logLevel: 'warning',
 });
 chmodSync('dist/s3k.mjs', 0o755);
+
