@@ -99,6 +99,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   // --dump-config / --configure run before any command (s3cmd's order), even without one.
   if (values['dump-config'] || values.configure) return (await import('./commands/configure.ts')).cmdConfigure(values, positionals, env);
+  if (values['install-s3cmd-link'] !== undefined)
+    return (await import('./commands/s3cmd-link.ts')).cmdInstallS3cmdLink(values['install-s3cmd-link'] as string, !!values.force, env);
   for (const k of ['secret_key', 'access_token'] as const) addSecret(values[k] as string | undefined);
   if (values.secret_key || values.access_token)
     warning('credentials given on the command line are visible to other users in the process list; prefer ~/.s3cfg, environment variables or IRSA.');

@@ -215,6 +215,10 @@ export const OPTIONS: OptionRecord[] = [
     default: '', parser: text, commands: '*', use: reads('configPath', 'main.ts'),
   }),
   bool({ dest: 'dump_config', flags: [on('dump-config', 'Dump current configuration after parsing config files and command line options and exit.')], default: false, commands: '*', use: MAIN }),
+  value({
+    dest: 'install_s3cmd_link', flags: [flag('install-s3cmd-link', 'DIR', "[s3k] Make DIR/s3cmd a link to this s3k, so that scripts calling s3cmd run s3k, and exit. Refused when DIR/s3cmd exists or another s3cmd is on PATH, unless with --force.")],
+    default: '', parser: text, commands: '*', use: MAIN,
+  }),
   // ---------------------------------------------------------------- credentials (the chain in credentials/ decides among them)
   value({
     dest: 'access_key', s3cfg: 'access_key', env: ['AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY'], envAfterS3cfg: true, flags: [flag('access_key', 'ACCESS_KEY', 'AWS Access Key')],

@@ -108,4 +108,39 @@ describe('npm package: pack a fresh checkout, install the tarball, run s3k', { t
     const r = ok(await run(installed, ['ls'], { env: adminEnv(), guard: true }), 's3k ls');
     assert.match(r.stdout, new RegExp(`  s3://${bucket}$`, 'm'));
   });
+
+  it('no s3cmd is installed with the package; --install-s3cmd-link DIR makes one, never over another s3cmd', async () => {
+    assert.ok(!fs.existsSync(path.join(prefix, 'bin', 's3cmd')), 'npm installs s3k only');
+    // PATH: the link's directory, a directory with an s3cmd of its own, and one with only node (for #!/usr/bin/env node)
+    const linkDir = path.join(tmp.path, 'links');
+    const otherDir = path.join(tmp.path, 'other');
+    const nodeDir = path.join(tmp.path, 'node-only');
+    for (const d of [linkDir, otherDir, nodeDir]) fs.mkdirSync(d);
+    fs.symlinkSync(process.execPath, path.join(nodeDir, 'node'));
+    fs.writeFileSync(path.join(otherDir, 's3cmd'), '#!/bin/sh\necho the other s3cmd\n', { mode: 0o755 });
+    const link = path.join(linkDir, 's3cmd');
+    const withPath = (...dirs: string[]) => ({ PATH: dirs.join(path.delimiter) });
+
+    let r = await run(installed, ['--install-s3cmd-link', linkDir], { env: withPath(linkDir, otherDir, nodeDir), guard: true });
+    assert.equal(r.code, 64, r.stderr);
+    assert.match(r.stderr, new RegExp(`another s3cmd is on PATH: ${otherDir}/s3cmd \\(the link would hide it\\); add --force`));
+    assert.ok(!fs.existsSync(link), 'refused: no link');
+
+    r = ok(await run(installed, ['--install-s3cmd-link', linkDir], { env: withPath(linkDir, nodeDir), guard: true }), '--install-s3cmd-link');
+    assert.equal(r.stdout.trim(), `${link} -> ${installed}`);
+    assert.equal(fs.readlinkSync(link), installed);
+    r = ok(await run(installed, ['--install-s3cmd-link', linkDir], { env: withPath(linkDir, nodeDir), guard: true }), 'again');
+    assert.match(r.stdout, /already runs s3k/);
+    r = ok(await run('s3cmd', ['ls'], { env: { ...adminEnv(), ...withPath(linkDir, nodeDir) }, guard: true }), 's3cmd ls through the link');
+    assert.match(r.stdout, new RegExp(`  s3://${bucket}$`, 'm'));
+
+    // an s3cmd file already in DIR is replaced only with --force
+    fs.rmSync(link);
+    fs.copyFileSync(path.join(otherDir, 's3cmd'), link);
+    r = await run(installed, ['--install-s3cmd-link', linkDir], { env: withPath(linkDir, nodeDir), guard: true });
+    assert.equal(r.code, 64, r.stderr);
+    assert.match(r.stderr, /exists and is not s3k/);
+    ok(await run(installed, ['--install-s3cmd-link', linkDir, '--force'], { env: withPath(linkDir, nodeDir), guard: true }), '--force');
+    assert.equal(fs.readlinkSync(link), installed);
+  });
 });
