@@ -119,6 +119,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     error(`Not enough parameters for command '${command}'`);
     return EX.USAGE;
   }
+  // commands that need no settings nor credentials: a broken ~/.s3cfg does not break them
+  if (command === 'completion') return (await import('./commands/completion.ts')).cmdCompletion(args, VERSION);
   const settings = resolveSettings(values, env);
   for (const k of ['secretKey', 'sessionToken'] as const) addSecret(settings.fileKeys[k]);
   addSecret(env.AWS_SECRET_ACCESS_KEY);

@@ -1,10 +1,14 @@
-// s3cmd's command table (name, label, parameters, minimum argument count). s3k marks the ones
-// it does not implement yet; they fail with exit 64 and a clear line, never a crash.
+// s3cmd's command table (name, label, parameters, minimum argument count), and s3k's own commands
+// (labels starting with [s3k]). s3k marks the ones it does not implement (`notSupported`); they fail
+// with exit 64 and a clear line, never a crash. --help, the man page (cli/manpage.ts) and the shell
+// completion (cli/completion.ts) all list commands from this table.
 export interface CommandSpec {
   cmd: string;
   label: string;
   param: string;
   argc: number;
+  /** Refused with exit 64 and a line saying what to use instead; never offered by the shell completion. */
+  notSupported?: true;
 }
 
 export const COMMANDS: CommandSpec[] = [
@@ -35,7 +39,7 @@ export const COMMANDS: CommandSpec[] = [
   { cmd: 'accesslog', label: 'Enable/disable bucket access logging', param: 's3://BUCKET', argc: 1 },
   { cmd: 'sign', label: 'Sign arbitrary string using the secret key', param: 'STRING-TO-SIGN', argc: 1 },
   { cmd: 'signurl', label: 'Sign an S3 URL to provide limited public access with expiry', param: 's3://BUCKET/OBJECT <expiry_epoch|+expiry_offset>', argc: 2 },
-  { cmd: 'fixbucket', label: 'Fix invalid file names in a bucket', param: 's3://BUCKET[/PREFIX]', argc: 1 },
+  { cmd: 'fixbucket', label: 'Fix invalid file names in a bucket', param: 's3://BUCKET[/PREFIX]', argc: 1, notSupported: true },
   { cmd: 'ws-create', label: 'Create Website from bucket', param: 's3://BUCKET', argc: 1 },
   { cmd: 'ws-delete', label: 'Delete Website', param: 's3://BUCKET', argc: 1 },
   { cmd: 'ws-info', label: 'Info about Website', param: 's3://BUCKET', argc: 1 },
@@ -46,12 +50,12 @@ export const COMMANDS: CommandSpec[] = [
   { cmd: 'setnotification', label: 'Upload a notification policy for the bucket', param: 'FILE s3://BUCKET', argc: 2 },
   { cmd: 'getnotification', label: 'Get a notification policy for the bucket', param: 's3://BUCKET', argc: 1 },
   { cmd: 'delnotification', label: 'Remove a notification policy for the bucket', param: 's3://BUCKET', argc: 1 },
-  { cmd: 'cflist', label: 'List CloudFront distribution points', param: '', argc: 0 },
-  { cmd: 'cfinfo', label: 'Display CloudFront distribution point parameters', param: '[cf://DIST_ID]', argc: 0 },
-  { cmd: 'cfcreate', label: 'Create CloudFront distribution point', param: 's3://BUCKET', argc: 1 },
-  { cmd: 'cfdelete', label: 'Delete CloudFront distribution point', param: 'cf://DIST_ID', argc: 1 },
-  { cmd: 'cfmodify', label: 'Change CloudFront distribution point parameters', param: 'cf://DIST_ID', argc: 1 },
-  { cmd: 'cfinvalinfo', label: 'Display CloudFront invalidation request(s) status', param: 'cf://DIST_ID[/INVAL_ID]', argc: 1 },
+  { cmd: 'cflist', label: 'List CloudFront distribution points', param: '', argc: 0, notSupported: true },
+  { cmd: 'cfinfo', label: 'Display CloudFront distribution point parameters', param: '[cf://DIST_ID]', argc: 0, notSupported: true },
+  { cmd: 'cfcreate', label: 'Create CloudFront distribution point', param: 's3://BUCKET', argc: 1, notSupported: true },
+  { cmd: 'cfdelete', label: 'Delete CloudFront distribution point', param: 'cf://DIST_ID', argc: 1, notSupported: true },
+  { cmd: 'cfmodify', label: 'Change CloudFront distribution point parameters', param: 'cf://DIST_ID', argc: 1, notSupported: true },
+  { cmd: 'cfinvalinfo', label: 'Display CloudFront invalidation request(s) status', param: 'cf://DIST_ID[/INVAL_ID]', argc: 1, notSupported: true },
   { cmd: 'getacl', label: 'List Access control list for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
   { cmd: 'getpolicy', label: 'Get Bucket Policy', param: 's3://BUCKET', argc: 1 },
   { cmd: 'getcors', label: '[s3k] Get Bucket CORS', param: 's3://BUCKET', argc: 1 },
@@ -60,4 +64,5 @@ export const COMMANDS: CommandSpec[] = [
   { cmd: 'gettagging', label: 'Get tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
   { cmd: 'deltagging', label: 'Delete tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
   { cmd: 'whoami', label: '[s3k] Show which credentials are used and where they came from', param: '', argc: 0 },
+  { cmd: 'completion', label: '[s3k] Print the shell completion script for bash or zsh', param: 'bash|zsh', argc: 1 },
 ];

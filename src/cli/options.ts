@@ -30,6 +30,8 @@ export interface Parser<T> {
   parse(raw: string): T;
   /** What a good value looks like, for .s3cfg messages: `KEY must be <expected>, not 'x'`. */
   expected: string;
+  /** The only values it takes, when they can be listed (shell completion offers them). */
+  choices?: readonly string[];
 }
 
 /** Python's repr() of a str, as optparse quotes values in its messages. */
@@ -98,6 +100,7 @@ export const s3acl: Parser<AclChange> = {
 export function choice(...choices: string[]): Parser<string> {
   return {
     expected: `one of ${choices.join(', ')}`,
+    choices,
     parse(v) {
       const c = v.trim().toLowerCase();
       if (!choices.includes(c)) throw new OptionValueError(`invalid choice: ${pyRepr(v)} (choose from ${choices.map((x) => pyRepr(x)).join(', ')})`, `one of ${choices.join(', ')}`);
