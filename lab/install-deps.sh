@@ -5,7 +5,7 @@
 #   lab/install-deps.sh              ceph (mon, osd, radosgw, cli) + uuid-runtime curl openssl procps
 #   lab/install-deps.sh --with-s3cmd also s3cmd (or LAB_WITH_S3CMD=1), for s3cmd compatibility tests
 #   lab/install-deps.sh --with-test-tools  also what npm test uses: s3cmd, faketime (clock skew tests), time (peak RSS),
-#                                    zsh (completion tests)
+#                                    zsh (completion tests), man-db and groff-base (man -l of the man page)
 #   lab/install-deps.sh --check      only report what is missing (exit 1 if something is)
 #
 # Uses sudo when not root. apt-get update runs only when something has to be installed.
@@ -17,7 +17,7 @@ CHECK=0
 for a in "$@"; do
   case $a in
     --with-s3cmd) PKGS+=(s3cmd) ;;
-    --with-test-tools) PKGS+=(s3cmd faketime time zsh) ;;
+    --with-test-tools) PKGS+=(s3cmd faketime time zsh man-db groff-base) ;;
     --check) CHECK=1 ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument: $a" >&2; exit 2 ;;

@@ -1,8 +1,9 @@
-// Bundle src/main.ts into one ES module file, dist/s3k.mjs, so start-up loads a single file. npm's
-// prepare script runs this too (npm ci, npm pack, npm publish, npm install from git), so it stays quick
-// and offline.
+// Bundle src/main.ts into one ES module file, dist/s3k.mjs, so start-up loads a single file, and write
+// the man page, dist/s3k.1, from the command and option tables (src/cli/manpage.ts). npm's prepare
+// script runs this too (npm ci, npm pack, npm publish, npm install from git), so it stays quick and
+// offline.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,3 +58,10 @@ await build({
 });
 chmodSync('dist/s3k.mjs', 0o755);
 
+// The man page generator is bundled in memory and imported from a data: URL: no second build product.
+const gen = await build({ ...common, entryPoints: ['src/cli/manpage.ts'], write: false });
+const { manPage } = await import(`data:text/javascript;base64,${Buffer.from(gen.outputFiles[0].contents).toString('base64')}`);
+// SOURCE_DATE_EPOCH (reproducible builds) dates the page; without it the page has no date.
+const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+const date = Number.isFinite(epoch) && process.env.SOURCE_DATE_EPOCH ? new Date(epoch * 1000).toISOString().slice(0, 10) : '';
+writeFileSync('dist/s3k.1', manPage(pkg.version, date));

@@ -1,8 +1,9 @@
 // End to end: the npm package as a user gets it. A copy of the checkout as git has it (no dist/, the
-// way a fresh clone is) is packed with `npm pack`, whose prepare script builds the bundle; the tarball
-// holds the CLI and nothing of deploy/, lab/, bench/ or the tests; `npm install -g --prefix` installs
-// it offline (no runtime dependencies: everything is in the bundle) and the installed `s3k` runs
-// against the lab. npm runs with the loopback guard preloaded, so a registry request would fail.
+// way a fresh clone is) is packed with `npm pack`, whose prepare script builds the bundle and the man
+// page; the tarball holds those and nothing of deploy/, lab/, bench/ or the tests; `npm install -g
+// --prefix` installs it offline (no runtime dependencies: everything is in the bundle), the installed
+// `s3k` runs against the lab and `man` shows its page. npm runs with the loopback guard preloaded, so
+// a registry request would fail.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import {
 
 const PKG = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 /** What the tarball holds, and all it holds. */
-const PACKED = ['README.md', 'dist/s3k.mjs', 'package.json'];
+const PACKED = ['README.md', 'dist/s3k.1', 'dist/s3k.mjs', 'package.json'];
 const MAX_TARBALL_BYTES = 400_000;
 
 const tmp = makeTempDir('packaging');
@@ -95,6 +96,7 @@ describe('npm package: pack a fresh checkout, install the tarball, run s3k', { t
     const pkg = JSON.parse(fs.readFileSync(path.join(clone, 'package.json'), 'utf8'));
     assert.deepEqual(Object.keys(pkg.dependencies ?? {}), []);
     assert.equal(pkg.bin.s3k, 'dist/s3k.mjs');
+    assert.deepEqual(pkg.man, ['./dist/s3k.1']);
   });
 
   it('npm install -g --prefix DIR <tarball> works offline and installs bin/s3k', async () => {
@@ -107,6 +109,21 @@ describe('npm package: pack a fresh checkout, install the tarball, run s3k', { t
   it('the installed s3k lists the lab', async () => {
     const r = ok(await run(installed, ['ls'], { env: adminEnv(), guard: true }), 's3k ls');
     assert.match(r.stdout, new RegExp(`  s3://${bucket}$`, 'm'));
+  });
+
+  it('man: the page is installed under PREFIX/share/man, and man -l renders it without warnings', async () => {
+    const page = path.join(prefix, 'share', 'man', 'man1', 's3k.1');
+    assert.ok(fs.existsSync(page), `${page} exists`);
+    const env = { MANWIDTH: '100', LC_ALL: 'C.UTF-8' };
+    const r = ok(await run('man', ['--warnings', '-E', 'UTF-8', '-P', 'cat', '-l', page], { env }), 'man -l');
+    assert.equal(r.stderr, '', 'no groff warnings');
+    assert.match(r.stdout, /^NAME\n {7}s3k - S3 command-line client/m);
+    assert.match(r.stdout, new RegExp(`^s3k ${PKG.version.replace(/\./g, '\\.')} +S3K\\(1\\)$`, 'm'));
+    for (const s of ['SYNOPSIS', 'COMMANDS', 'OPTIONS', 'ENVIRONMENT', 'SHELL COMPLETION', 'EXIT STATUS']) assert.match(r.stdout, new RegExp(`^${s}$`, 'm'));
+    for (const s of ['s3k sync LOCAL_DIR', 's3k completion bash|zsh', '--parallel=N', '-c FILE, --config=FILE', '--install-s3cmd-link=DIR']) assert.ok(r.stdout.includes(s), s);
+    // as a user finds it: man s3k, with the prefix's man directory on MANPATH
+    const byName = ok(await run('man', ['-P', 'cat', 's3k'], { env: { ...env, MANPATH: path.join(prefix, 'share', 'man') } }), 'man s3k');
+    assert.equal(byName.stdout, r.stdout);
   });
 
   it('no s3cmd is installed with the package; --install-s3cmd-link DIR makes one, never over another s3cmd', async () => {
