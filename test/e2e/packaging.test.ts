@@ -4,6 +4,9 @@
 // --prefix` installs it offline (no runtime dependencies: everything is in the bundle), the installed
 // `s3k` runs against the lab and `man` shows its page. npm runs with the loopback guard preloaded, so
 // a registry request would fail.
+//
+// `npm install -g git+file://...` builds in npm's clone of the repository, with the dev dependencies
+// from the registry: that test runs only with S3K_TEST_NPM_REGISTRY=1.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -51,20 +54,27 @@ interface PackResult {
   files: { path: string; size: number; mode: number }[];
 }
 
+/** How this machine reaches the registry (a proxy, its CA), passed on to the one test that needs it. */
+const REGISTRY_ACCESS = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'npm_config_registry', 'npm_config_cafile'];
+
+/** The checkout as a clone has it: tracked and new files, nothing ignored (no dist/, no node_modules). */
+function copyCheckout(to: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f && fs.existsSync(path.join(REPO_ROOT, f)));
+  for (const f of files) {
+    fs.mkdirSync(path.dirname(path.join(to, f)), { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, f), path.join(to, f));
+  }
+}
+
 describe('npm package: pack a fresh checkout, install the tarball, run s3k', { timeout: 5 * 60_000 }, () => {
   let pack: PackResult;
   let tarball = '';
   const bucket = uniqueBucket('pkg');
 
   before(async () => {
-    // the checkout as a clone has it: tracked and new files, nothing ignored (no dist/, no node_modules)
-    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' })
-      .split('\0')
-      .filter((f) => f && fs.existsSync(path.join(REPO_ROOT, f)));
-    for (const f of files) {
-      fs.mkdirSync(path.dirname(path.join(clone, f)), { recursive: true });
-      fs.copyFileSync(path.join(REPO_ROOT, f), path.join(clone, f));
-    }
+    copyCheckout(clone);
     assert.ok(!fs.existsSync(path.join(clone, 'dist')), 'the copy has no dist/');
     // the dev dependencies npm installs in a clone before it runs prepare (esbuild)
     fs.symlinkSync(fs.realpathSync(path.join(REPO_ROOT, 'node_modules')), path.join(clone, 'node_modules'));
@@ -159,5 +169,32 @@ describe('npm package: pack a fresh checkout, install the tarball, run s3k', { t
     assert.match(r.stderr, /exists and is not s3k/);
     ok(await run(installed, ['--install-s3cmd-link', linkDir, '--force'], { env: withPath(linkDir, nodeDir), guard: true }), '--force');
     assert.equal(fs.readlinkSync(link), installed);
+  });
+
+  it('npm install -g git+file://REPO builds in the clone and installs s3k and its man page', { skip: !process.env.S3K_TEST_NPM_REGISTRY && 'needs the npm registry (S3K_TEST_NPM_REGISTRY=1)' }, async () => {
+    const repo = path.join(tmp.path, 'repo');
+    copyCheckout(repo);
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@localhost', ...args], { cwd: repo, stdio: 'ignore' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'checkout');
+    const gitPrefix = path.join(tmp.path, 'git-prefix');
+    const r = await run('npm', ['install', '--global', '--prefix', gitPrefix, `git+file://${repo}`], {
+      cwd: tmp.path,
+      timeoutMs: 600_000,
+      guard: false,
+      env: {
+        ...Object.fromEntries(REGISTRY_ACCESS.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
+        npm_config_cache: path.join(tmp.path, 'npm-cache-git'),
+        npm_config_update_notifier: 'false',
+        npm_config_fund: 'false',
+        npm_config_audit: 'false',
+      },
+    });
+    ok(r, 'npm install -g git+file://');
+    const v = ok(await run(path.join(gitPrefix, 'bin', 's3k'), ['--version'], { guard: true }), 'installed from git: s3k --version');
+    assert.equal(v.stdout.trim(), `s3k version ${PKG.version}`);
+    assert.ok(!fs.lstatSync(path.join(gitPrefix, 'lib', 'node_modules', 's3k')).isSymbolicLink(), 'a directory, not a link to npm\'s temporary clone');
+    assert.ok(fs.existsSync(path.join(gitPrefix, 'share', 'man', 'man1', 's3k.1')), 'the man page');
   });
 });
