@@ -1,7 +1,7 @@
 // Bundle src/main.ts into one ES module file, dist/s3k.mjs, so start-up loads a single file, and write
 // the man page, dist/s3k.1, from the command and option tables (src/cli/manpage.ts). npm's prepare
-// script runs this too (npm ci, npm pack, npm publish, npm install from git), so it stays quick and
-// offline.
+// script runs this too (npm ci, npm pack, npm publish, npm install from git), so it stays quick, and
+// offline once node_modules is there.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,13 +13,13 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const { build } = await esbuild();
 
 /**
- * esbuild, a dev dependency. `npm install -g <git url>` with npm 11 or older prepares the clone with
- * the outer --global in its environment (npm/cli#8440, fixed in npm 12 by npm/pacote#494): that inner
- * npm links the temporary clone into the global prefix and installs no dependencies, so this script
- * finds no esbuild, and the outer npm would later unpack the package through that link into the clone,
- * which npm then deletes. In that case only: replace the link to this clone by the empty directory
- * the outer npm unpacks the package into, and install the package's own dev dependencies (not the
- * workspace's) here.
+ * esbuild, a dev dependency. When npm runs this as the prepare script and esbuild is missing, install
+ * the package's own dev dependencies (not the workspace's) and go on. That happens in two cases: `npm
+ * pack` in a fresh checkout, before any `npm ci`; and `npm install -g <git url>` with npm 11 or older,
+ * which prepares its clone with the outer --global in the environment (npm/cli#8440, fixed in npm 12
+ * by npm/pacote#494). That inner npm links the temporary clone into the global prefix and installs
+ * nothing, and the outer npm would then unpack the package through that link into the clone, which
+ * npm deletes afterwards: so the link is replaced by the empty directory the outer npm unpacks into.
  */
 async function esbuild() {
   try {
@@ -27,7 +27,7 @@ async function esbuild() {
   } catch (e) {
     const npmCli = process.env.npm_execpath;
     if (e?.code !== 'ERR_MODULE_NOT_FOUND' || process.env.npm_lifecycle_event !== 'prepare' || !npmCli) throw e;
-    process.stderr.write('scripts/build.mjs: esbuild is missing (npm install -g from git); installing the dev dependencies in the clone\n');
+    process.stderr.write('scripts/build.mjs: esbuild is missing; installing the dev dependencies (npm install --workspaces=false)\n');
     if (process.env.npm_config_global === 'true' && process.env.npm_config_prefix) {
       for (const dir of ['lib/node_modules', 'node_modules']) {
         const link = path.join(process.env.npm_config_prefix, dir, pkg.name);
@@ -44,6 +44,7 @@ async function esbuild() {
     return await import('esbuild');
   }
 }
+
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 await build({
   ...common,
