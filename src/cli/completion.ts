@@ -199,7 +199,6 @@ export function zshScript(version: string): string {
   const { common, all, groups } = optionGroups(opts);
   const files = opts.filter((o) => o.file).flatMap((o) => o.valueNames);
   const choices = opts.filter((o) => o.choices?.length);
-  const desc = (s: string) => sq(s.replace(/\\/g, '\\\\').replace(/:/g, '\\:'));
   const help = new Map<string, string>();
   for (const o of opts) for (const n of o.names) help.set(n, o.help);
   const lines = [
@@ -218,7 +217,7 @@ export function zshScript(version: string): string {
     ...supportedCommands().map((c) => `    ${sq(`${c.cmd}:${c.label.replace(/^\[s3k\] /, '')}`)}`),
     '  )',
     '  help=(',
-    ...[...help].map(([n, h]) => `    ${n} ${desc(h)}`),
+    ...[...help].map(([n, h]) => `    ${n} ${sq(h)}`),
     '  )',
     SCAN('${(Q)words[i]}', 2, 'CURRENT', (w, j) => `\${${w}[${j}+1]}`, (w, j) => `\${${w}[${j}+1,-1]}`),
     '  opt=$want',
@@ -239,7 +238,7 @@ export function zshScript(version: string): string {
     `      '') names+=(${all.filter((n) => !common.includes(n)).join(' ')}) ;;`,
     ...groups.map((g) => `      ${g.commands.join('|')}) names+=(${g.names.join(' ')}) ;;`),
     '    esac',
-    '    for w in $names; do opts+=("$w:${help[$w]}"); done',
+    "    for w in $names; do opts+=(\"$w:${help[$w]}\"); done  # name:description, as _describe takes them",
     "    _describe -t options 'option' opts",
     '    return',
     '  fi',

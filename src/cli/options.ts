@@ -219,7 +219,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   bool({ dest: 'dump_config', flags: [on('dump-config', 'Dump current configuration after parsing config files and command line options and exit.')], default: false, commands: '*', use: MAIN }),
   value({
-    dest: 'install_s3cmd_link', flags: [flag('install-s3cmd-link', 'DIR', "[s3k] Make DIR/s3cmd a link to this s3k, so that scripts calling s3cmd run s3k, and exit. Refused when DIR/s3cmd exists or another s3cmd is on PATH, unless with --force.")],
+    dest: 'install_s3cmd_link', flags: [flag('install-s3cmd-link', 'DIR', "[s3k] Make DIR/s3cmd a link to this s3k, so that scripts calling s3cmd run s3k, and exit. Refused when DIR/s3cmd exists or another s3cmd is on PATH, unless --force is given.")],
     default: '', parser: text, commands: '*', use: MAIN,
   }),
   // ---------------------------------------------------------------- credentials (the chain in credentials/ decides among them)
