@@ -16,8 +16,9 @@ function bucketOnly(arg: string): string {
 export async function cmdMb(ctx: Context, args: string[]): Promise<number> {
   for (const arg of args) {
     const bucket = bucketOnly(arg);
-    const problem = bucketNameProblem(bucket);
-    if (problem) throw new ParameterError(`Invalid bucket name '${bucket}': a bucket name ${problem}.`);
+    // s3cmd checks the DNS rules only for a bucket made outside US / us-east-1
+    const problem = bucketNameProblem(bucket, !!ctx.settings.bucketLocation);
+    if (problem) throw new ParameterError(problem);
     if (ctx.settings.dryRun) {
       output(`Bucket 's3://${bucket}/' created`);
       continue;

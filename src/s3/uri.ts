@@ -27,13 +27,27 @@ export function s3uri(bucket: string, key = ''): string {
   return `s3://${bucket}/${key}`;
 }
 
-/** Bucket-name rules S3 enforces (DNS-compatible); returns a reason or undefined. */
-export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
-    return 'may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit';
-  if (/\.\./.test(name) || /\.-|-\./.test(name)) return 'must not contain adjacent dots or dots next to hyphens';
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'must not look like an IP address';
+/**
+ * s3cmd's check_bucket_name: the reason a bucket name is refused before any request, in s3cmd's
+ * words, or undefined. dnsStrict (s3cmd uses it when creating a bucket outside US/us-east-1)
+ * applies the DNS rules; otherwise only the character set and the length are checked and the
+ * server decides the rest.
+ */
+export function bucketNameProblem(name: string, dnsStrict = true): string | undefined {
+  const bad = (dnsStrict ? /[^a-z0-9.-]/ : /[^A-Za-z0-9._-]/).exec(name);
+  if (bad)
+    return dnsStrict
+      ? `Bucket name '${name}' contains disallowed character '${bad[0]}'. The only supported ones are: lowercase us-ascii letters (a-z), digits (0-9), dot (.) and hyphen (-).`
+      : `Bucket name '${name}' contains disallowed character '${bad[0]}'. The only supported ones are: us-ascii letters (a-z, A-Z), digits (0-9), dot (.), hyphen (-) and underscore (_).`;
+  if (name.length < 3) return `Bucket name '${name}' is too short (min 3 characters)`;
+  if (name.length > 255) return `Bucket name '${name}' is too long (max 255 characters)`;
+  if (dnsStrict) {
+    if (name.length > 63) return `Bucket name '${name}' is too long (max 63 characters)`;
+    if (name.includes('-.')) return `Bucket name '${name}' must not contain sequence '-.' for DNS compatibility`;
+    if (name.includes('..')) return `Bucket name '${name}' must not contain sequence '..' for DNS compatibility`;
+    if (!/^[0-9a-z]/.test(name)) return `Bucket name '${name}' must start with a letter or a digit`;
+    if (!/[0-9a-z]$/.test(name)) return `Bucket name '${name}' must end with a letter or a digit`;
+  }
   return undefined;
 }
 

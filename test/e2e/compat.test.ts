@@ -31,6 +31,8 @@ interface Step {
 const STEPS: Step[] = [
   { args: ['mb', 's3://{B}'] },
   { args: ['mb', 's3://{B}'] },
+  { args: ['mb', '--bucket-location=EU', 's3://{B}-EU'] },
+  { args: ['mb', 's3://ab'] },
   { args: ['put', '{D}/a.txt', 's3://{B}/dir/a.txt'] },
   { args: ['put', '-r', '{D}/tree', 's3://{B}/'], unordered: true },
   {

@@ -181,9 +181,13 @@ describe('errors and exit codes', () => {
     r = await s3k(['ls', '--region', 'Not A Region'], { env });
     assert.equal(r.code, 78);
     oneLine(r.stderr, /invalid region 'Not A Region'/);
-    r = await s3k(['mb', 's3://Bad_Bucket'], { env });
+    // s3cmd's check_bucket_name: DNS rules for a bucket outside US, its words
+    r = await s3k(['mb', '--bucket-location=EU', 's3://Bad_Bucket'], { env });
     assert.equal(r.code, 64);
-    oneLine(r.stderr, /Invalid bucket name 'Bad_Bucket'/);
+    oneLine(r.stderr, /^ERROR: Parameter problem: Bucket name 'Bad_Bucket' contains disallowed character 'B'\. The only supported ones are: lowercase us-ascii letters \(a-z\), digits \(0-9\), dot \(\.\) and hyphen \(-\)\.$/);
+    r = await s3k(['mb', 's3://ab'], { env });
+    assert.equal(r.code, 64);
+    oneLine(r.stderr, /^ERROR: Parameter problem: Bucket name 'ab' is too short \(min 3 characters\)$/);
   });
 
   it('--version, --help and no arguments', async () => {

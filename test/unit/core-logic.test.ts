@@ -137,7 +137,11 @@ describe('urls, keys, names, options, shards, chunk sizes', () => {
     assert.equal(bucketNameProblem('good-name.1'), undefined);
     assert.ok(bucketNameProblem('Bad_Name'));
     assert.ok(bucketNameProblem('ab'));
-    assert.ok(bucketNameProblem('192.168.1.1'));
+    assert.equal(bucketNameProblem('s3k-autotest-EU'), "Bucket name 's3k-autotest-EU' contains disallowed character 'E'. The only supported ones are: lowercase us-ascii letters (a-z), digits (0-9), dot (.) and hyphen (-).");
+    assert.equal(bucketNameProblem('Bad_Name', false), undefined);
+    assert.match(bucketNameProblem('a b', false)!, /disallowed character ' '/);
+    assert.equal(bucketNameProblem('ab', false), "Bucket name 'ab' is too short (min 3 characters)");
+    assert.equal(bucketNameProblem('a..b'), "Bucket name 'a..b' must not contain sequence '..' for DNS compatibility");
   });
   it('options before and after the command, combined short flags', () => {
     const p = parseCommandLine(['-r', 'ls', '-lH', 's3://b', '--exclude', '*.tmp', '--exclude=*.bak']);
