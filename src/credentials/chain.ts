@@ -1,7 +1,8 @@
 // The provider chain. Order (documented in the README): command-line keys; .s3cfg keys;
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) (or s3cmd's AWS_ACCESS_KEY/AWS_SECRET_KEY/
-// AWS_SECURITY_TOKEN); AWS shared files (AWS_PROFILE); web identity from the environment; container
-// credentials; IMDSv2.
+// AWS_SECURITY_TOKEN); AWS shared files (AWS_PROFILE: keys, web identity, role
+// profiles; a role profile named by AWS_PROFILE comes before the environment keys); web identity from
+// the environment; container credentials; IMDSv2.
 //
 // Lazy: building the chain reads nothing. The first get() walks the chain once, picks the first source
 // that is configured, and sticks to it; a configured source that then fails is an error, never a
@@ -16,28 +17,19 @@ import {
   ENV_EC2_METADATA_DISABLED,
   ENV_PROFILE,
   ENV_ROLE_ARN,
-  ENV_S3CMD_ACCESS_KEY,
-  ENV_S3CMD_SECRET_KEY,
-  ENV_S3CMD_SECURITY_TOKEN,
   ENV_S3K_CREDENTIALS_MAX_AGE_SECONDS,
   ENV_SECRET_ACCESS_KEY,
-  ENV_SESSION_TOKEN,
   ENV_WEB_IDENTITY_TOKEN_FILE,
   envValue,
 } from './env.ts';
 import { ImdsError, imdsDisabled, imdsEndpoint, imdsProvider } from './imds.ts';
-import { loadSharedProfile, profileCredentials } from './profile.ts';
+import { loadSharedProfile } from './profile.ts';
+import { profileProvider } from './profile-provider.ts';
 import type { RefreshOptions } from './refresh.ts';
-import { staticProvider } from './static.ts';
+import { envKeysProvider, staticProvider } from './static.ts';
 import { safeUrl, type RetrySettings } from './transport.ts';
 import { CredentialsError, type CredentialProvider } from './types.ts';
-import {
-  parseDurationSeconds,
-  resolveStsEndpoint,
-  webIdentityConfigFromEnv,
-  webIdentityProvider,
-  type SettingNames,
-} from './web-identity.ts';
+import { webIdentityConfigFromEnv, webIdentityProvider } from './web-identity.ts';
 
 export interface ChainInput {
   /** --access_key / --secret_key / --access_token */
@@ -124,58 +116,27 @@ async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
     throw new CredentialsError(`.s3cfg has ${ak ? 'access_key but an empty secret_key' : 'secret_key but an empty access_key'}; set both, or neither to use other credential sources`, 78);
   tried.push('.s3cfg (no access_key/secret_key)');
 
+  // An AWS_PROFILE that names a role profile (role_arn with source_profile or credential_source) is
+  // used even when keys are in the environment, as `aws --profile` does: asking for a role and getting
+  // the keys' own identity would be a silent switch of identity. credential_source = Environment then
+  // reads those keys as the role's source.
+  let profile = envValue(env, ENV_PROFILE) ? loadSharedProfile(env) : undefined;
+  const roleProfile = !!(profile?.values?.role_arn && !profile.values.web_identity_token_file);
+
   // 3. Environment keys.
-  const akName = envValue(env, ENV_ACCESS_KEY_ID) ? ENV_ACCESS_KEY_ID : envValue(env, ENV_S3CMD_ACCESS_KEY) ? ENV_S3CMD_ACCESS_KEY : undefined;
-  const skName = envValue(env, ENV_SECRET_ACCESS_KEY) ? ENV_SECRET_ACCESS_KEY : envValue(env, ENV_S3CMD_SECRET_KEY) ? ENV_S3CMD_SECRET_KEY : undefined;
-  if (akName && skName) {
-    const tokenName = envValue(env, ENV_SESSION_TOKEN) ? ENV_SESSION_TOKEN : envValue(env, ENV_S3CMD_SECURITY_TOKEN) ? ENV_S3CMD_SECURITY_TOKEN : undefined;
-    return staticProvider(
-      { accessKeyId: env[akName]!, secretAccessKey: env[skName]!, sessionToken: tokenName ? env[tokenName] : undefined },
-      { name: 'env', details: { variables: [akName, skName, ...(tokenName ? [tokenName] : [])] } },
-    );
-  }
-  if (akName || skName)
-    throw new CredentialsError(
-      akName
-        ? `${akName} is set but ${ENV_SECRET_ACCESS_KEY} is not; set both, or unset ${akName}`
-        : `${skName} is set but ${ENV_ACCESS_KEY_ID} is not; set both, or unset ${skName}`,
-      78,
-    );
-  tried.push(`environment (${ENV_ACCESS_KEY_ID}/${ENV_SECRET_ACCESS_KEY} not set)`);
+  const envKeys = roleProfile ? undefined : envKeysProvider(env);
+  if (envKeys) return envKeys;
+  if (!roleProfile) tried.push(`environment (${ENV_ACCESS_KEY_ID}/${ENV_SECRET_ACCESS_KEY} not set)`);
 
   const maxAgeMs = maxAgeFromEnv(env);
   const refresh: RefreshOptions = { ...input.refresh, maxAgeMs, now: input.now, debug: input.debug };
   const common = { tls: input.tls, debug: input.debug, now: input.now, retry: input.retry, refresh };
+  const profileContext = { env, region: input.region, common };
 
-  // 4. AWS shared files.
-  const profile = loadSharedProfile(env);
-  const pc = profileCredentials(profile);
-  if (pc.kind === 'static')
-    return staticProvider(
-      { accessKeyId: pc.accessKeyId, secretAccessKey: pc.secretAccessKey, sessionToken: pc.sessionToken },
-      { name: `profile:${profile.name}`, details: { files: profile.foundIn } },
-    );
-  if (pc.kind === 'web-identity') {
-    const where = `in profile "${profile.name}"`;
-    const names: SettingNames = {
-      roleArn: `role_arn ${where}`,
-      tokenFile: `web_identity_token_file ${where}`,
-      sessionName: `role_session_name ${where}`,
-      durationSeconds: `duration_seconds ${where}`,
-    };
-    return webIdentityProvider(
-      {
-        roleArn: pc.roleArn.trim(),
-        tokenFile: pc.tokenFile,
-        sessionName: pc.sessionName,
-        durationSeconds: parseDurationSeconds(pc.durationSeconds, names.durationSeconds),
-        stsEndpoint: resolveStsEndpoint(env, input.region),
-        names,
-        extraDetails: { profile: profile.name },
-      },
-      common,
-    );
-  }
+  // 4. AWS shared files: static keys, web identity, role profiles.
+  profile ??= loadSharedProfile(env);
+  const fromProfile = profileProvider(profile, profileContext);
+  if (fromProfile) return fromProfile;
   tried.push(
     profile.values
       ? `AWS profile "${profile.name}" (no credentials in it)`

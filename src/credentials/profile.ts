@@ -1,8 +1,8 @@
-// AWS shared files: ~/.aws/credentials ([name]) and ~/.aws/config ([default], [profile name]).
-// One profile is read: AWS_PROFILE, default "default". Keys in the credentials file win over the same
-// keys in the config file. Supported: static keys (aws_access_key_id, aws_secret_access_key,
-// aws_session_token) and web identity (role_arn + web_identity_token_file [+ role_session_name,
-// duration_seconds]).
+// AWS shared files: ~/.aws/credentials ([name]) and ~/.aws/config ([default], [profile name],
+// [sso-session name]). The profile in use is AWS_PROFILE, default "default"; role profiles name
+// others (source_profile). Keys in the credentials file win over the same keys in the config file.
+// This module reads the files and says what kind of credentials a profile describes; the providers
+// for each kind are built in profile-provider.ts.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,20 +52,6 @@ export function homeDir(env: NodeJS.ProcessEnv): string {
   return envValue(env, 'HOME') ?? envValue(env, 'USERPROFILE') ?? os.homedir();
 }
 
-export interface SharedProfile {
-  name: string;
-  /** HOME used for ~ in paths. */
-  home: string;
-  /** AWS_PROFILE was set (a missing profile is then an error). */
-  explicit: boolean;
-  credentialsFile: string;
-  configFile: string;
-  /** Merged keys (credentials file over config file); undefined when neither file has the profile. */
-  values?: Record<string, string>;
-  /** Which files had the profile. */
-  foundIn: string[];
-}
-
 function readIni(file: string): Ini | undefined {
   let text: string;
   try {
@@ -78,34 +64,112 @@ function readIni(file: string): Ini | undefined {
   return parseIni(text);
 }
 
-/** Load the selected profile from both shared files. Reads files; call only when resolving. */
-export function loadSharedProfile(env: NodeJS.ProcessEnv): SharedProfile {
+export interface SharedFiles {
+  /** HOME used for ~ in paths. */
+  home: string;
+  credentialsFile: string;
+  configFile: string;
+  /** Undefined when the file does not exist. */
+  credentials?: Ini;
+  config?: Ini;
+}
+
+/** Read both shared files (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE). Call only when resolving. */
+export function loadSharedFiles(env: NodeJS.ProcessEnv): SharedFiles {
   const home = homeDir(env);
-  const explicitName = envValue(env, ENV_PROFILE)?.trim();
-  const name = explicitName || 'default';
   const credentialsFile = expandHome(envValue(env, ENV_SHARED_CREDENTIALS_FILE) ?? path.join(home, '.aws', 'credentials'), home);
   const configFile = expandHome(envValue(env, ENV_CONFIG_FILE) ?? path.join(home, '.aws', 'config'), home);
-  const creds = readIni(credentialsFile);
-  const config = readIni(configFile);
-  const fromCreds = creds?.get(name);
-  const fromConfig = config?.get(`profile ${name}`) ?? (name === 'default' ? config?.get('default') : undefined);
-  const foundIn: string[] = [];
-  if (fromConfig) foundIn.push(configFile);
-  if (fromCreds) foundIn.push(credentialsFile);
-  const values = fromCreds || fromConfig ? { ...fromConfig, ...fromCreds } : undefined;
-  return { name, home, explicit: !!explicitName, credentialsFile, configFile, values, foundIn };
+  return { home, credentialsFile, configFile, credentials: readIni(credentialsFile), config: readIni(configFile) };
 }
+
+export interface SharedProfile {
+  name: string;
+  /** HOME used for ~ in paths. */
+  home: string;
+  /** AWS_PROFILE was set (a missing profile is then an error). */
+  explicit: boolean;
+  credentialsFile: string;
+  configFile: string;
+  /** Merged keys (credentials file over config file); undefined when neither file has the profile. */
+  values?: Record<string, string>;
+  /** Which files had the profile. */
+  foundIn: string[];
+  /** Both files, for the profiles and sso-sessions this one names. */
+  files: SharedFiles;
+}
+
+/** One profile out of the loaded files. `explicit`: it was asked for by name (a missing one is an error). */
+export function profileFromFiles(files: SharedFiles, name: string, explicit: boolean): SharedProfile {
+  const fromCreds = files.credentials?.get(name);
+  const fromConfig = files.config?.get(`profile ${name}`) ?? (name === 'default' ? files.config?.get('default') : undefined);
+  const foundIn: string[] = [];
+  if (fromConfig) foundIn.push(files.configFile);
+  if (fromCreds) foundIn.push(files.credentialsFile);
+  const values = fromCreds || fromConfig ? { ...fromConfig, ...fromCreds } : undefined;
+  return { name, home: files.home, explicit, credentialsFile: files.credentialsFile, configFile: files.configFile, values, foundIn, files };
+}
+
+/** Load the selected profile (AWS_PROFILE, default "default") from both shared files. */
+export function loadSharedProfile(env: NodeJS.ProcessEnv): SharedProfile {
+  const explicitName = envValue(env, ENV_PROFILE)?.trim();
+  return profileFromFiles(loadSharedFiles(env), explicitName || 'default', !!explicitName);
+}
+
+/** The sources credential_source may name (as the AWS CLI spells them). */
+export const CREDENTIAL_SOURCES = ['Environment', 'Ec2InstanceMetadata', 'EcsContainer'] as const;
+export type CredentialSourceName = (typeof CREDENTIAL_SOURCES)[number];
 
 /** What a profile provides. */
 export type ProfileCredentials =
   | { kind: 'static'; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
   | { kind: 'web-identity'; roleArn: string; tokenFile: string; sessionName?: string; durationSeconds?: string }
+  | {
+      kind: 'assume-role';
+      roleArn: string;
+      sourceProfile?: string;
+      credentialSource?: CredentialSourceName;
+      externalId?: string;
+      sessionName?: string;
+      durationSeconds?: string;
+      mfaSerial?: string;
+    }
+  | {
+      kind: 'sso';
+      /** sso_session, when the profile uses an [sso-session] section (else the legacy keys). */
+      session?: string;
+      startUrl: string;
+      region: string;
+      accountId: string;
+      roleName: string;
+    }
+  | { kind: 'process'; command: string }
   | { kind: 'none' };
 
+const SSO_PROFILE_KEYS = ['sso_session', 'sso_start_url', 'sso_region', 'sso_account_id', 'sso_role_name'];
+
+/** The profile's static keys, when it has both (half-set keys are an error). */
+export function staticKeys(p: SharedProfile): Extract<ProfileCredentials, { kind: 'static' }> | undefined {
+  const v = p.values ?? {};
+  const ak = v.aws_access_key_id;
+  const sk = v.aws_secret_access_key;
+  if (ak && sk) return { kind: 'static', accessKeyId: ak, secretAccessKey: sk, sessionToken: v.aws_session_token || undefined };
+  if (ak || sk)
+    throw new CredentialsError(
+      `${where(p)} has ${ak ? 'aws_access_key_id but no aws_secret_access_key' : 'aws_secret_access_key but no aws_access_key_id'}; set both`,
+      78,
+    );
+  return undefined;
+}
+
+function where(p: SharedProfile): string {
+  return `profile "${p.name}" (${p.foundIn.join(', ')})`;
+}
+
 /**
- * Interpret a loaded profile. Throws (78) for an explicitly selected profile that does not exist,
- * half-set static keys, and kinds s3k does not handle (source_profile, credential_source, SSO,
- * credential_process), so those never silently fall through to another identity.
+ * Interpret a loaded profile, in the AWS CLI's order: role_arn with source_profile or credential_source
+ * (assume role), role_arn with web_identity_token_file, SSO, static keys, credential_process. Throws
+ * (78) for an explicitly selected profile that does not exist, half-set keys and incomplete settings,
+ * so a profile that was meant to be used never silently falls through to another identity.
  */
 export function profileCredentials(p: SharedProfile): ProfileCredentials {
   const files = `${p.credentialsFile} or ${p.configFile}`;
@@ -118,12 +182,32 @@ export function profileCredentials(p: SharedProfile): ProfileCredentials {
     return { kind: 'none' };
   }
   const v = p.values;
-  const where = `profile "${p.name}" (${p.foundIn.join(', ')})`;
-  const ak = v.aws_access_key_id;
-  const sk = v.aws_secret_access_key;
-  if (ak && sk) return { kind: 'static', accessKeyId: ak, secretAccessKey: sk, sessionToken: v.aws_session_token || undefined };
-  if (ak || sk)
-    throw new CredentialsError(`${where} has ${ak ? 'aws_access_key_id but no aws_secret_access_key' : 'aws_secret_access_key but no aws_access_key_id'}; set both`, 78);
+  const at = where(p);
+  if (v.role_arn && !v.web_identity_token_file) {
+    if (v.source_profile && v.credential_source)
+      throw new CredentialsError(`${at} has both source_profile and credential_source; a role profile takes its source credentials from one of them, remove the other`, 78);
+    if (!v.source_profile && !v.credential_source)
+      throw new CredentialsError(
+        `${at} has role_arn but no source_profile, credential_source or web_identity_token_file; add source_profile = <profile with the credentials that may assume the role>, credential_source = ${CREDENTIAL_SOURCES.join(' | ')}, or web_identity_token_file = <token file>`,
+        78,
+      );
+    let credentialSource: CredentialSourceName | undefined;
+    if (v.credential_source) {
+      credentialSource = CREDENTIAL_SOURCES.find((s) => s === v.credential_source);
+      if (!credentialSource)
+        throw new CredentialsError(`${at} has credential_source = ${v.credential_source}, which is not one of ${CREDENTIAL_SOURCES.join(', ')} (spelled as shown)`, 78);
+    }
+    return {
+      kind: 'assume-role',
+      roleArn: v.role_arn,
+      sourceProfile: v.source_profile || undefined,
+      credentialSource,
+      externalId: v.external_id || undefined,
+      sessionName: v.role_session_name || undefined,
+      durationSeconds: v.duration_seconds || undefined,
+      mfaSerial: v.mfa_serial || undefined,
+    };
+  }
   if (v.role_arn && v.web_identity_token_file)
     return {
       kind: 'web-identity',
@@ -133,17 +217,43 @@ export function profileCredentials(p: SharedProfile): ProfileCredentials {
       durationSeconds: v.duration_seconds || undefined,
     };
   if (v.web_identity_token_file)
-    throw new CredentialsError(`${where} has web_identity_token_file but no role_arn; add role_arn = arn:aws:iam::<account-id>:role/<name>`, 78);
-  if (v.role_arn)
-    throw new CredentialsError(
-      `${where} uses role_arn with ${v.source_profile ? 'source_profile' : v.credential_source ? 'credential_source' : 'neither web_identity_token_file nor source_profile'}, which s3k does not support; use web_identity_token_file, static keys, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE`,
-      78,
-    );
-  const unsupported = ['credential_process', 'sso_session', 'sso_start_url'].find((k) => v[k]);
-  if (unsupported)
-    throw new CredentialsError(
-      `${where} uses ${unsupported}, which s3k does not support; export static keys (e.g. eval "$(aws configure export-credentials --format env)") or use another source`,
-      78,
-    );
+    throw new CredentialsError(`${at} has web_identity_token_file but no role_arn; add role_arn = arn:aws:iam::<account-id>:role/<name>`, 78);
+  if (SSO_PROFILE_KEYS.some((k) => v[k])) return ssoSettings(p);
+  const keys = staticKeys(p);
+  if (keys) return keys;
+  if (v.credential_process) return { kind: 'process', command: v.credential_process };
+  if (v.source_profile || v.credential_source)
+    throw new CredentialsError(`${at} has ${v.source_profile ? 'source_profile' : 'credential_source'} but no role_arn; add role_arn = arn:aws:iam::<account-id>:role/<name> (the role to assume)`, 78);
   return { kind: 'none' };
+}
+
+/** SSO settings of a profile: sso_session (with its [sso-session name] section) or the legacy keys. */
+function ssoSettings(p: SharedProfile): Extract<ProfileCredentials, { kind: 'sso' }> {
+  const v = p.values!;
+  const at = where(p);
+  let startUrl = v.sso_start_url;
+  let region = v.sso_region;
+  const session = v.sso_session || undefined;
+  if (session) {
+    const s = p.files.config?.get(`sso-session ${session}`);
+    if (!s)
+      throw new CredentialsError(`${at} has sso_session = ${session}, but ${p.configFile} has no [sso-session ${session}] section; add it with sso_start_url and sso_region (aws configure sso writes it)`, 78);
+    for (const [key, own] of [['sso_start_url', startUrl], ['sso_region', region]] as const)
+      if (own && s[key] && own !== s[key])
+        throw new CredentialsError(`${at} has ${key} = ${own}, but its [sso-session ${session}] says ${s[key]}; remove ${key} from the profile or make them equal`, 78);
+    startUrl = s.sso_start_url || startUrl;
+    region = s.sso_region || region;
+  }
+  const missing = [
+    ...(!startUrl ? ['sso_start_url'] : []),
+    ...(!region ? ['sso_region'] : []),
+    ...(!v.sso_account_id ? ['sso_account_id'] : []),
+    ...(!v.sso_role_name ? ['sso_role_name'] : []),
+  ];
+  if (missing.length)
+    throw new CredentialsError(
+      `${at} is an SSO profile without ${missing.join(', ')}${session ? ` (in the profile or its [sso-session ${session}] section)` : ''}; run aws configure sso --profile ${p.name}, or add the missing keys`,
+      78,
+    );
+  return { kind: 'sso', session, startUrl: startUrl!, region: region!, accountId: v.sso_account_id!, roleName: v.sso_role_name! };
 }

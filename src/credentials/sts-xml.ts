@@ -1,4 +1,4 @@
-// Parse AssumeRoleWithWebIdentity answers. Errors come in two shapes: AWS STS's
+// Parse STS AssumeRoleWithWebIdentity and AssumeRole answers. Errors come in two shapes: AWS STS's
 // `<ErrorResponse><Error><Code>…` and, from S3-compatible servers such as Ceph RGW, S3's `<Error><Code>…`.
 import { XMLParser } from 'fast-xml-parser';
 
@@ -47,10 +47,10 @@ function str(v: unknown): string | undefined {
   return undefined;
 }
 
-/** The credentials in a successful answer, or undefined when the body does not hold them. */
-export function parseAssumeRoleResponse(text: string): StsCredentials | undefined {
+/** The credentials in a successful answer to `action`, or undefined when the body does not hold them. */
+export function parseAssumeRoleResponse(text: string, action: 'AssumeRoleWithWebIdentity' | 'AssumeRole' = 'AssumeRoleWithWebIdentity'): StsCredentials | undefined {
   const doc = parse(text);
-  const result = child(child(doc, 'AssumeRoleWithWebIdentityResponse'), 'AssumeRoleWithWebIdentityResult');
+  const result = child(child(doc, `${action}Response`), `${action}Result`);
   const c = child(result, 'Credentials');
   const accessKeyId = str(child(c, 'AccessKeyId'));
   const secretAccessKey = str(child(c, 'SecretAccessKey'));

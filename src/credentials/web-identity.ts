@@ -108,7 +108,7 @@ export function resolveStsEndpoint(env: NodeJS.ProcessEnv, region: string | unde
 }
 
 /** s3cmd's bucket_location "US"/"EU" and blanks mapped to real region names; junk dropped. */
-function normalizeRegion(region: string | undefined): string | undefined {
+export function normalizeRegion(region: string | undefined): string | undefined {
   const r = region?.trim();
   if (!r || r.toUpperCase() === 'US') return 'us-east-1';
   if (r.toUpperCase() === 'EU') return 'eu-west-1';

@@ -286,15 +286,19 @@ test('profile with role_arn + web_identity_token_file (+ role_session_name) assu
   }
 });
 
-test('profile kinds s3k does not handle are errors, not silent fall-through', async () => {
-  const h = home({ '.aws/config': '[profile chained]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n[profile sso]\nsso_session = corp\n' });
+test('incomplete profiles are errors naming what is missing, not silent fall-through', async () => {
+  const h = home({ '.aws/config': '[profile chained]\nrole_arn = arn:aws:iam::1:role/x\n[profile sso]\nsso_session = corp\n[profile half-sso]\nsso_start_url = https://corp.awsapps.com/start\n' });
   await assert.rejects(
     buildCredentialChain({ env: { HOME: h, AWS_PROFILE: 'chained' }, region: '' }).get(),
-    (e: unknown) => e instanceof CredentialsError && e.exitCode === 78 && /profile "chained".*source_profile.*does not support/.test(e.message),
+    (e: unknown) => e instanceof CredentialsError && e.exitCode === 78 && /profile "chained".*has role_arn but no source_profile, credential_source or web_identity_token_file/.test(e.message),
   );
   await assert.rejects(
     buildCredentialChain({ env: { HOME: h, AWS_PROFILE: 'sso' }, region: '' }).get(),
-    (e: unknown) => e instanceof CredentialsError && /sso_session/.test(e.message),
+    (e: unknown) => e instanceof CredentialsError && e.exitCode === 78 && /sso_session = corp, but .* has no \[sso-session corp\] section/.test(e.message),
+  );
+  await assert.rejects(
+    buildCredentialChain({ env: { HOME: h, AWS_PROFILE: 'half-sso' }, region: '' }).get(),
+    (e: unknown) => e instanceof CredentialsError && e.exitCode === 78 && /is an SSO profile without sso_region, sso_account_id, sso_role_name/.test(e.message),
   );
 });
 
