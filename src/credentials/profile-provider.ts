@@ -1,5 +1,5 @@
 // The provider for a profile of the AWS shared files, built the way the AWS CLI reads profiles:
-// static keys, web identity (role_arn + web_identity_token_file), and role
+// static keys, web identity (role_arn + web_identity_token_file), credential_process, and role
 // profiles (role_arn + source_profile or credential_source) whose source is built the same way,
 // recursively. A source_profile chain that comes back to a profile already in it is an error, except
 // the CLI's one allowed loop: a role profile naming itself as source_profile uses its own static keys.
@@ -8,6 +8,7 @@ import { containerConfigFromEnv, containerProvider } from './container.ts';
 import { ENV_CONTAINER_CREDENTIALS_FULL_URI, ENV_CONTAINER_CREDENTIALS_RELATIVE_URI, ENV_EC2_METADATA_DISABLED, ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY } from './env.ts';
 import { imdsDisabled, imdsEndpoint, imdsProvider } from './imds.ts';
 import { assumeRoleProvider, checkAssumeRoleConfig, stsSigningRegion, type AssumeRoleNames } from './assume-role.ts';
+import { processProvider } from './process.ts';
 import { profileCredentials, profileFromFiles, staticKeys, type CredentialSourceName, type ProfileCredentials, type SharedProfile } from './profile.ts';
 import type { ProviderOptions } from './refresh.ts';
 import { envKeysProvider, staticProvider } from './static.ts';
@@ -62,8 +63,9 @@ function build(p: SharedProfile, kind: Exclude<ProfileCredentials, { kind: 'none
       );
     }
     case 'process':
+      return processProvider({ command: kind.command, profile: p.name, env: ctx.env }, ctx.common);
     case 'sso':
-      throw new CredentialsError(`profile "${p.name}" uses ${kind.kind === 'sso' ? 'SSO' : 'credential_process'}, which s3k does not support yet; export static keys (e.g. eval "$(aws configure export-credentials --profile ${p.name} --format env)") or use another source`, 78);
+      throw new CredentialsError(`profile "${p.name}" uses SSO, which s3k does not support yet; export static keys (e.g. eval "$(aws configure export-credentials --profile ${p.name} --format env)") or use another source`, 78);
     case 'assume-role': {
       const roleArn = kind.roleArn.trim();
       if (kind.mfaSerial)
