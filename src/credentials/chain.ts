@@ -1,6 +1,6 @@
 // The provider chain. Order (documented in the README): command-line keys; .s3cfg keys;
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) (or s3cmd's AWS_ACCESS_KEY/AWS_SECRET_KEY/
-// AWS_SECURITY_TOKEN); AWS shared files (AWS_PROFILE: keys, web identity, credential_process, role
+// AWS_SECURITY_TOKEN); AWS shared files (AWS_PROFILE: keys, web identity, SSO, credential_process, role
 // profiles; a role profile named by AWS_PROFILE comes before the environment keys); web identity from
 // the environment; container credentials; IMDSv2.
 //
@@ -133,7 +133,7 @@ async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
   const common = { tls: input.tls, debug: input.debug, now: input.now, retry: input.retry, refresh };
   const profileContext = { env, region: input.region, common };
 
-  // 4. AWS shared files: static keys, web identity, credential_process, role profiles.
+  // 4. AWS shared files: static keys, web identity, SSO, credential_process, role profiles.
   profile ??= loadSharedProfile(env);
   const fromProfile = profileProvider(profile, profileContext);
   if (fromProfile) return fromProfile;

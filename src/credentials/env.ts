@@ -36,6 +36,10 @@ export const ENV_STS_REGIONAL_ENDPOINTS = 'AWS_STS_REGIONAL_ENDPOINTS';
  */
 export const ENV_S3K_ROLE_DURATION_SECONDS = 'S3K_ROLE_DURATION_SECONDS';
 
+// SSO (IAM Identity Center).
+/** The SSO portal (GetRoleCredentials); wins over AWS_ENDPOINT_URL. Default https://portal.sso.<sso_region>.amazonaws.com. */
+export const ENV_ENDPOINT_URL_SSO = 'AWS_ENDPOINT_URL_SSO';
+
 // Container credentials (ECS, EKS Pod Identity).
 export const ENV_CONTAINER_CREDENTIALS_FULL_URI = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';
 /** A path; the URL is http://169.254.170.2 + this path. Wins over the full URI, as in the SDKs. */

@@ -1,5 +1,5 @@
 // The provider for a profile of the AWS shared files, built the way the AWS CLI reads profiles:
-// static keys, web identity (role_arn + web_identity_token_file), credential_process, and role
+// static keys, web identity (role_arn + web_identity_token_file), SSO, credential_process, and role
 // profiles (role_arn + source_profile or credential_source) whose source is built the same way,
 // recursively. A source_profile chain that comes back to a profile already in it is an error, except
 // the CLI's one allowed loop: a role profile naming itself as source_profile uses its own static keys.
@@ -11,6 +11,7 @@ import { assumeRoleProvider, checkAssumeRoleConfig, stsSigningRegion, type Assum
 import { processProvider } from './process.ts';
 import { profileCredentials, profileFromFiles, staticKeys, type CredentialSourceName, type ProfileCredentials, type SharedProfile } from './profile.ts';
 import type { ProviderOptions } from './refresh.ts';
+import { resolveSsoEndpoint, ssoProvider, ssoTokenCacheFile } from './sso.ts';
 import { envKeysProvider, staticProvider } from './static.ts';
 import { CredentialsError, type CredentialProvider } from './types.ts';
 import { parseDurationSeconds, resolveStsEndpoint, webIdentityProvider, type SettingNames } from './web-identity.ts';
@@ -65,7 +66,19 @@ function build(p: SharedProfile, kind: Exclude<ProfileCredentials, { kind: 'none
     case 'process':
       return processProvider({ command: kind.command, profile: p.name, env: ctx.env }, ctx.common);
     case 'sso':
-      throw new CredentialsError(`profile "${p.name}" uses SSO, which s3k does not support yet; export static keys (e.g. eval "$(aws configure export-credentials --profile ${p.name} --format env)") or use another source`, 78);
+      return ssoProvider(
+        {
+          profile: p.name,
+          session: kind.session,
+          startUrl: kind.startUrl,
+          region: kind.region,
+          accountId: kind.accountId,
+          roleName: kind.roleName,
+          cacheFile: ssoTokenCacheFile(p.home, kind.session ?? kind.startUrl),
+          endpoint: resolveSsoEndpoint(ctx.env, kind.region),
+        },
+        ctx.common,
+      );
     case 'assume-role': {
       const roleArn = kind.roleArn.trim();
       if (kind.mfaSerial)

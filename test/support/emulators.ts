@@ -4,6 +4,7 @@
 //                          answer some itself (e.g. ExpiredToken), and can run a hook mid-stream;
 //   startContainerAgent()  ECS / EKS Pod Identity agent: GET <path> with an Authorization header;
 //   startImds()            EC2 IMDSv2: PUT /latest/api/token, then GETs with X-aws-ec2-metadata-token;
+//   startSsoPortal()       IAM Identity Center portal: GetRoleCredentials with the cached SSO token;
 //   closedPort()           a loopback port nothing listens on;
 //   loopbackGuardEnv()     NODE_OPTIONS for a child s3k that refuses (and reports) any connection that is
 //                          not to loopback, before DNS or a packet leaves.
@@ -373,6 +374,72 @@ export async function startImds(opts: ImdsOptions): Promise<ImdsEmulator> {
   });
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, requests, tokens, close: closer(server) };
+}
+
+// ------------------------------------------------------------------------------ SSO portal
+export interface SsoPortalRequest {
+  method: string;
+  url: string;
+  accountId?: string;
+  roleName?: string;
+  /** x-amz-sso_bearer_token sent with the request. Never print it. */
+  bearer?: string;
+  status: number;
+}
+
+export interface SsoPortalOptions {
+  /** The access token the portal accepts (read at each request); anything else gets 401. */
+  accessToken: () => string;
+  /** account id -> role names the token may use; other pairs get 403 ForbiddenException. */
+  roles: Record<string, string[]>;
+  credentials: () => StsCredentials | Promise<StsCredentials>;
+}
+
+export interface SsoPortal {
+  /** Base URL for AWS_ENDPOINT_URL_SSO. */
+  url: string;
+  requests: SsoPortalRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * The IAM Identity Center portal's GetRoleCredentials on 127.0.0.1: GET /federation/credentials?
+ * account_id=&role_name= with the cached access token in x-amz-sso_bearer_token; answers
+ * {"roleCredentials": {accessKeyId, secretAccessKey, sessionToken, expiration (epoch ms)}}, or the
+ * portal's errors (401 UnauthorizedException, 403 ForbiddenException) with x-amzn-ErrorType.
+ */
+export async function startSsoPortal(opts: SsoPortalOptions): Promise<SsoPortal> {
+  const requests: SsoPortalRequest[] = [];
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      await readAll(req);
+      const u = new URL(req.url ?? '/', 'http://portal.invalid');
+      const bearer = req.headers['x-amz-sso_bearer_token'];
+      const rec: SsoPortalRequest = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        accountId: u.searchParams.get('account_id') ?? undefined,
+        roleName: u.searchParams.get('role_name') ?? undefined,
+        bearer: typeof bearer === 'string' ? bearer : undefined,
+        status: 0,
+      };
+      requests.push(rec);
+      const send = (status: number, body: unknown, errorType?: string) => {
+        rec.status = status;
+        res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/` } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      if (rec.method !== 'GET' || u.pathname !== '/federation/credentials') return send(404, { message: 'no such operation' }, 'ResourceNotFoundException');
+      if (!rec.bearer || rec.bearer !== opts.accessToken()) return send(401, { message: 'Session token not found or invalid' }, 'UnauthorizedException');
+      if (!rec.accountId || !rec.roleName || !opts.roles[rec.accountId]?.includes(rec.roleName)) return send(403, { message: 'No access' }, 'ForbiddenException');
+      const c = await opts.credentials();
+      send(200, {
+        roleCredentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: new Date(c.Expiration).getTime() },
+      });
+    })().catch(() => res.destroy());
+  });
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, requests, close: closer(server) };
 }
 
 // ------------------------------------------------------------------------------ loopback guard for child processes
