@@ -5,6 +5,7 @@ import { S3Client } from '../s3/client.ts';
 import { buildCredentialChain } from '../credentials/chain.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
 import { debug, info } from '../cli/output.ts';
+import { addSecret } from '../cli/redact.ts';
 import { CliError, EX } from '../cli/exit-codes.ts';
 import type { TlsOptions } from '../net/http.ts';
 
@@ -45,6 +46,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         region: settings.region,
         tls: ctx.tls(),
         debug: (m: string) => debug(m),
+        secret: addSecret,
       });
       return provider;
     },

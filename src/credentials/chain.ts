@@ -28,7 +28,7 @@ import { profileProvider } from './profile-provider.ts';
 import type { RefreshOptions } from './refresh.ts';
 import { envKeysProvider, staticProvider } from './static.ts';
 import { safeUrl, type RetrySettings } from './transport.ts';
-import { CredentialsError, type CredentialProvider } from './types.ts';
+import { CredentialsError, type CredentialProvider, type Credentials } from './types.ts';
 import { webIdentityConfigFromEnv, webIdentityProvider } from './web-identity.ts';
 
 export interface ChainInput {
@@ -42,6 +42,8 @@ export interface ChainInput {
   tls?: TlsOptions;
   /** Debug logger (already redacting). Credentials code never passes it a secret. */
   debug?: (msg: string) => void;
+  /** Hears every secret key and session token handed out, so the caller can keep them out of its output. */
+  secret?: (value: string) => void;
   /** Clock in ms since the epoch, for expiry checks and the cache (tests). Default Date.now. */
   now?: () => number;
   /** Override retry delays/counts of the STS, container and IMDS calls (tests: tiny delays). */
@@ -64,6 +66,7 @@ export function maxAgeFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 export function buildCredentialChain(input: ChainInput): CredentialProvider {
   let chosen: CredentialProvider | undefined;
   let resolving: Promise<CredentialProvider> | undefined;
+  let lastSeen: Credentials | undefined;
   const debug = input.debug ?? (() => {});
 
   const resolveOnce = (): Promise<CredentialProvider> => {
@@ -87,7 +90,13 @@ export function buildCredentialChain(input: ChainInput): CredentialProvider {
   return {
     async get(opts) {
       const p = await resolveOnce();
-      return p.get(opts);
+      const c = await p.get(opts);
+      if (input.secret && c !== lastSeen) {
+        lastSeen = c;
+        input.secret(c.secretAccessKey);
+        if (c.sessionToken) input.secret(c.sessionToken);
+      }
+      return c;
     },
     source() {
       return chosen ? chosen.source() : { name: 'unresolved' };

@@ -358,6 +358,15 @@ test('debug lines and errors carry no secret', async () => {
   });
 });
 
+test('the chain hands every secret to the secret() hook once per set', async () => {
+  const sts = await startSts();
+  const seen: string[] = [];
+  const c = chain('[profile cross]\nrole_arn = arn:aws:iam::1:role/reader\nsource_profile = base\n', { AWS_PROFILE: 'cross', AWS_ENDPOINT_URL_STS: sts.url }, { secret: (s) => seen.push(s) });
+  await c.get();
+  await c.get();
+  assert.deepEqual(seen, ['secret-1', 'token-1']);
+});
+
 test('signing region: global endpoint us-east-1, regional host names, else the configured region', () => {
   assert.equal(stsSigningRegion('https://sts.amazonaws.com/', 'eu-west-1'), 'us-east-1');
   assert.equal(stsSigningRegion('https://sts.eu-central-1.amazonaws.com/', 'us-east-1'), 'eu-central-1');
