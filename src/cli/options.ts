@@ -414,6 +414,8 @@ export const OPTIONS: OptionRecord[] = [
   // ---------------------------------------------------------------- s3k's own
   value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'commands/sync.ts', 'commands/cp.ts', 'commands/del.ts') }),
   bool({ dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami)')], default: false, commands: ['ls', 'la', 'du', 'info', 'whoami'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts') }),
+  // No .s3cfg key and no environment variable: the aws cli has only the command-line option.
+  bool({ dest: 'no_sign_request', flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),
   value({ dest: 'shard', flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: TRANSFER, use: reads('shard', 'commands/filters.ts') }),
 
   // ---------------------------------------------------------------- .s3cfg only

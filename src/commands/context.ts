@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
 import { S3Client } from '../s3/client.ts';
 import { buildCredentialChain } from '../credentials/chain.ts';
+import { anonymousProvider } from '../credentials/anonymous.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
 import { debug, info } from '../cli/output.ts';
 import { addSecret } from '../cli/redact.ts';
@@ -39,6 +40,8 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
       return tls;
     },
     credentials() {
+      // --no-sign-request: no source is consulted, not even the environment.
+      if (settings.noSignRequest) provider ??= anonymousProvider();
       provider ??= buildCredentialChain({
         cli: settings.cliKeys,
         s3cfg: settings.fileKeys,
@@ -61,6 +64,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         timeoutMs: settings.socketTimeoutMs,
         requesterPays: settings.requesterPays,
         signatureV2: settings.signatureV2,
+        anonymous: settings.noSignRequest,
         debug,
         onRetry: (what, attempt, reason, delay) => info(`Retrying ${what} (attempt ${attempt}) after ${reason}, waiting ${(delay / 1000).toFixed(1)} s`),
       });

@@ -99,6 +99,8 @@ export interface Settings {
   requesterPays: boolean;
   /** --signature-v2 / signature_v2: sign with AWS Signature Version 2 (and SigV2 signurl). */
   signatureV2: boolean;
+  /** --no-sign-request: unsigned requests, no credential lookup at all. */
+  noSignRequest: boolean;
   exclude: string[];
   include: string[];
   rexclude: string[];
@@ -364,6 +366,7 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     json: val('json'),
     requesterPays: val('requester_pays'),
     signatureV2: val('signature_v2'),
+    noSignRequest: val('no_sign_request'),
     exclude: [...val<string[]>('exclude'), ...readPatterns(val('exclude_from'))],
     include: [...val<string[]>('include'), ...readPatterns(val('include_from'))],
     rexclude: [...val<string[]>('rexclude'), ...readPatterns(val('rexclude_from'))],

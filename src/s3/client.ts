@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { requestStream, readBody, type TlsOptions, type HttpResponse } from '../net/http.ts';
 import { RetryBudget, classify, withRetry, type RetryPolicy } from '../net/retry.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
-import { S3Error, RetriesExhaustedError, reasonPhrase } from './errors.ts';
+import { S3Error, AnonymousAccessDenied, RetriesExhaustedError, reasonPhrase } from './errors.ts';
 import { parseXml, text } from './xml.ts';
 import { encodeKey } from './uri.ts';
 import { signV4, sha256Hex, rfc3986, EMPTY_SHA256 } from './sigv4.ts';
@@ -31,6 +31,8 @@ export interface S3ClientOptions {
   requesterPays?: boolean;
   /** Sign with AWS Signature Version 2 (HMAC-SHA1) instead of SigV4 (s3cmd's signature_v2). */
   signatureV2?: boolean;
+  /** --no-sign-request: send every request unsigned and never ask `credentials` for a key. */
+  anonymous?: boolean;
 }
 
 export interface S3Request {
@@ -87,7 +89,7 @@ export class S3Client {
   }
 
   private async sign(req: S3Request, forceRefresh: boolean) {
-    const creds = await this.opts.credentials.get(forceRefresh ? { forceRefresh: true } : undefined);
+    const creds = this.opts.anonymous ? undefined : await this.opts.credentials.get(forceRefresh ? { forceRefresh: true } : undefined);
     const { host, path, protocol, hostBucket } = this.target(req.bucket, req.key);
     const headers: Record<string, string> = { ...(req.headers ?? {}) };
     const bodyIsStream = typeof req.body === 'function';
@@ -98,7 +100,9 @@ export class S3Client {
     if (this.opts.requesterPays) headers['x-amz-request-payer'] = 'requester';
     const query: [string, string][] = [];
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query.push([k, v]);
-    if (this.opts.signatureV2) {
+    if (!creds) {
+      // --no-sign-request: no Authorization and no X-Amz-* signing headers
+    } else if (this.opts.signatureV2) {
       // SigV2: no payload hash header; the body's integrity rides on Content-MD5 (signed) where sent
       const sts = signV2({ method: req.method, hostBucket, path, query, headers }, creds);
       this.opts.debug?.(() => `SigV2 string to sign: ${JSON.stringify(sts.split('\n'))}, Authorization: ${headers.Authorization}`);
@@ -169,7 +173,7 @@ export class S3Client {
         this.opts.debug?.(() => `${r.method} ${url.pathname}${url.search} -> ${status} (${(performance.now() - t0).toFixed(1)} ms)`);
         if (!this.isOk(r, status)) {
           const buf = await readBody(res);
-          throw parseError({ status, headers: res.headers, body: buf }, r);
+          throw this.anonymousDenied(parseError({ status, headers: res.headers, body: buf }, r));
         }
         // A reset can arrive between the head and the consumer's first read (say while it writes a
         // state file): without a listener that 'error' would be uncaught and end the process. The
@@ -191,6 +195,11 @@ export class S3Client {
         onExhausted: (e, attempts) => new RetriesExhaustedError(what(), attempts, reasonOf(e), e),
       },
     );
+  }
+
+  /** --no-sign-request: a 403 also says that the request was unsigned. */
+  private anonymousDenied(err: S3Error): S3Error {
+    return this.opts.anonymous && err.status === 403 ? new AnonymousAccessDenied(err.status, err.code, err.s3Message, err.resource, err.requestId) : err;
   }
 }
 

@@ -23,6 +23,13 @@ export class S3Error extends S3kError {
   }
 }
 
+/** A 403 to an unsigned request (--no-sign-request): the bucket or object is not public. */
+export class AnonymousAccessDenied extends S3Error {
+  override get line(): string {
+    return `S3 error: ${this.message} - the request was unsigned (--no-sign-request), so only public buckets and objects can be read; drop --no-sign-request to use credentials`;
+  }
+}
+
 /** Transfers that kept failing after all retries: exit 75 (EX_TEMPFAIL). */
 export class TransferError extends S3kError {
   constructor(message: string) {
