@@ -2,7 +2,7 @@
 import type { CredentialProvider } from './types.ts';
 
 export interface CredentialsDescription {
-  /** Source name: command-line, s3cfg, env, profile:<name>, web-identity, container, imds. */
+  /** Source name: command-line, s3cfg, env, profile:<name>, web-identity, assume-role, sso, process, container, imds. */
   source: string;
   /** First 4 and last 4 characters of the access key id, the middle masked. */
   accessKeyIdMasked: string;

@@ -11,7 +11,7 @@ export interface Credentials {
 
 /** Where a set of credentials came from, for `whoami` and error messages. Never holds secrets. */
 export interface CredentialSource {
-  /** Short name: 'command-line', 's3cfg', 'env', 'profile:<name>', 'web-identity', 'container', 'imds'. */
+  /** Short name: 'command-line', 's3cfg', 'env', 'profile:<name>', 'web-identity', 'assume-role', 'sso', 'process', 'container', 'imds'. */
   name: string;
   /** Extra facts safe to print (role ARN, token file path, endpoint, token claims). */
   details?: Record<string, string | string[] | number | undefined>;
