@@ -7,11 +7,18 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { REPO_ROOT } from '../support/lab.ts';
-import { securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
+import { PSA_VERSION, securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
 import type { InfraArgs } from '../../deploy/pulumi/src/config.ts';
 import type { PolicyDocument } from '../../deploy/pulumi/src/policies.ts';
+
+/**
+ * The program under test: deploy/pulumi, or a copy of it (S3K_PULUMI_PROGRAM, set by the mutation test
+ * test/unit/deploy-mutations.test.ts, which checks that these tests fail on insecure changes).
+ */
+const PROGRAM = process.env.S3K_PULUMI_PROGRAM ?? path.join(REPO_ROOT, 'deploy', 'pulumi');
 
 const ACCOUNT = '210987654321';
 const REGION = 'eu-west-1';
@@ -87,6 +94,8 @@ let createInfra: typeof import('../../deploy/pulumi/src/infra.ts').createInfra;
 let readConfig: typeof import('../../deploy/pulumi/src/config.ts').readConfig;
 let policies: typeof import('../../deploy/pulumi/src/policies.ts');
 let network: typeof import('../../deploy/pulumi/src/network.ts');
+let workload: typeof import('../../deploy/pulumi/src/workload.ts');
+const program = (file: string) => import(pathToFileURL(path.join(PROGRAM, file)).href);
 
 const resolve = <T>(o: pulumi.Input<T> | undefined): Promise<T> => new Promise((r) => pulumi.output(o as pulumi.Input<T>).apply((v) => { r(v as T); return v; }));
 
@@ -145,10 +154,11 @@ const doc = (json: unknown): PolicyDocument => JSON.parse(String(json)) as Polic
 
 before(async () => {
   await pulumi.runtime.setMocks(mocks, 's3k', 'unit', false);
-  ({ createInfra } = await import('../../deploy/pulumi/src/infra.ts'));
-  ({ readConfig } = await import('../../deploy/pulumi/src/config.ts'));
-  policies = await import('../../deploy/pulumi/src/policies.ts');
-  network = await import('../../deploy/pulumi/src/network.ts');
+  ({ createInfra } = await program('src/infra.ts'));
+  ({ readConfig } = await program('src/config.ts'));
+  policies = await program('src/policies.ts');
+  network = await program('src/network.ts');
+  workload = await program('src/workload.ts');
 });
 
 describe('pulumi: IRSA on a new EKS cluster', () => {
@@ -269,7 +279,16 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
     assert.deepEqual(securityProblems(dep), []);
     const ns = d.manifests.find((m) => m.kind === 'Namespace')!;
     assert.equal(ns.metadata?.name, 'backup');
-    assert.equal((ns.metadata?.labels as Record<string, string>)['pod-security.kubernetes.io/enforce'], 'restricted');
+    assert.deepEqual(ns.metadata?.labels, {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': PSA_VERSION,
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/audit-version': 'latest',
+    });
+    assert.deepEqual(securityProblems(ns), []);
+    assert.equal(workload.POD_SECURITY_VERSION, PSA_VERSION, 'the same pinned version as deploy/k8s/namespace.yaml');
     assert.equal(d.manifests.filter((m) => m.kind === 'CronJob').length, 0, 'no backup CronJob unless backupClaimName is set');
   });
 
@@ -366,6 +385,33 @@ describe('pulumi: an existing cluster', () => {
   });
 });
 
+describe('pulumi: the IAM documents, whole (deep equality), for every option combination', () => {
+  const KMS = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
+  const combos = [
+    { kmsKeyArn: undefined, listAllBuckets: false },
+    { kmsKeyArn: undefined, listAllBuckets: true },
+    { kmsKeyArn: KMS, listAllBuckets: false },
+    { kmsKeyArn: KMS, listAllBuckets: true },
+  ];
+  for (const [i, o] of combos.entries()) {
+    it(`role policy with${o.kmsKeyArn ? '' : 'out'} a KMS key, listAllBuckets ${o.listAllBuckets}`, async () => {
+      const d = await deploy(`combo${i}`, baseArgs(o));
+      const arn = d.one('aws:s3/bucket:Bucket').state.arn as string;
+      const expected: PolicyDocument = {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'Bucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: arn },
+          { Sid: 'Objects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: `${arn}/*` },
+          ...(o.kmsKeyArn ? [{ Sid: 'BucketKey', Effect: 'Allow' as const, Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KMS }] : []),
+          ...(o.listAllBuckets ? [{ Sid: 'ListAllBuckets', Effect: 'Allow' as const, Action: 's3:ListAllMyBuckets', Resource: '*' }] : []),
+        ],
+      };
+      assert.deepEqual(doc(d.one('aws:iam/rolePolicy:RolePolicy').inputs.policy), expected);
+      assert.deepEqual(policies.bucketAccessPolicy(arn, o), expected, 'the builder alone');
+    });
+  }
+});
+
 describe('pulumi: configuration and IAM document builders', () => {
   it('readConfig: only image is required; defaults; errors for a bad identity', () => {
     pulumi.runtime.setAllConfig({ 's3k:image': 'reg/s3k:1' });
@@ -390,6 +436,15 @@ describe('pulumi: configuration and IAM document builders', () => {
     assert.throws(() => readConfig(new pulumi.Config('s3k')), /image/);
   });
 
+  it('IRSA trust: an OIDC provider of another cluster (or another issuer) is refused', () => {
+    const other = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/0THERC1USTER0000000000000000000F`;
+    assert.throws(() => policies.irsaTrustPolicy(other, ISSUER, 'ns', 'sa'), /not the cluster's/);
+    assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}/x`, ISSUER, 'ns', 'sa'), /not the cluster's/);
+    assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`, ISSUER, 'ns', 'sa'), /not the cluster's/);
+    const ok = policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`, `${ISSUER}/`, 'ns', 'sa');
+    assert.deepEqual(ok.Statement[0]!.Principal, { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}` });
+  });
+
   it('builders refuse malformed input instead of writing a broad policy', () => {
     assert.throws(() => policies.irsaTrustPolicy('arn:aws:iam::123:oidc-provider/x', ISSUER, 'ns', 'sa'), /OIDC provider ARN/);
     assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`, ISSUER, 'ns', '*'), /invalid/);
@@ -403,7 +458,7 @@ describe('pulumi: configuration and IAM document builders', () => {
   });
 
   it('the program hard-codes no AWS account id (the annotation comes from the role ARN output)', () => {
-    const dir = path.join(REPO_ROOT, 'deploy', 'pulumi');
+    const dir = PROGRAM;
     const files = ['index.ts', ...fs.readdirSync(path.join(dir, 'src')).map((f) => `src/${f}`)];
     for (const f of files) {
       const text = fs.readFileSync(path.join(dir, f), 'utf8');
@@ -415,7 +470,7 @@ describe('pulumi: configuration and IAM document builders', () => {
   it('index.ts: reads the stack config and exports the outputs', async () => {
     pulumi.runtime.setAllConfig({ 's3k:image': 'reg/s3k:2', 's3k:namespace': 'tools' });
     const before = resources.length;
-    const index = await import('../../deploy/pulumi/index.ts');
+    const index = await program('index.ts');
     assert.match(await resolve(index.roleArn), new RegExp(`^arn:aws:iam::${ACCOUNT}:role/s3k-unit-s3k-`));
     assert.match(await resolve(index.execExample), /^kubectl -n tools exec deploy\/s3k -- s3cmd ls s3:\/\/s3k-unit-data-/);
     await settle();

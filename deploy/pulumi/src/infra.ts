@@ -6,7 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { InfraArgs } from './config';
 import { createCluster, createOidcProvider, kubeconfig } from './cluster';
 import { bucketAccessPolicy, irsaTrustPolicy, podIdentityTrustPolicy, tlsOnlyBucketPolicy } from './policies';
-import { backupCronJob, deployment, serviceAccount, type WorkloadArgs } from './workload';
+import { backupCronJob, deployment, namespace as namespaceManifest, serviceAccount, type WorkloadArgs } from './workload';
 
 export interface Infra {
   clusterName: pulumi.Output<string>;
@@ -102,16 +102,7 @@ export function createInfra(name: string, args: InfraArgs): Infra {
   const created: pulumi.CustomResource[] = [];
   let nsDep: pulumi.Resource[] = [];
   if (args.createNamespace) {
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-      metadata: {
-        name: namespace,
-        labels: {
-          // Pod Security Admission: the workload meets the "restricted" profile
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-        },
-      },
-    }, k8sOpts);
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, namespaceManifest(namespace), k8sOpts);
     created.push(ns);
     nsDep = [ns];
   }

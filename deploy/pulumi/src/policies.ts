@@ -40,7 +40,11 @@ export function serviceAccountSubject(namespace: string, serviceAccount: string)
  */
 export function irsaTrustPolicy(providerArn: string, issuerUrl: string, namespace: string, serviceAccount: string): PolicyDocument {
   const issuer = issuerHostPath(issuerUrl);
-  if (!/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+/.test(providerArn)) throw new Error(`not an IAM OIDC provider ARN: ${providerArn}`);
+  const m = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/.exec(providerArn);
+  if (!m) throw new Error(`not an IAM OIDC provider ARN: ${providerArn}`);
+  // The provider must be the cluster's own: one of another cluster (a reused or mistyped
+  // oidcProviderArn) would let that cluster's service accounts of the same name assume the role.
+  if (m[1] !== issuer) throw new Error(`the OIDC provider ${providerArn} is not the cluster's (its issuer is https://${issuer})`);
   return {
     Version: '2012-10-17',
     Statement: [

@@ -24,6 +24,35 @@ export interface WorkloadArgs {
   labels?: Record<string, string>;
 }
 
+/** Pod Security Admission version the namespace enforces (pinned; warn and audit follow "latest"). */
+export const POD_SECURITY_VERSION = 'v1.32';
+
+/**
+ * The namespace, with Pod Security Admission at "restricted": enforced at a pinned version (a cluster
+ * upgrade never changes what is admitted), warned and audited at "latest" (a pod that a newer profile
+ * would refuse shows up first in kubectl's warnings and the audit log).
+ */
+export function namespace(name: string): k8s.types.input.core.v1.Namespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': POD_SECURITY_VERSION,
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/warn-version': 'latest',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/audit-version': 'latest',
+      },
+    },
+  };
+}
+
+/** Linux nodes only (the image is linux/amd64 + linux/arm64). */
+export const NODE_SELECTOR = { 'kubernetes.io/os': 'linux' };
+
 export function labels(args: Pick<WorkloadArgs, 'labels'>, component: string): Record<string, string> {
   return { 'app.kubernetes.io/name': 's3k', 'app.kubernetes.io/component': component, ...(args.labels ?? {}) };
 }
@@ -98,6 +127,7 @@ export function deployment(args: WorkloadArgs): k8s.types.input.apps.v1.Deployme
         spec: {
           serviceAccountName: args.serviceAccountName,
           automountServiceAccountToken: false,
+          nodeSelector: NODE_SELECTOR,
           securityContext: podSecurityContext(),
           terminationGracePeriodSeconds: 10,
           containers: [
@@ -146,6 +176,7 @@ export function backupCronJob(args: WorkloadArgs & { claimName: string; schedule
               restartPolicy: 'Never',
               serviceAccountName: args.serviceAccountName,
               automountServiceAccountToken: false,
+              nodeSelector: NODE_SELECTOR,
               securityContext: podSecurityContext(),
               containers: [
                 {

@@ -1,0 +1,269 @@
+// Mutation test of deploy/: insecure changes a reviewer would look for, each applied to a temporary
+// copy of the manifests (deploy/k8s) or of the Pulumi program (deploy/pulumi), must make a check fail:
+// deploy/k8s/validate.ts for the manifests, the Pulumi unit tests (test/unit/deploy-pulumi.test.ts,
+// run against the mutated copy) for the program. A mutation that no longer applies (the code it edits
+// changed) fails too, so this list is kept in step with the code.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { REPO_ROOT, makeTempDir, run } from '../support/lab.ts';
+import { checkPaths, podSpecOf, podTemplateOf, type Checked, type Manifest } from '../../deploy/k8s/validate.ts';
+
+const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
+const PULUMI = path.join(REPO_ROOT, 'deploy', 'pulumi');
+const tmp = makeTempDir('deploy-mutations');
+after(() => tmp.cleanup());
+
+let copies = 0;
+/** A fresh copy of deploy/k8s (with its components). */
+function copyK8s(): string {
+  const dir = path.join(tmp.path, `k8s-${copies++}`);
+  fs.cpSync(K8S, dir, { recursive: true });
+  return dir;
+}
+
+/** Rewrites the documents of one YAML file through fn (each document as plain data). */
+function editYaml(file: string, fn: (m: Manifest) => void): void {
+  const docs = YAML.parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as Manifest).filter(Boolean);
+  for (const m of docs) fn(m);
+  fs.writeFileSync(file, docs.map((m) => YAML.stringify(m)).join('---\n'));
+}
+
+const problemsOf = (checked: Checked[], file: string) =>
+  checked.filter((c) => c.source === file).flatMap((c) => c.problems.map((p) => `${c.object} ${p.path}: ${p.message}`));
+
+/** Files of deploy/k8s (relative) that hold a workload (a pod template). */
+const workloadFiles = (await checkPaths([K8S])).filter((c) => !c.skipped && /^(Deployment|CronJob|Job)\//.test(c.object))
+  .map((c) => path.relative(K8S, c.source));
+
+interface PodMutation {
+  name: string;
+  /** the check that must report it */
+  caughtBy: RegExp;
+  apply(pod: Record<string, any>, container: Record<string, any>, template: Record<string, any>): void;
+}
+
+/** The insecure changes to a pod: the issue's list first, then the rest of the restricted profile. */
+const POD_MUTATIONS: PodMutation[] = [
+  {
+    name: 'container-level seccompProfile: Unconfined',
+    caughtBy: /containers\/[\w-]+\/securityContext\/seccompProfile: must be RuntimeDefault or Localhost/,
+    apply: (_p, c) => { c.securityContext.seccompProfile = { type: 'Unconfined' }; },
+  },
+  {
+    name: 'container-level runAsNonRoot: false with runAsUser: 0',
+    caughtBy: /containers\/[\w-]+\/securityContext\/runAsNonRoot: must be true/,
+    apply: (_p, c) => { c.securityContext.runAsNonRoot = false; c.securityContext.runAsUser = 0; },
+  },
+  { name: 'hostNetwork: true', caughtBy: /pod\/hostNetwork: must not be true/, apply: (p) => { p.hostNetwork = true; } },
+  { name: 'hostPID: true', caughtBy: /pod\/hostPID: must not be true/, apply: (p) => { p.hostPID = true; } },
+  { name: 'shareProcessNamespace: true', caughtBy: /pod\/shareProcessNamespace: must not be true/, apply: (p) => { p.shareProcessNamespace = true; } },
+  {
+    name: 'a hostPath volume of / mounted in the container',
+    caughtBy: /pod\/volumes\/host: volume type hostPath is not allowed/,
+    apply: (p, c) => {
+      p.volumes.push({ name: 'host', hostPath: { path: '/', type: 'Directory' } });
+      c.volumeMounts.push({ name: 'host', mountPath: '/host', readOnly: true });
+    },
+  },
+  {
+    name: 'a hostPort',
+    caughtBy: /containers\/[\w-]+\/ports\/8080\/hostPort: must not be set/,
+    apply: (_p, c) => { c.ports = [{ containerPort: 8080, hostPort: 8080, protocol: 'TCP' }]; },
+  },
+  // the rest of Pod Security Standards "restricted"
+  { name: 'hostIPC: true', caughtBy: /pod\/hostIPC: must not be true/, apply: (p) => { p.hostIPC = true; } },
+  { name: 'privileged: true', caughtBy: /securityContext\/privileged: must not be true/, apply: (_p, c) => { c.securityContext.privileged = true; } },
+  {
+    name: 'allowPrivilegeEscalation: true',
+    caughtBy: /securityContext\/allowPrivilegeEscalation: must be false/,
+    apply: (_p, c) => { c.securityContext.allowPrivilegeEscalation = true; },
+  },
+  {
+    name: 'capabilities: add SYS_ADMIN, drop nothing',
+    caughtBy: /capabilities\/add: may only add NET_BIND_SERVICE/,
+    apply: (_p, c) => { c.securityContext.capabilities = { add: ['SYS_ADMIN'] }; },
+  },
+  {
+    name: 'pod-level seccompProfile: Unconfined',
+    caughtBy: /pod\/securityContext\/seccompProfile: must not be Unconfined/,
+    apply: (p) => { p.securityContext.seccompProfile = { type: 'Unconfined' }; },
+  },
+  { name: 'pod-level runAsUser: 0', caughtBy: /pod\/securityContext\/runAsUser: must not be 0/, apply: (p) => { p.securityContext.runAsUser = 0; } },
+  {
+    name: 'an unsafe sysctl',
+    caughtBy: /sysctls\/kernel\.msgmax: is not a safe sysctl/,
+    apply: (p) => { p.securityContext.sysctls = [{ name: 'kernel.msgmax', value: '65536' }]; },
+  },
+  {
+    name: 'AppArmor Unconfined (field)',
+    caughtBy: /securityContext\/appArmorProfile: must be RuntimeDefault or Localhost/,
+    apply: (_p, c) => { c.securityContext.appArmorProfile = { type: 'Unconfined' }; },
+  },
+  {
+    name: 'AppArmor unconfined (annotation)',
+    caughtBy: /annotations\/container\.apparmor\.security\.beta\.kubernetes\.io\/[\w-]+: must be runtime\/default/,
+    apply: (_p, c, t) => { t.metadata = { ...(t.metadata ?? {}), annotations: { [`container.apparmor.security.beta.kubernetes.io/${c.name}`]: 'unconfined' } }; },
+  },
+  {
+    name: 'SELinux type spc_t',
+    caughtBy: /securityContext\/seLinuxOptions: type must be one of/,
+    apply: (_p, c) => { c.securityContext.seLinuxOptions = { type: 'spc_t' }; },
+  },
+  { name: 'procMount: Unmasked', caughtBy: /securityContext\/procMount: must be Default/, apply: (_p, c) => { c.securityContext.procMount = 'Unmasked'; } },
+  {
+    name: 'windowsOptions.hostProcess: true',
+    caughtBy: /windowsOptions\/hostProcess: must not be true/,
+    apply: (p) => { p.securityContext.windowsOptions = { hostProcess: true }; },
+  },
+];
+
+describe('deploy/k8s: each insecure change to a copy of the manifests makes validate.ts fail', () => {
+  it('the unchanged copy passes, and there are workloads to change', async () => {
+    assert.ok(workloadFiles.length >= 3, `workloads: ${workloadFiles.join(', ')}`);
+    const dir = copyK8s();
+    const checked = await checkPaths([dir]);
+    assert.deepEqual(checked.flatMap((c) => c.problems.map((p) => `${c.source}: ${c.object} ${p.path}: ${p.message}`)), []);
+  });
+
+  for (const mut of POD_MUTATIONS) {
+    for (const file of workloadFiles) {
+      it(`${mut.name} (${file})`, async () => {
+        const dir = copyK8s();
+        const target = path.join(dir, file);
+        let applied = 0;
+        editYaml(target, (m) => {
+          const t = podTemplateOf(m);
+          if (!t) return;
+          const pod = podSpecOf(m)!;
+          mut.apply(pod, pod.containers[0], t);
+          applied++;
+        });
+        assert.equal(applied, 1, 'one workload changed');
+        const problems = problemsOf(await checkPaths([dir]), target);
+        assert.ok(problems.some((p) => mut.caughtBy.test(p)), `not caught (want ${mut.caughtBy}); problems: ${JSON.stringify(problems, null, 1)}`);
+      });
+    }
+  }
+
+  const NS_MUTATIONS: { name: string; caughtBy: RegExp; apply(labels: Record<string, string>): void }[] = [
+    { name: 'the enforce label removed', caughtBy: /labels\/pod-security\.kubernetes\.io\/enforce: must be "restricted" \(is null\)/, apply: (l) => { delete l['pod-security.kubernetes.io/enforce']; } },
+    { name: 'enforce: privileged', caughtBy: /labels\/pod-security\.kubernetes\.io\/enforce: must be "restricted" \(is "privileged"\)/, apply: (l) => { l['pod-security.kubernetes.io/enforce'] = 'privileged'; } },
+    { name: 'enforce: baseline', caughtBy: /labels\/pod-security\.kubernetes\.io\/enforce: must be "restricted"/, apply: (l) => { l['pod-security.kubernetes.io/enforce'] = 'baseline'; } },
+    { name: 'enforce-version: latest (not pinned)', caughtBy: /enforce-version: must pin a version/, apply: (l) => { l['pod-security.kubernetes.io/enforce-version'] = 'latest'; } },
+    { name: 'warn label removed', caughtBy: /labels\/pod-security\.kubernetes\.io\/warn: must be "restricted"/, apply: (l) => { delete l['pod-security.kubernetes.io/warn']; } },
+    { name: 'audit: privileged', caughtBy: /labels\/pod-security\.kubernetes\.io\/audit: must be "restricted"/, apply: (l) => { l['pod-security.kubernetes.io/audit'] = 'privileged'; } },
+  ];
+  for (const mut of NS_MUTATIONS) {
+    it(`namespace: ${mut.name}`, async () => {
+      const dir = copyK8s();
+      const target = path.join(dir, 'namespace.yaml');
+      editYaml(target, (m) => {
+        assert.equal(m.kind, 'Namespace');
+        mut.apply(m.metadata!.labels as Record<string, string>);
+      });
+      const problems = problemsOf(await checkPaths([dir]), target);
+      assert.ok(problems.some((p) => mut.caughtBy.test(p)), `not caught (want ${mut.caughtBy}); problems: ${JSON.stringify(problems, null, 1)}`);
+    });
+  }
+
+  it('the command line (npx tsx deploy/k8s/validate.ts DIR) exits 0 on the copy and 1 on a changed copy, naming the problem', async () => {
+    const cli = (dir: string) => run(process.execPath, ['--import', 'tsx', path.join(K8S, 'validate.ts'), dir], { guard: false, timeoutMs: 60_000 });
+    const clean = await cli(copyK8s());
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    const dir = copyK8s();
+    editYaml(path.join(dir, 'deployment.yaml'), (m) => { podSpecOf(m)!.hostPID = true; });
+    const bad = await cli(dir);
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /^FAIL .*deployment\.yaml: Deployment\/s3k pod\/hostPID: must not be true/m);
+  });
+});
+
+// --------------------------------------------------------------------------------------- Pulumi
+interface SourceMutation {
+  name: string;
+  file: string;
+  /** exact text to replace (must occur once), and its replacement */
+  from: string | RegExp;
+  to: string;
+  /** a test of deploy-pulumi.test.ts that must fail */
+  caughtBy: RegExp;
+}
+
+const PULUMI_MUTATIONS: SourceMutation[] = [
+  {
+    name: 's3:PutBucketPolicy and s3:DeleteBucket added to the role',
+    file: 'src/policies.ts',
+    from: "Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],",
+    to: "Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads', 's3:PutBucketPolicy', 's3:DeleteBucket'],",
+    caughtBy: /role policy with/,
+  },
+  {
+    name: 'kms:* on * when a KMS key is set',
+    file: 'src/policies.ts',
+    from: /Action: \['kms:Decrypt', 'kms:GenerateDataKey'\],\s*Resource: opts\.kmsKeyArn,/,
+    to: "Action: 'kms:*', Resource: '*',",
+    caughtBy: /role policy with a KMS key/,
+  },
+  {
+    name: 's3:* on * when listing all buckets is enabled',
+    file: 'src/policies.ts',
+    from: "Action: 's3:ListAllMyBuckets', Resource: '*'",
+    to: "Action: 's3:*', Resource: '*'",
+    caughtBy: /listAllBuckets true/,
+  },
+  {
+    name: 'an OIDC provider ARN of another cluster accepted',
+    file: 'src/policies.ts',
+    from: /\n\s*if \(m\[1\] !== issuer\) throw [^\n]*/,
+    to: '',
+    caughtBy: /OIDC provider of another cluster/,
+  },
+];
+
+/** A copy of deploy/pulumi that resolves its packages from the repository's node_modules. */
+function copyPulumi(): string {
+  const dir = path.join(tmp.path, `pulumi-${copies++}`);
+  fs.mkdirSync(dir);
+  for (const f of fs.readdirSync(PULUMI)) {
+    if (f === 'node_modules' || f === 'bin') continue;
+    fs.cpSync(path.join(PULUMI, f), path.join(dir, f), { recursive: true });
+  }
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+/** Runs test/unit/deploy-pulumi.test.ts against a program directory; returns the names of the failed tests. */
+async function pulumiTests(dir: string): Promise<{ code: number | null; failed: string[]; output: string }> {
+  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', path.join(REPO_ROOT, 'test', 'unit', 'deploy-pulumi.test.ts')], {
+    guard: false,
+    env: { S3K_PULUMI_PROGRAM: dir },
+    timeoutMs: 180_000,
+  });
+  const failed = [...r.stdout.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((m) => m[1]!);
+  return { code: r.code, failed, output: r.stdout.slice(-4000) + r.stderr.slice(-2000) };
+}
+
+describe('deploy/pulumi: each insecure change to a copy of the program makes its unit tests fail', { concurrency: 2 }, () => {
+  it('the unchanged copy passes', async () => {
+    const r = await pulumiTests(copyPulumi());
+    assert.deepEqual(r.failed, [], r.output);
+    assert.equal(r.code, 0, r.output);
+  });
+
+  for (const mut of PULUMI_MUTATIONS) {
+    it(mut.name, async () => {
+      const dir = copyPulumi();
+      const file = path.join(dir, mut.file);
+      const src = fs.readFileSync(file, 'utf8');
+      const hits = typeof mut.from === 'string' ? src.split(mut.from).length - 1 : [...src.matchAll(new RegExp(mut.from, 'g'))].length;
+      assert.equal(hits, 1, `the mutation applies once to ${mut.file} (if the code changed, update this mutation)`);
+      fs.writeFileSync(file, src.replace(mut.from, mut.to));
+      const r = await pulumiTests(dir);
+      assert.notEqual(r.code, 0, `the tests passed with the change:\n${r.output}`);
+      assert.ok(r.failed.some((n) => mut.caughtBy.test(n)), `no failing test matches ${mut.caughtBy}; failed: ${JSON.stringify(r.failed)}\n${r.output}`);
+    });
+  }
+});
