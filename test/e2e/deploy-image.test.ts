@@ -295,8 +295,8 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.equal(r.text, 'from-the-pod\n');
   });
 
-  it('deploy/k8s/sharded-sync-job.yaml: pods 0..N-1 (JOB_COMPLETION_INDEX) copy every file exactly once', async () => {
-    const job = k8s('sharded-sync-job.yaml', 'Job');
+  it('deploy/k8s/components/sharded-sync: pods 0..N-1 (JOB_COMPLETION_INDEX) copy every file exactly once', async () => {
+    const job = k8s('components/sharded-sync/job.yaml', 'Job');
     const n = (job.spec as any).completions as number;
     const c = podSpecOf(job)!.containers[0];
     const data = path.join(tmp.path, 'big');
@@ -329,8 +329,8 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.deepEqual([...seen].sort(), files.sort());
   });
 
-  it('deploy/k8s/backup-cronjob.yaml: the nightly job syncs the volume, and a second run has nothing to copy', async () => {
-    const cj = k8s('backup-cronjob.yaml', 'CronJob');
+  it('deploy/k8s/components/backup: the nightly job syncs the volume, and a second run has nothing to copy', async () => {
+    const cj = k8s('components/backup/cronjob.yaml', 'CronJob');
     const c = podSpecOf(cj)!.containers[0];
     const data = path.join(tmp.path, 'big');
     const runOnce = async () => {

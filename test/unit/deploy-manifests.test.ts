@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { REPO_ROOT } from '../support/lab.ts';
-import { isApiObject, podSpecOf, readManifests, securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
+import { isApiObject, podSpecOf, readManifests, securityProblems, validateManifest, yamlFiles, type Manifest } from '../../deploy/k8s/validate.ts';
 
 const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
-const files = fs.readdirSync(K8S).filter((f) => f.endsWith('.yaml')).sort();
+/** every .yaml below deploy/k8s (components/* too), relative */
+const files = yamlFiles(K8S).map((f) => path.relative(K8S, f));
 const all: { file: string; m: Manifest }[] = files.flatMap((file) => readManifests(path.join(K8S, file)).map((m) => ({ file, m })));
 const api = all.filter(({ m }) => isApiObject(m));
 const find = (kind: string) => {
@@ -29,6 +30,7 @@ describe('deploy/k8s manifests', () => {
     it(`${file}: ${m.kind}/${m.metadata?.name} is valid against the Kubernetes schema (no unknown fields)`, async () => {
       assert.deepEqual(await validateManifest(m), []);
       assert.equal(m.metadata?.namespace, 'Namespace' === m.kind ? undefined : 's3k');
+      assert.doesNotMatch(file, /kustomization\.yaml$/);
     });
   }
 
@@ -108,7 +110,7 @@ describe('deploy/k8s manifests', () => {
     assert.ok(!c.args.some((a: string) => /delete/.test(a)), 'a shard must not delete what other shards copy');
   });
 
-  it('ConfigMap keys used by the pods exist; kustomization lists the files (all but the Job) and the image', () => {
+  it('ConfigMap keys used by the pods exist; kustomization lists the top-level files and the image; components list theirs', () => {
     const cm = find('ConfigMap');
     const data = (cm as any).data as Record<string, string>;
     for (const { m } of api.filter(({ m }) => podSpecOf(m))) {
@@ -124,7 +126,18 @@ describe('deploy/k8s manifests', () => {
     const k = YAML.parse(fs.readFileSync(path.join(K8S, 'kustomization.yaml'), 'utf8'));
     assert.equal(k.kind, 'Kustomization');
     assert.equal(k.namespace, 's3k');
-    assert.deepEqual([...k.resources].sort(), files.filter((f) => !['kustomization.yaml', 'sharded-sync-job.yaml'].includes(f)).sort());
+    assert.deepEqual([...k.resources].sort(), files.filter((f) => !f.includes('/') && f !== 'kustomization.yaml').sort(), 'every top-level file');
     assert.equal(k.images[0].name, 's3k');
+    assert.equal(k.components, undefined, 'no component by default: the backup needs a claim, the Job starts copying at once');
+    // each component: kind Component, lists exactly the .yaml files of its directory
+    const components = fs.readdirSync(path.join(K8S, 'components')).sort();
+    assert.ok(components.includes('backup') && components.includes('sharded-sync'), components.join(', '));
+    for (const c of components) {
+      const ck = YAML.parse(fs.readFileSync(path.join(K8S, 'components', c, 'kustomization.yaml'), 'utf8'));
+      assert.equal(ck.kind, 'Component', c);
+      assert.equal(ck.apiVersion, 'kustomize.config.k8s.io/v1alpha1', c);
+      const own = files.filter((f) => f.startsWith(`components/${c}/`) && !f.endsWith('/kustomization.yaml')).map((f) => path.basename(f));
+      assert.deepEqual([...(ck.resources ?? [])].sort(), own.sort(), `components/${c} lists its files`);
+    }
   });
 });

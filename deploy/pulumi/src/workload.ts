@@ -1,4 +1,4 @@
-// The Kubernetes side as plain manifests (the same shape and defaults as deploy/k8s/*.yaml), so a test
+// The Kubernetes side as plain manifests (the same shape and defaults as deploy/k8s), so a test
 // can validate exactly what Pulumi sends. Values may be Pulumi outputs (the role ARN, the bucket name).
 import type * as pulumi from '@pulumi/pulumi';
 import type * as k8s from '@pulumi/kubernetes';
