@@ -108,9 +108,12 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     }
     flags.push(`--volume=${tokenFile}:${TOKEN_PATH}:ro`);
     const env: Record<string, string> = {};
+    const fields: Record<string, string> = { 'metadata.namespace': NS, 'spec.serviceAccountName': pod.serviceAccountName };
     for (const e of c.env ?? []) {
       if (e.value !== undefined) env[e.name] = e.value;
       else if (e.valueFrom?.configMapKeyRef) env[e.name] = configMap[e.valueFrom.configMapKeyRef.key]!;
+      else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath]!;
+      assert.ok(env[e.name] !== undefined, `env ${e.name} of ${m.kind}`);
     }
     Object.assign(env, irsaEnv(), extra);
     for (const [k, v] of Object.entries(env)) flags.push(`--env=${k}=${v}`);
@@ -293,6 +296,20 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     const r = await s3Request({ bucket, key: 'pod/f', credentials: creds });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.text, 'from-the-pod\n');
+  });
+
+  it('deploy/k8s/deployment.yaml without the IRSA variables (a pod the webhook missed): exits 1 at once with one line naming the cause', async () => {
+    const dep = k8s('deployment.yaml', 'Deployment');
+    const c = podSpecOf(dep)!.containers[0];
+    const { flags } = podFlags(dep, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` });
+    const noIrsa = flags.filter((f) => !/^--env=AWS_(ROLE_ARN|WEB_IDENTITY_TOKEN_FILE)=/.test(f));
+    assert.equal(noIrsa.length, flags.length - 2);
+    const [cmd, ...rest] = c.command as string[];
+    const r = await podman(['run', '--rm', ...noIrsa, `--entrypoint=${cmd}`, IMAGE, ...rest], 60_000);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^s3k: no IRSA \(AWS_ROLE_ARN\) or Pod Identity .* service account s3k .* kubectl -n s3k rollout restart deployment\/s3k$/);
   });
 
   it('deploy/k8s/components/sharded-sync: pods 0..N-1 (JOB_COMPLETION_INDEX) copy every file exactly once', async () => {

@@ -1,11 +1,12 @@
 // deploy/k8s: every manifest validated against the Kubernetes schemas (kubernetes-models, offline),
 // with unknown fields refused, and the secure defaults and wiring the pods depend on checked.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { REPO_ROOT } from '../support/lab.ts';
+import { REPO_ROOT, makeTempDir } from '../support/lab.ts';
 import { isApiObject, podSpecOf, readManifests, securityProblems, validateManifest, yamlFiles, type Manifest } from '../../deploy/k8s/validate.ts';
 
 const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
@@ -70,14 +71,79 @@ describe('deploy/k8s manifests', () => {
     assert.equal((sa as any).automountServiceAccountToken, false);
   });
 
-  it('Deployment: the original pod kept alive by a `sh -c` loop that exits on SIGTERM', () => {
+  it('Deployment: the original pod kept alive by a `sh -c` loop that exits on SIGTERM, after checking for IRSA / Pod Identity variables', () => {
     const dep = find('Deployment');
     assert.equal((dep.spec as any).replicas, 1);
     const c = container(dep);
     assert.deepEqual(c.command.slice(0, 2), ['sh', '-c']);
-    assert.match(c.command[2], /^trap 'exit 0' TERM/);
-    assert.match(c.command[2], /while true; do sleep \d+ & wait \$!; done/);
+    assert.match(c.command[2], /^trap 'exit 0' TERM INT$/m);
+    assert.match(c.command[2], /^while true; do sleep \d+ & wait \$!; done$/m);
     assert.equal(c.args, undefined);
+    const env = envOf(c);
+    assert.deepEqual(env.get('POD_NAMESPACE')!.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
+    assert.deepEqual(env.get('POD_SERVICE_ACCOUNT')!.valueFrom, { fieldRef: { fieldPath: 'spec.serviceAccountName' } });
+  });
+
+  describe('the shell entrypoint (run here with sh): the webhook race', () => {
+    const script = () => container(find('Deployment')).command[2] as string;
+    const tmp = makeTempDir('deploy-shell');
+    after(() => tmp.cleanup());
+    const token = path.join(tmp.path, 'token');
+    fs.writeFileSync(token, 'eyJ...');
+    const base = { POD_NAMESPACE: 's3k', POD_SERVICE_ACCOUNT: 's3k', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+    /** Starts the script; resolves how it ended, or 'running' if it is still up after ms (then SIGTERM, which must end it at once with 0). */
+    function start(env: Record<string, string>, ms = 400): Promise<{ state: 'exited' | 'running'; code: number | null; stderr: string; stopMs?: number }> {
+      return new Promise((resolve) => {
+        // its own process group, like a container's PID 1: the loop's `sleep` goes with it
+        const child = spawn('sh', ['-c', script()], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        const killGroup = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+        let stderr = '';
+        child.stderr.on('data', (d) => { stderr += d; });
+        let up = true;
+        child.on('exit', (code) => { if (up) { up = false; killGroup(); resolve({ state: 'exited', code, stderr }); } });
+        setTimeout(() => {
+          if (!up) return;
+          up = false;
+          const t0 = Date.now();
+          child.removeAllListeners('exit');
+          child.on('exit', (code) => { const stopMs = Date.now() - t0; killGroup(); resolve({ state: 'running', code, stderr, stopMs }); });
+          child.kill('SIGTERM');
+        }, ms);
+      });
+    }
+
+    it('no IRSA or Pod Identity variables (a pod admitted before the webhook saw its ServiceAccount): exit 1, one line naming the cause and the fix', async () => {
+      const r = await start(base);
+      assert.equal(r.state, 'exited');
+      assert.equal(r.code, 1);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, /^s3k: no IRSA \(AWS_ROLE_ARN\) or Pod Identity \(AWS_CONTAINER_CREDENTIALS_FULL_URI\) variables/);
+      assert.match(lines[0]!, /webhook saw the eks\.amazonaws\.com\/role-arn annotation of service account s3k/);
+      assert.match(lines[0]!, /kubectl -n s3k rollout restart deployment\/s3k$/);
+      const half = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k' });
+      assert.equal(half.code, 1, 'AWS_ROLE_ARN without the token file is not IRSA');
+    });
+
+    it('IRSA variables with a readable token: stays up, and SIGTERM ends it at once with 0', async () => {
+      const r = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k', AWS_WEB_IDENTITY_TOKEN_FILE: token });
+      assert.equal(r.state, 'running', r.stderr);
+      assert.equal(r.code, 0);
+      assert.ok(r.stopMs! < 2000, `${r.stopMs} ms`);
+    });
+
+    it('IRSA token not readable: exit 1 naming fsGroup', async () => {
+      const r = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k', AWS_WEB_IDENTITY_TOKEN_FILE: path.join(tmp.path, 'missing') });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^s3k: the IRSA token .* is not readable: the pod needs securityContext\.fsGroup 65532\n$/);
+    });
+
+    it('Pod Identity variables: stays up', async () => {
+      const r = await start({ ...base, AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: token });
+      assert.equal(r.state, 'running', r.stderr);
+      assert.equal(r.code, 0);
+    });
   });
 
   it('CronJob: nightly, never overlapping, syncs the read-only volume to the bucket from the ConfigMap', () => {

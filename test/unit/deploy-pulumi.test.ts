@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { REPO_ROOT } from '../support/lab.ts';
-import { PSA_VERSION, securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
+import { PSA_VERSION, podSpecOf, readManifests, securityProblems, validateManifest, type Manifest } from '../../deploy/k8s/validate.ts';
 import type { InfraArgs } from '../../deploy/pulumi/src/config.ts';
 import type { PolicyDocument } from '../../deploy/pulumi/src/policies.ts';
 
@@ -271,8 +271,10 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
     const c = pod.containers[0];
     assert.equal(c.image, baseArgs().image);
     assert.deepEqual(c.command.slice(0, 2), ['sh', '-c']);
-    assert.match(c.command[2], /while true; do sleep/);
-    const env = Object.fromEntries((c.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    const yamlDep = readManifests(path.join(REPO_ROOT, 'deploy', 'k8s', 'deployment.yaml'))[0]!;
+    assert.equal(c.command[2], podSpecOf(yamlDep)!.containers[0].command[2], 'the same script as deploy/k8s/deployment.yaml (refuses to start without credentials)');
+    assert.deepEqual(c.env.filter((e: { name: string }) => e.name.startsWith('POD_')), podSpecOf(yamlDep)!.containers[0].env.filter((e: { name: string }) => e.name.startsWith('POD_')));
+    const env = Object.fromEntries((c.env as { name: string; value: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
     assert.equal(env.S3_TARGET, `s3://${d.out.bucketName}/`);
     assert.equal(env.AWS_REGION, REGION);
     assert.equal(env.AWS_EC2_METADATA_DISABLED, 'true');

@@ -110,6 +110,38 @@ export function baseEnv(args: WorkloadArgs): k8s.types.input.core.v1.EnvVar[] {
 }
 
 /**
+ * The shell Deployment's script (the same as deploy/k8s/deployment.yaml's): refuse to start without IRSA
+ * or Pod Identity variables, with one line naming the likely cause (the pod was created before the EKS
+ * pod identity webhook saw its ServiceAccount), then stay up until SIGTERM.
+ */
+export const SHELL_SCRIPT = `# Refuse to start without AWS credentials from the cluster: the EKS pod identity webhook injects them
+# only into pods created after it saw the ServiceAccount's role-arn annotation (or, for Pod Identity,
+# the association); a pod created earlier never gets them, and a restart of its container does not help.
+if [ -n "$AWS_ROLE_ARN" ] && [ -n "$AWS_WEB_IDENTITY_TOKEN_FILE" ]; then
+  if [ ! -r "$AWS_WEB_IDENTITY_TOKEN_FILE" ]; then
+    echo "s3k: the IRSA token $AWS_WEB_IDENTITY_TOKEN_FILE is not readable: the pod needs securityContext.fsGroup 65532" >&2
+    exit 1
+  fi
+elif [ -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI" ] && [ -n "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" ]; then
+  :
+else
+  echo "s3k: no IRSA (AWS_ROLE_ARN) or Pod Identity (AWS_CONTAINER_CREDENTIALS_FULL_URI) variables in this pod: it was most likely created before the EKS pod identity webhook saw the eks.amazonaws.com/role-arn annotation of service account $POD_SERVICE_ACCOUNT (or before its Pod Identity association existed); fix that, then: kubectl -n $POD_NAMESPACE rollout restart deployment/s3k" >&2
+  exit 1
+fi
+# PID 1: exit at once on SIGTERM instead of waiting out the grace period
+trap 'exit 0' TERM INT
+while true; do sleep 3600 & wait $!; done
+`;
+
+/** Downward-API env the shell script names in its error line. */
+export function podInfoEnv(): k8s.types.input.core.v1.EnvVar[] {
+  return [
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    { name: 'POD_SERVICE_ACCOUNT', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+  ];
+}
+
+/**
  * The original Deployment: one pod kept alive by a shell loop, for `kubectl exec deploy/s3k -- s3cmd ls`.
  * The trap makes the shell (PID 1) exit at once on SIGTERM instead of waiting out the grace period.
  */
@@ -135,8 +167,8 @@ export function deployment(args: WorkloadArgs): k8s.types.input.apps.v1.Deployme
               name: 's3k',
               image: args.image,
               imagePullPolicy: 'IfNotPresent',
-              command: ['sh', '-c', "trap 'exit 0' TERM INT; while true; do sleep 3600 & wait $!; done"],
-              env: baseEnv(args),
+              command: ['sh', '-c', SHELL_SCRIPT],
+              env: [...podInfoEnv(), ...baseEnv(args)],
               securityContext: containerSecurityContext(),
               resources: {
                 requests: { cpu: '10m', memory: '64Mi' },
