@@ -265,7 +265,31 @@ export function podSecurityStandardProblems(m: Manifest): Problem[] {
 }
 
 /**
- * The secure defaults every s3k object must have. Namespaces: namespaceProblems(). Pods: the whole Pod
+ * RBAC: namespace-scoped only (no ClusterRole or ClusterRoleBinding), no wildcards, no secrets, no verbs
+ * that grant more RBAC or another identity (escalate, bind, impersonate), no pod creation (a new pod
+ * could name any service account of the namespace, and so any of its roles); bindings refer to a Role.
+ */
+export function rbacProblems(m: Manifest): Problem[] {
+  if (!m.apiVersion?.startsWith('rbac.authorization.k8s.io/')) return [];
+  const out: Problem[] = [];
+  const need = (ok: unknown, path: string, message: string) => { if (!ok) out.push({ path, message }); };
+  need(m.kind === 'Role' || m.kind === 'RoleBinding', 'kind', `${m.kind}: only namespace-scoped Role and RoleBinding`);
+  if (m.kind === 'Role') {
+    for (const [i, r] of ((m as any).rules ?? []).entries() as Iterable<[number, Record<string, string[]>]>) {
+      const p = `rules/${i}`;
+      for (const f of ['apiGroups', 'resources', 'verbs', 'resourceNames']) need(!(r[f] ?? []).includes('*'), `${p}/${f}`, 'no wildcards');
+      need(!(r.resources ?? []).some((x) => x === 'secrets' || x.startsWith('secrets/')), `${p}/resources`, 'no secrets');
+      need(!(r.verbs ?? []).some((v) => ['escalate', 'bind', 'impersonate'].includes(v)), `${p}/verbs`, 'no escalate, bind or impersonate');
+      const podWrite = (r.resources ?? []).some((x) => x === 'pods' || ['deployments', 'jobs', 'cronjobs', 'replicasets', 'statefulsets', 'daemonsets'].includes(x));
+      need(!(podWrite && (r.verbs ?? []).some((v) => ['create', 'update', 'patch'].includes(v))), `${p}/verbs`, 'no creating or changing pods or workloads (a pod can name any service account)');
+    }
+  }
+  if (m.kind === 'RoleBinding') need((m as any).roleRef?.kind === 'Role', 'roleRef/kind', 'must be a Role of the namespace (not a ClusterRole such as admin or edit)');
+  return out;
+}
+
+/**
+ * The secure defaults every s3k object must have. Namespaces: namespaceProblems(). RBAC: rbacProblems(). Pods: the whole Pod
  * Security Standards "restricted" profile (podSecurityStandardProblems), and more: user and group
  * 65532 with fsGroup (to read the projected token), RuntimeDefault seccomp on the pod, no sharing of
  * the process namespace (a sidecar could read s3k's environment and memory), a read-only root filesystem
@@ -274,6 +298,7 @@ export function podSecurityStandardProblems(m: Manifest): Problem[] {
  */
 export function securityProblems(m: Manifest): Problem[] {
   if (m.kind === 'Namespace') return namespaceProblems(m);
+  if (m.apiVersion?.startsWith('rbac.authorization.k8s.io/')) return rbacProblems(m);
   const pod = podSpecOf(m);
   if (!pod) return [];
   const out: Problem[] = podSecurityStandardProblems(m);

@@ -10,6 +10,7 @@ const infra = createInfra(`s3k-${pulumi.getStack().toLowerCase()}`, readConfig()
 export const clusterName = infra.clusterName;
 export const bucketName = infra.bucketName;
 export const roleArn = infra.roleArn;
+export const backupRoleArn = infra.backupRoleArn;
 export const oidcProviderArn = infra.oidcProviderArn;
 export const kubeconfig = infra.kubeconfig;
 export const execExample = pulumi.interpolate`kubectl -n ${infra.namespace} exec deploy/s3k -- s3cmd ls s3://${infra.bucketName}/`;

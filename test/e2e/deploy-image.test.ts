@@ -2,7 +2,8 @@
 // scratch) with podman, and the image runs the way the manifests in deploy/k8s run it, against the lab:
 // read-only root filesystem, user 65532, all capabilities dropped, no privilege escalation, only the
 // IRSA environment and the projected token at /var/run/secrets/eks.amazonaws.com/serviceaccount/token.
-// The lab role carries exactly the bucket policy the Pulumi program writes (deploy/pulumi).
+// Each workload runs as its own service account with exactly the policy the Pulumi program gives its role
+// (deploy/pulumi/src/policies.ts): the shell reads, the backup writes under nightly/, the sharded sync under big/.
 //
 // podman on CI-like VMs: no CAP_SYS_RESOURCE (podman's default rlimits cannot be set) and hybrid
 // cgroups (crun refuses them), so this test gives podman its own containers.conf (runc, lower ulimits,
@@ -19,7 +20,7 @@ import {
   signingCredentials, uniqueBucket, writeToken, type RunResult, type SigningCredentials,
 } from '../support/lab.ts';
 import { podSpecOf, readManifests, type Manifest } from '../../deploy/k8s/validate.ts';
-import { bucketAccessPolicy } from '../../deploy/pulumi/src/policies.ts';
+import { prefixWriterPolicy, readOnlyBucketPolicy, type PolicyDocument } from '../../deploy/pulumi/src/policies.ts';
 
 const VERSION = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
 const IMAGE = `localhost/s3k-e2e:${VERSION}`;
@@ -76,6 +77,29 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
   let other = '';
   let fullCreds: SigningCredentials;
   const tokenFile = path.join(tmp.path, 'token');
+  const tokens = new Map<string, string>([[SA, tokenFile]]);
+
+  /**
+   * The lab role as the role of service account `sa` with `policy` (one role whose trust and policy
+   * follow the workload under test: the buckets it made stay its own). Returns that account's token file,
+   * written as the kubelet writes it with fsGroup 65532: group-readable, not world-readable.
+   */
+  async function useRole(sa: string, policy?: PolicyDocument): Promise<string> {
+    await setupIrsa({ role: ROLE, ns: NS, sa, policy });
+    let file = tokens.get(sa);
+    if (!file) {
+      file = path.join(tmp.path, `token-${sa}`);
+      tokens.set(sa, file);
+    }
+    await writeToken(file, { ns: NS, sa });
+    if (isRoot) {
+      fs.chownSync(file, 0, 65532);
+      fs.chmodSync(file, 0o640);
+    } else {
+      fs.chmodSync(file, 0o644);
+    }
+    return file;
+  }
   const containers: string[] = [];
   let buildSeconds = 0;
 
@@ -106,7 +130,9 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       const vol = (pod.volumes ?? []).find((v: any) => v.name === vm.name);
       if (vol?.emptyDir) flags.push(`--tmpfs=${vm.mountPath}:rw,size=64m,mode=1777`);
     }
-    flags.push(`--volume=${tokenFile}:${TOKEN_PATH}:ro`);
+    const token = tokens.get(pod.serviceAccountName);
+    assert.ok(token, `no token for service account ${pod.serviceAccountName}: useRole() first`);
+    flags.push(`--volume=${token}:${TOKEN_PATH}:ro`);
     const env: Record<string, string> = {};
     const fields: Record<string, string> = { 'metadata.namespace': NS, 'spec.serviceAccountName': pod.serviceAccountName };
     for (const e of c.env ?? []) {
@@ -154,7 +180,8 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
 
     // The role the ServiceAccount's annotation names: trusted only by system:serviceaccount:s3k:s3k with
     // aud sts.amazonaws.com. It creates its buckets (RGW lists only a role's own buckets to it), then
-    // gets exactly the Pulumi program's bucket policy (with listAllBuckets, for a bare `s3cmd ls`).
+    // gets exactly the Pulumi program's policy for the shell (read-only, with listAllBuckets for a bare
+    // `s3cmd ls`).
     ({ roleArn } = await setupIrsa({ role: ROLE, ns: NS, sa: SA }));
     fullCreds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
     bucket = uniqueBucket('deploy');
@@ -165,16 +192,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     }
     const r = await s3Request({ method: 'PUT', bucket, key: 'hello.txt', body: 'hello from the lab\n', credentials: fullCreds });
     assert.equal(r.status, 200, r.text);
-    await setupIrsa({ role: ROLE, ns: NS, sa: SA, policy: bucketAccessPolicy(`arn:aws:s3:::${bucket}`, { listAllBuckets: true }) });
-
-    // The projected token as the kubelet writes it with fsGroup 65532: group-readable, not world-readable.
-    await writeToken(tokenFile, { ns: NS, sa: SA });
-    if (isRoot) {
-      fs.chownSync(tokenFile, 0, 65532);
-      fs.chmodSync(tokenFile, 0o640);
-    } else {
-      fs.chmodSync(tokenFile, 0o644);
-    }
+    await useRole(SA, readOnlyBucketPolicy(`arn:aws:s3:::${bucket}`, { listAllBuckets: true }));
   });
 
   after(async () => {
@@ -229,7 +247,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.match(ls.stdout, new RegExp(`s3://${bucket}/hello\\.txt`));
   });
 
-  it('`s3cmd ls` in the container (--read-only, user 65532, IRSA env and token only) lists the bucket; the role sees no other bucket', async () => {
+  it('`s3cmd ls` in the container (--read-only, user 65532, IRSA env and token only) lists the bucket; the read-only role sees no other bucket, cannot write or delete', async () => {
     const base = ['run', '--rm', '--network=host', '--read-only', '--user=65532:65532', '--group-add=65532', '--cap-drop=ALL',
       '--security-opt=no-new-privileges', `--volume=${tokenFile}:${TOKEN_PATH}:ro`, '--entrypoint=s3cmd'];
     const env = Object.entries({ ...irsaEnv(), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `--env=${k}=${v}`);
@@ -243,6 +261,8 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       's3cmd whoami; echo "== whoami $?"',
       `s3cmd ls s3://${other} 2>&1; echo "== other $?"`,
       `s3cmd mb s3://${uniqueBucket('deploy-denied')} 2>&1; echo "== mb $?"`,
+      `s3cmd put /etc/passwd s3://${bucket}/from-shell 2>&1; echo "== put $?"`,
+      `s3cmd del s3://${bucket}/hello.txt 2>&1; echo "== del $?"`,
     ].join('; ');
     const more = ok(await podman([...base.filter((f) => f !== '--entrypoint=s3cmd'), '--entrypoint=sh', ...env, IMAGE, '-c', script]), 'more commands');
     const part = (name: string) => {
@@ -261,6 +281,11 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.equal(denied.code, 77, `ls of another bucket: ${denied.out}`);
     const mb = part('mb');
     assert.equal(mb.code, 77, `mb: ${mb.out}`);
+    // the shell's role reads only: no upload, no delete
+    const put = part('put');
+    assert.equal(put.code, 77, `put: ${put.out}`);
+    const del = part('del');
+    assert.equal(del.code, 77, `del: ${del.out}`);
     if (isRoot) {
       // without the fsGroup the token (0640 root:65532) is unreadable: a clear error, no fallback
       const noGroup = await podman(['run', '--rm', '--network=host', '--read-only', '--user=65532:65534', '--cap-drop=ALL',
@@ -271,7 +296,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     }
   });
 
-  it('deploy/k8s/deployment.yaml as written: the sh -c loop keeps the container up, `exec s3cmd ls` works, SIGTERM stops it at once', async () => {
+  it('deploy/k8s/deployment.yaml as written: the sh -c loop keeps the container up, `exec s3cmd ls` works, `put` is denied, SIGTERM stops it at once', async () => {
     const dep = k8s('deployment.yaml', 'Deployment');
     const c = podSpecOf(dep)!.containers[0];
     const { flags } = podFlags(dep, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` });
@@ -285,17 +310,14 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.match(ls.stdout, new RegExp(`s3://${bucket}$`, 'm'));
     const lsTarget = ok(await podman(['exec', name, 'sh', '-c', 's3cmd ls "$S3_TARGET"']), 'exec s3cmd ls $S3_TARGET');
     assert.match(lsTarget.stdout, /hello\.txt$/m);
-    const put = ok(await podman(['exec', name, 'sh', '-c', 'echo from-the-pod > /tmp/f && s3cmd put --no-progress /tmp/f "$S3_TARGET"pod/f && id -u && (touch /etc/x 2>/dev/null && echo rw || echo ro)']), 'exec put');
-    assert.match(put.stdout, /65532\nro\n?$/);
+    // /tmp is writable (emptyDir), the root is not; the shell's role cannot upload (AccessDenied: 77)
+    const put = ok(await podman(['exec', name, 'sh', '-c', 'echo from-the-pod > /tmp/f && (s3cmd put --no-progress /tmp/f "$S3_TARGET"pod/f >/dev/null 2>&1; echo "put $?") && id -u && (touch /etc/x 2>/dev/null && echo rw || echo ro)']), 'exec put');
+    assert.match(put.stdout, /^put 77\n65532\nro\n?$/);
     const t0 = Date.now();
     ok(await podman(['stop', '--time=10', name]), 'stop');
     const stopMs = Date.now() - t0;
     assert.ok(stopMs < 5000, `stop took ${stopMs} ms: the shell ignored SIGTERM`);
     assert.equal(ok(await podman(['inspect', '--format={{.State.ExitCode}}', name]), 'inspect').stdout.trim(), '0');
-    const creds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
-    const r = await s3Request({ bucket, key: 'pod/f', credentials: creds });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.text, 'from-the-pod\n');
   });
 
   it('deploy/k8s/deployment.yaml without the IRSA variables (a pod the webhook missed): exits 1 at once with one line naming the cause', async () => {
@@ -312,8 +334,11 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.match(lines[0]!, /^s3k: no IRSA \(AWS_ROLE_ARN\) or Pod Identity .* service account s3k .* kubectl -n s3k rollout restart deployment\/s3k$/);
   });
 
-  it('deploy/k8s/components/sharded-sync: pods 0..N-1 (JOB_COMPLETION_INDEX) copy every file exactly once', async () => {
+  it('deploy/k8s/components/sharded-sync: pods 0..N-1 (JOB_COMPLETION_INDEX) copy every file exactly once, as s3k-sync (writes under big/ only)', async () => {
     const job = k8s('components/sharded-sync/job.yaml', 'Job');
+    const sa = podSpecOf(job)!.serviceAccountName as string;
+    assert.equal(sa, 's3k-sync');
+    await useRole(sa, prefixWriterPolicy(`arn:aws:s3:::${bucket}`, 'big/'));
     const n = (job.spec as any).completions as number;
     const c = podSpecOf(job)!.containers[0];
     const data = path.join(tmp.path, 'big');
@@ -334,7 +359,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       const args = (c.args as string[]).map((a) => expand(a, env));
       assert.ok(args.includes(`--shard=${k}/${n}`), args.join(' '));
       ok(await podman(['run', '--rm', ...flags, `--volume=${data}:/data:ro`, `--entrypoint=${c.command[0]}`, IMAGE, ...args], 180_000), `shard ${k}`);
-      const now = new Set((await listKeys(`big/`)).map((key) => key.slice('big/'.length)));
+      const now = new Set((await listKeys(`big/`, sa)).map((key) => key.slice('big/'.length)));
       const added = [...now].filter((x) => !prev.has(x));
       assert.ok(added.length > 0, `shard ${k} copied nothing`);
       for (const a of added) {
@@ -346,9 +371,12 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     assert.deepEqual([...seen].sort(), files.sort());
   });
 
-  it('deploy/k8s/components/backup: the nightly job syncs the volume, and a second run has nothing to copy', async () => {
+  it('deploy/k8s/components/backup: the nightly job (as s3k-backup) syncs the volume, a second run has nothing to copy; it cannot write elsewhere or delete', async () => {
     const cj = k8s('components/backup/cronjob.yaml', 'CronJob');
     const c = podSpecOf(cj)!.containers[0];
+    const sa = podSpecOf(cj)!.serviceAccountName as string;
+    assert.equal(sa, 's3k-backup');
+    await useRole(sa, prefixWriterPolicy(`arn:aws:s3:::${bucket}`, 'nightly/'));
     const data = path.join(tmp.path, 'big');
     const runOnce = async () => {
       const { flags, env } = podFlags(cj, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` });
@@ -357,13 +385,24 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
       return ok(await podman(['run', '--rm', ...flags, `--volume=${data}:/data:ro`, `--entrypoint=${c.command[0]}`, IMAGE, ...args], 180_000), 'backup');
     };
     const first = await runOnce();
-    assert.equal((await listKeys('nightly/')).length, 40, first.stdout);
+    assert.equal((await listKeys('nightly/', sa)).length, 40, first.stdout);
     const second = await runOnce();
     assert.doesNotMatch(second.stdout, /upload:/, second.stdout);
+    // the same pod, other commands: outside nightly/ and deletes are AccessDenied (77)
+    const { flags } = podFlags(cj, { AWS_REGION: 'us-east-1', S3_TARGET: `s3://${bucket}/` });
+    const script = [
+      `s3cmd put /data/dir0/file-0.bin s3://${bucket}/elsewhere/file-0.bin >/dev/null 2>&1; echo "put $?"`,
+      `s3cmd del s3://${bucket}/nightly/dir0/file-0.bin >/dev/null 2>&1; echo "del $?"`,
+      `s3cmd ls s3://${bucket}/ >/dev/null 2>&1; echo "ls-root $?"`,
+      `s3cmd get s3://${bucket}/hello.txt /tmp/h >/dev/null 2>&1; echo "get-other $?"`,
+    ].join('; ');
+    const denied = ok(await podman(['run', '--rm', ...flags, `--volume=${data}:/data:ro`, '--entrypoint=sh', IMAGE, '-c', script]), 'backup: denied');
+    assert.equal(denied.stdout.trim(), 'put 77\ndel 77\nls-root 77\nget-other 77');
   });
 
-  async function listKeys(prefix: string): Promise<string[]> {
-    const creds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa: SA }), roleArn));
+  /** Keys under prefix, listed with the role as service account sa sees it. */
+  async function listKeys(prefix: string, sa: string): Promise<string[]> {
+    const creds = signingCredentials(await assumeRole(await mintToken({ ns: NS, sa }), roleArn));
     const r = await s3Request({ bucket, query: `list-type=2&max-keys=1000&prefix=${encodeURIComponent(prefix)}`, credentials: creds });
     assert.equal(r.status, 200, r.text);
     return [...r.text.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);

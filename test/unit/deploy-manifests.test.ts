@@ -24,7 +24,7 @@ const envOf = (c: Record<string, any>) => new Map<string, Record<string, any>>((
 
 describe('deploy/k8s manifests', () => {
   it('has the ServiceAccount, the Deployment, the backup CronJob and the Indexed Job', () => {
-    assert.deepEqual(api.map(({ m }) => m.kind).sort(), ['ConfigMap', 'CronJob', 'Deployment', 'Job', 'Namespace', 'ServiceAccount']);
+    assert.deepEqual(api.map(({ m }) => m.kind).sort(), ['ConfigMap', 'CronJob', 'Deployment', 'Job', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount']);
   });
 
   for (const { file, m } of api) {
@@ -38,7 +38,12 @@ describe('deploy/k8s manifests', () => {
   for (const { file, m } of api.filter(({ m }) => podSpecOf(m))) {
     it(`${file}: secure defaults (non-root 65532, fsGroup, read-only root, no escalation, caps dropped, limits, no node role)`, () => {
       assert.deepEqual(securityProblems(m), []);
-      assert.equal(podSpecOf(m)!.serviceAccountName, 's3k');
+      // one service account (and role) per workload, in the same file set (the base or the component)
+      const sa = podSpecOf(m)!.serviceAccountName as string;
+      assert.equal(sa, { Deployment: 's3k', CronJob: 's3k-backup', Job: 's3k-sync' }[m.kind]);
+      const own = api.find((x) => x.m.kind === 'ServiceAccount' && x.m.metadata?.name === sa)!;
+      assert.ok(own, `ServiceAccount ${sa}`);
+      assert.equal(path.dirname(own.file), path.dirname(file), `ServiceAccount ${sa} next to ${file}`);
       assert.match(container(m).image, /^s3k:\d+\.\d+\.\d+$/, 'the image kustomization rewrites');
     });
   }
@@ -63,12 +68,38 @@ describe('deploy/k8s manifests', () => {
     assert.deepEqual(await validateManifest(labels), [], 'map keys (labels) are not unknown fields');
   });
 
-  it('ServiceAccount: eks.amazonaws.com/role-arn is a role ARN; no Kubernetes API token', () => {
-    const sa = find('ServiceAccount');
-    const ann = sa.metadata!.annotations as Record<string, string>;
-    assert.match(ann['eks.amazonaws.com/role-arn']!, /^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
-    assert.equal(ann['eks.amazonaws.com/sts-regional-endpoints'], 'true');
-    assert.equal((sa as any).automountServiceAccountToken, false);
+  it('ServiceAccounts: one per workload, each with its own role ARN; no Kubernetes API token', () => {
+    const sas = api.filter(({ m }) => m.kind === 'ServiceAccount').map(({ m }) => m);
+    assert.deepEqual(sas.map((m) => m.metadata?.name).sort(), ['s3k', 's3k-backup', 's3k-sync']);
+    const roles = new Set<string>();
+    for (const sa of sas) {
+      const ann = sa.metadata!.annotations as Record<string, string>;
+      assert.match(ann['eks.amazonaws.com/role-arn']!, /^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
+      roles.add(ann['eks.amazonaws.com/role-arn']!);
+      assert.equal(ann['eks.amazonaws.com/sts-regional-endpoints'], 'true');
+      assert.equal((sa as any).automountServiceAccountToken, false);
+    }
+    assert.equal(roles.size, sas.length, 'no role shared between workloads');
+  });
+
+  it('exec access: a Role for pods/exec in the namespace only, bound to a group, nothing else', () => {
+    const role = find('Role') as any;
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['s3k'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    const binding = find('RoleBinding') as any;
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 's3k-operators' }]);
+    assert.deepEqual(securityProblems(role), []);
+    const wild = structuredClone(role);
+    wild.rules[2].verbs = ['*'];
+    assert.ok(securityProblems(wild).some((p) => /wildcards/.test(p.message)));
+    const admin = structuredClone(binding);
+    admin.roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' };
+    assert.ok(securityProblems(admin).some((p) => /ClusterRole/.test(p.message)));
   });
 
   it('Deployment: the original pod kept alive by a `sh -c` loop that exits on SIGTERM, after checking for IRSA / Pod Identity variables', () => {
@@ -197,7 +228,7 @@ describe('deploy/k8s manifests', () => {
     assert.equal(k.components, undefined, 'no component by default: the backup needs a claim, the Job starts copying at once');
     // each component: kind Component, lists exactly the .yaml files of its directory
     const components = fs.readdirSync(path.join(K8S, 'components')).sort();
-    assert.ok(components.includes('backup') && components.includes('sharded-sync'), components.join(', '));
+    assert.deepEqual(components, ['backup', 'exec-access', 'sharded-sync']);
     for (const c of components) {
       const ck = YAML.parse(fs.readFileSync(path.join(K8S, 'components', c, 'kustomization.yaml'), 'utf8'));
       assert.equal(ck.kind, 'Component', c);

@@ -169,6 +169,27 @@ describe('deploy/k8s: each insecure change to a copy of the manifests makes vali
     });
   }
 
+  const RBAC_MUTATIONS: { name: string; caughtBy: RegExp; apply(m: Record<string, any>): void }[] = [
+    { name: 'a wildcard verb', caughtBy: /Role\/s3k-exec rules\/2\/verbs: no wildcards/, apply: (m) => { if (m.kind === 'Role') m.rules[2].verbs = ['*']; } },
+    { name: 'access to secrets', caughtBy: /Role\/s3k-exec rules\/\d\/resources: no secrets/, apply: (m) => { if (m.kind === 'Role') m.rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }); } },
+    { name: 'creating pods', caughtBy: /no creating or changing pods/, apply: (m) => { if (m.kind === 'Role') m.rules[1].verbs.push('create'); } },
+    {
+      name: 'bound to the ClusterRole cluster-admin',
+      caughtBy: /RoleBinding\/s3k-exec roleRef\/kind: must be a Role/,
+      apply: (m) => { if (m.kind === 'RoleBinding') m.roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }; },
+    },
+    { name: 'a ClusterRole instead of a Role', caughtBy: /ClusterRole\/s3k-exec kind: ClusterRole: only namespace-scoped/, apply: (m) => { if (m.kind === 'Role') { m.kind = 'ClusterRole'; delete m.metadata.namespace; } } },
+  ];
+  for (const mut of RBAC_MUTATIONS) {
+    it(`exec RBAC: ${mut.name}`, async () => {
+      const dir = copyK8s();
+      const target = path.join(dir, 'components', 'exec-access', 'rbac.yaml');
+      editYaml(target, (m) => mut.apply(m as Record<string, any>));
+      const problems = problemsOf(await checkPaths([dir]), target);
+      assert.ok(problems.some((p) => mut.caughtBy.test(p)), `not caught (want ${mut.caughtBy}); problems: ${JSON.stringify(problems, null, 1)}`);
+    });
+  }
+
   it('the command line (npx tsx deploy/k8s/validate.ts DIR) exits 0 on the copy and 1 on a changed copy, naming the problem', async () => {
     const cli = (dir: string) => run(process.execPath, ['--import', 'tsx', path.join(K8S, 'validate.ts'), dir], { guard: false, timeoutMs: 60_000 });
     const clean = await cli(copyK8s());
@@ -196,16 +217,16 @@ const PULUMI_MUTATIONS: SourceMutation[] = [
   {
     name: 's3:PutBucketPolicy and s3:DeleteBucket added to the role',
     file: 'src/policies.ts',
-    from: "Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],",
-    to: "Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads', 's3:PutBucketPolicy', 's3:DeleteBucket'],",
-    caughtBy: /role policy with/,
+    from: "Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucketArn },",
+    to: "Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:PutBucketPolicy', 's3:DeleteBucket'], Resource: bucketArn },",
+    caughtBy: /role policy/,
   },
   {
     name: 'kms:* on * when a KMS key is set',
     file: 'src/policies.ts',
-    from: /Action: \['kms:Decrypt', 'kms:GenerateDataKey'\],\s*Resource: opts\.kmsKeyArn,/,
+    from: /Action: write \? \['kms:Decrypt', 'kms:GenerateDataKey'\] : 'kms:Decrypt',\s*Resource: opts\.kmsKeyArn,/,
     to: "Action: 'kms:*', Resource: '*',",
-    caughtBy: /role policy with a KMS key/,
+    caughtBy: /with a KMS key/,
   },
   {
     name: 's3:* on * when listing all buckets is enabled',
@@ -220,6 +241,35 @@ const PULUMI_MUTATIONS: SourceMutation[] = [
     from: /\n\s*if \(m\[1\] !== issuer\) throw [^\n]*/,
     to: '',
     caughtBy: /OIDC provider of another cluster/,
+  },
+  // least privilege per workload
+  {
+    name: 'the read-only shell role may also write',
+    file: 'src/policies.ts',
+    from: "{ Sid: 'ReadObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn}/*` },",
+    to: "{ Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${bucketArn}/*` },",
+    caughtBy: /role policy/,
+  },
+  {
+    name: 'the backup writer may delete',
+    file: 'src/policies.ts',
+    from: "Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],",
+    to: "Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],",
+    caughtBy: /backup role writes under nightly\/ only/,
+  },
+  {
+    name: 'the backup writer is not confined to its prefix',
+    file: 'src/policies.ts',
+    from: 'Resource: `${bucketArn}/${prefix}*`,',
+    to: 'Resource: `${bucketArn}/*`,',
+    caughtBy: /backup role writes under nightly\/ only/,
+  },
+  {
+    name: 'the backup CronJob runs as the shell\'s service account',
+    file: 'src/infra.ts',
+    from: 'const b: WorkloadArgs = { ...w, serviceAccountName: args.backupServiceAccountName,',
+    to: 'const b: WorkloadArgs = { ...w, serviceAccountName: sa,',
+    caughtBy: /association per service account|backup role writes/,
   },
 ];
 

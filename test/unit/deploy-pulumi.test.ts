@@ -115,7 +115,9 @@ const baseArgs = (over: Partial<InfraArgs> = {}): InfraArgs => ({
   identity: 'irsa',
   namespace: 'backup',
   createNamespace: true,
-  serviceAccountName: 's3k-backup',
+  serviceAccountName: 's3k-shell',
+  backupServiceAccountName: 's3k-backup',
+  backupPrefix: 'nightly/',
   installPodIdentityAgent: true,
   nodeInstanceTypes: ['t3.medium'],
   nodeCount: 2,
@@ -134,6 +136,7 @@ async function deploy(prefix: string, args: InfraArgs) {
     clusterName: await resolve(infra.clusterName),
     bucketName: await resolve(infra.bucketName),
     roleArn: await resolve(infra.roleArn),
+    backupRoleArn: infra.backupRoleArn ? await resolve(infra.backupRoleArn) : undefined,
     oidcProviderArn: infra.oidcProviderArn ? await resolve(infra.oidcProviderArn) : undefined,
     kubeconfig: await resolve(infra.kubeconfig),
   };
@@ -208,26 +211,26 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
     assert.equal(st.Action, 'sts:AssumeRoleWithWebIdentity');
     assert.deepEqual(st.Condition, {
       StringEquals: {
-        [`${ISSUER_HOST}:sub`]: 'system:serviceaccount:backup:s3k-backup',
+        [`${ISSUER_HOST}:sub`]: 'system:serviceaccount:backup:s3k-shell',
         [`${ISSUER_HOST}:aud`]: 'sts.amazonaws.com',
       },
     }, 'exactly sub and aud, with StringEquals (no wildcard), keyed by the issuer without https://');
     assert.equal(role.inputs.maxSessionDuration, 3600);
   });
 
-  it('role policy: only the one bucket and its objects (no s3:*, no other resource, no ListAllMyBuckets)', () => {
+  it('role policy: the shell reads the one bucket, nothing else (no write, no delete, no s3:*, no ListAllMyBuckets)', () => {
     const bucket = d.one('aws:s3/bucket:Bucket');
     const arn = bucket.state.arn as string;
     const rp = d.one('aws:iam/rolePolicy:RolePolicy');
     assert.equal(rp.inputs.role, d.one('aws:iam/role:Role', 's3k').state.name);
-    const policy = doc(rp.inputs.policy);
-    const resources = policy.Statement.flatMap((s) => [s.Resource].flat());
-    assert.deepEqual(new Set(resources), new Set([arn, `${arn}/*`]));
-    const actions = policy.Statement.flatMap((s) => [s.Action].flat());
-    for (const a of actions) assert.match(a, /^s3:[A-Z][A-Za-z]+$/, `no wildcard actions: ${a}`);
-    for (const a of ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload']) assert.ok(actions.includes(a), a);
-    assert.ok(!actions.includes('s3:ListAllMyBuckets'));
-    assert.ok(policy.Statement.every((s) => s.Effect === 'Allow'));
+    assert.deepEqual(doc(rp.inputs.policy), {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: arn },
+        { Sid: 'ReadObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/*` },
+      ],
+    });
+    assert.equal(d.of('aws:iam/role:Role').filter((r) => /backup/.test(r.name)).length, 0, 'no backup role without backupClaimName');
     assert.equal(d.of('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => /S3|s3/.test(String(a.inputs.policyArn))).length, 0, 'no AmazonS3FullAccess');
   });
 
@@ -255,7 +258,7 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
   it('ServiceAccount: annotated with the role ARN output, in the namespace the trust policy names', () => {
     const sa = d.manifests.find((m) => m.kind === 'ServiceAccount')!;
     assert.ok(sa);
-    assert.equal(sa.metadata?.name, 's3k-backup');
+    assert.equal(sa.metadata?.name, 's3k-shell');
     assert.equal(sa.metadata?.namespace, 'backup');
     const ann = sa.metadata?.annotations as Record<string, string>;
     assert.equal(ann['eks.amazonaws.com/role-arn'], d.out.roleArn);
@@ -267,7 +270,7 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
     const dep = d.manifests.find((m) => m.kind === 'Deployment')!;
     assert.ok(dep);
     const pod = (dep.spec as any).template.spec;
-    assert.equal(pod.serviceAccountName, 's3k-backup');
+    assert.equal(pod.serviceAccountName, 's3k-shell');
     const c = pod.containers[0];
     assert.equal(c.image, baseArgs().image);
     assert.deepEqual(c.command.slice(0, 2), ['sh', '-c']);
@@ -330,23 +333,44 @@ describe('pulumi: EKS Pod Identity', () => {
         StringEquals: {
           'aws:RequestTag/eks-cluster-name': d.out.clusterName,
           'aws:RequestTag/kubernetes-namespace': 'backup',
-          'aws:RequestTag/kubernetes-service-account': 's3k-backup',
+          'aws:RequestTag/kubernetes-service-account': 's3k-shell',
         },
       },
     });
   });
 
-  it('association for the service account with the role, the agent add-on, no OIDC provider, no annotation', () => {
-    const assoc = d.one('aws:eks/podIdentityAssociation:PodIdentityAssociation');
-    assert.deepEqual(
-      { clusterName: assoc.inputs.clusterName, namespace: assoc.inputs.namespace, serviceAccount: assoc.inputs.serviceAccount, roleArn: assoc.inputs.roleArn },
-      { clusterName: d.out.clusterName, namespace: 'backup', serviceAccount: 's3k-backup', roleArn: d.out.roleArn },
-    );
+  it('an association per service account (shell, backup) with its own role, the agent add-on, no OIDC provider, no annotation', () => {
+    const assocs = d.of('aws:eks/podIdentityAssociation:PodIdentityAssociation')
+      .map((a) => ({ clusterName: a.inputs.clusterName, namespace: a.inputs.namespace, serviceAccount: a.inputs.serviceAccount, roleArn: a.inputs.roleArn }));
+    assert.deepEqual(assocs, [
+      { clusterName: d.out.clusterName, namespace: 'backup', serviceAccount: 's3k-shell', roleArn: d.out.roleArn },
+      { clusterName: d.out.clusterName, namespace: 'backup', serviceAccount: 's3k-backup', roleArn: d.out.backupRoleArn },
+    ]);
+    assert.notEqual(d.out.roleArn, d.out.backupRoleArn);
     assert.equal(d.one('aws:eks/addon:Addon').inputs.addonName, 'eks-pod-identity-agent');
     assert.equal(d.of('aws:iam/openIdConnectProvider:OpenIdConnectProvider').length, 0);
     assert.equal(d.out.oidcProviderArn, undefined);
-    const sa = d.manifests.find((m) => m.kind === 'ServiceAccount')!;
-    assert.equal(sa.metadata?.annotations, undefined);
+    const sas = d.manifests.filter((m) => m.kind === 'ServiceAccount');
+    assert.deepEqual(sas.map((m) => m.metadata?.name), ['s3k-shell', 's3k-backup']);
+    for (const sa of sas) assert.equal(sa.metadata?.annotations, undefined);
+  });
+
+  it('the backup role writes under nightly/ only (no delete, no other prefix); the CronJob runs as its own service account', () => {
+    const arn = d.one('aws:s3/bucket:Bucket').state.arn as string;
+    const rp = d.one('aws:iam/rolePolicy:RolePolicy', 'backup-bucket');
+    assert.equal(rp.inputs.role, d.one('aws:iam/role:Role', 'backup').state.name);
+    assert.deepEqual(doc(rp.inputs.policy), {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'ListPrefix', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn, Condition: { StringLike: { 's3:prefix': ['nightly/*'] } } },
+        { Sid: 'BucketLocation', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: arn },
+        { Sid: 'WritePrefix', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: `${arn}/nightly/*` },
+      ],
+    });
+    const trust = doc(d.one('aws:iam/role:Role', 'backup').inputs.assumeRolePolicy);
+    assert.equal(trust.Statement[0]!.Condition!.StringEquals!['aws:RequestTag/kubernetes-service-account'], 's3k-backup');
+    const cj = d.manifests.find((m) => m.kind === 'CronJob')!;
+    assert.equal(podSpecOf(cj)!.serviceAccountName, 's3k-backup');
   });
 
   it('optional nightly backup CronJob of a volume claim: valid, secure, syncs to the bucket', async () => {
@@ -402,14 +426,14 @@ describe('pulumi: the IAM documents, whole (deep equality), for every option com
       const expected: PolicyDocument = {
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'Bucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: arn },
-          { Sid: 'Objects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: `${arn}/*` },
-          ...(o.kmsKeyArn ? [{ Sid: 'BucketKey', Effect: 'Allow' as const, Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KMS }] : []),
+          { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: arn },
+          { Sid: 'ReadObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/*` },
+          ...(o.kmsKeyArn ? [{ Sid: 'BucketKeyViaS3', Effect: 'Allow' as const, Action: 'kms:Decrypt', Resource: KMS, Condition: { StringEquals: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } } }] : []),
           ...(o.listAllBuckets ? [{ Sid: 'ListAllBuckets', Effect: 'Allow' as const, Action: 's3:ListAllMyBuckets', Resource: '*' }] : []),
         ],
       };
       assert.deepEqual(doc(d.one('aws:iam/rolePolicy:RolePolicy').inputs.policy), expected);
-      assert.deepEqual(policies.bucketAccessPolicy(arn, o), expected, 'the builder alone');
+      assert.deepEqual(policies.readOnlyBucketPolicy(arn, { ...o, region: REGION }), expected, 'the builder alone');
     });
   }
 });
@@ -451,10 +475,12 @@ describe('pulumi: configuration and IAM document builders', () => {
     assert.throws(() => policies.irsaTrustPolicy('arn:aws:iam::123:oidc-provider/x', ISSUER, 'ns', 'sa'), /OIDC provider ARN/);
     assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`, ISSUER, 'ns', '*'), /invalid/);
     assert.throws(() => policies.irsaTrustPolicy(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`, 'http://x', 'ns', 'sa'), /issuer/);
-    assert.throws(() => policies.bucketAccessPolicy('*'), /bucket ARN/);
+    assert.throws(() => policies.readOnlyBucketPolicy('*'), /bucket ARN/);
+    assert.throws(() => policies.prefixWriterPolicy('arn:aws:s3:::b-1', '*'), /prefix/);
+    for (const bad of ['', 'nightly', '/nightly/', 'night*/', 'a/../b/', '../', 'a b/']) assert.throws(() => policies.prefixWriterPolicy('arn:aws:s3:::b-1', bad), /prefix/, bad);
+    assert.throws(() => policies.readOnlyBucketPolicy('arn:aws:s3:::b-1', { kmsKeyArn: '*', region: REGION }), /KMS key ARN/);
+    assert.throws(() => policies.readOnlyBucketPolicy('arn:aws:s3:::b-1', { kmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/k` }), /region/);
     assert.equal(policies.issuerHostPath(`${ISSUER}/`), ISSUER_HOST);
-    const withList = policies.bucketAccessPolicy('arn:aws:s3:::b-1', { listAllBuckets: true, kmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/k` });
-    assert.deepEqual(withList.Statement.map((s) => s.Sid), ['Bucket', 'Objects', 'BucketKey', 'ListAllBuckets']);
     assert.equal(network.subnetCidr('10.0.0.0/16', 9), '10.0.144.0/20');
     assert.throws(() => network.subnetCidr('10.0.0.0/8', 0), /16/);
   });

@@ -1,5 +1,6 @@
 // Stack configuration -> InfraArgs. Every key is optional except `image`; see Pulumi.example.yaml.
 import * as pulumi from '@pulumi/pulumi';
+import { checkPrefix } from './policies';
 
 export type IdentityMode = 'irsa' | 'pod-identity';
 
@@ -29,11 +30,15 @@ export interface InfraArgs {
   bucketVersioning: boolean;
   bucketForceDestroy: boolean;
   kmsKeyArn?: string;
-  /** Also allow s3:ListAllMyBuckets (a bare `s3cmd ls`). Default false: the role sees one bucket. */
+  /** The shell's role may also s3:ListAllMyBuckets (a bare `s3cmd ls`). Default false: it sees one bucket. */
   listAllBuckets: boolean;
   /** A PersistentVolumeClaim to back up nightly with a CronJob (none by default). */
   backupClaimName?: string;
   backupSchedule?: string;
+  /** The backup's own service account (and role, which may write under backupPrefix only). */
+  backupServiceAccountName: string;
+  /** Where the backup writes in the bucket (default nightly/). */
+  backupPrefix: string;
   tags: Record<string, string>;
 }
 
@@ -48,6 +53,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config()): InfraArgs 
     throw new Error(`config identity must be "irsa" or "pod-identity", not "${identity}"`);
   }
   const existingClusterName = cfg.get('clusterName') || undefined;
+  const serviceAccountName = cfg.get('serviceAccountName') ?? 's3k';
   const nodeCount = cfg.getNumber('nodeCount') ?? 2;
   if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error('config nodeCount must be a positive integer');
   return {
@@ -55,7 +61,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config()): InfraArgs 
     identity,
     namespace: cfg.get('namespace') ?? 's3k',
     createNamespace: bool(cfg, 'createNamespace', true),
-    serviceAccountName: cfg.get('serviceAccountName') ?? 's3k',
+    serviceAccountName,
     existingClusterName,
     existingOidcProviderArn: cfg.get('oidcProviderArn') || undefined,
     installPodIdentityAgent: bool(cfg, 'installPodIdentityAgent', existingClusterName === undefined),
@@ -69,6 +75,8 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config()): InfraArgs 
     listAllBuckets: bool(cfg, 'listAllBuckets', false),
     backupClaimName: cfg.get('backupClaimName') || undefined,
     backupSchedule: cfg.get('backupSchedule') || undefined,
+    backupServiceAccountName: cfg.get('backupServiceAccountName') ?? `${serviceAccountName}-backup`,
+    backupPrefix: checkPrefix(cfg.get('backupPrefix') ?? 'nightly/'),
     tags: cfg.getObject<Record<string, string>>('tags') ?? {},
   };
 }

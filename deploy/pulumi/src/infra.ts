@@ -5,13 +5,16 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraArgs } from './config';
 import { createCluster, createOidcProvider, kubeconfig } from './cluster';
-import { bucketAccessPolicy, irsaTrustPolicy, podIdentityTrustPolicy, tlsOnlyBucketPolicy } from './policies';
+import { irsaTrustPolicy, podIdentityTrustPolicy, prefixWriterPolicy, readOnlyBucketPolicy, tlsOnlyBucketPolicy, type PolicyDocument } from './policies';
 import { backupCronJob, deployment, namespace as namespaceManifest, serviceAccount, type WorkloadArgs } from './workload';
 
 export interface Infra {
   clusterName: pulumi.Output<string>;
   bucketName: pulumi.Output<string>;
+  /** The shell's role (reads the bucket). */
   roleArn: pulumi.Output<string>;
+  /** The backup's role (writes under backupPrefix), with backupClaimName. */
+  backupRoleArn?: pulumi.Output<string>;
   oidcProviderArn?: pulumi.Output<string>;
   kubeconfig: pulumi.Output<string>;
   namespace: string;
@@ -62,38 +65,45 @@ export function createInfra(name: string, args: InfraArgs): Infra {
     policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),
   }, { dependsOn: [publicAccessBlock] });
 
-  // --- the role: trusted by one service account, allowed one bucket
+  // --- one role per workload, each trusted by its own service account only (IRSA or Pod Identity):
+  // the interactive shell reads the bucket; the backup writes under its prefix only.
   let oidcProviderArn: pulumi.Output<string> | undefined;
-  let assumeRolePolicy: pulumi.Output<string>;
   if (args.identity === 'irsa') {
     oidcProviderArn = args.existingOidcProviderArn
       ? pulumi.output(args.existingOidcProviderArn)
       : createOidcProvider(name, cluster.oidcIssuerUrl, tags).arn;
-    assumeRolePolicy = pulumi.all([oidcProviderArn, cluster.oidcIssuerUrl]).apply(([arn, issuer]) =>
-      JSON.stringify(irsaTrustPolicy(arn, issuer, namespace, sa)));
-  } else {
-    assumeRolePolicy = cluster.name.apply((c) => JSON.stringify(podIdentityTrustPolicy(c, namespace, sa)));
   }
-  const role = new aws.iam.Role(`${name}-s3k`, {
-    description: `s3k in ${namespace}/${sa}: one bucket`,
-    assumeRolePolicy,
-    maxSessionDuration: 3600,
-    tags,
-  });
-  new aws.iam.RolePolicy(`${name}-s3k-bucket`, {
-    role: role.name,
-    policy: bucket.arn.apply((arn) => JSON.stringify(bucketAccessPolicy(arn, { kmsKeyArn: args.kmsKeyArn, listAllBuckets: args.listAllBuckets }))),
-  });
   const bindings: pulumi.Resource[] = [];
-  if (args.identity === 'pod-identity') {
-    bindings.push(new aws.eks.PodIdentityAssociation(`${name}-s3k`, {
-      clusterName: cluster.name,
-      namespace,
-      serviceAccount: sa,
-      roleArn: role.arn,
+  const workloadRole = (suffix: string, serviceAccount: string, description: string, policy: pulumi.Output<string>): aws.iam.Role => {
+    const assumeRolePolicy = oidcProviderArn
+      ? pulumi.all([oidcProviderArn, cluster.oidcIssuerUrl]).apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, namespace, serviceAccount)))
+      : cluster.name.apply((c) => JSON.stringify(podIdentityTrustPolicy(c, namespace, serviceAccount)));
+    const role = new aws.iam.Role(`${name}-${suffix}`, {
+      description: `s3k in ${namespace}/${serviceAccount}: ${description}`,
+      assumeRolePolicy,
+      maxSessionDuration: 3600,
       tags,
-    }, { dependsOn: cluster.ready }));
-  }
+    });
+    new aws.iam.RolePolicy(`${name}-${suffix}-bucket`, { role: role.name, policy });
+    if (args.identity === 'pod-identity') {
+      bindings.push(new aws.eks.PodIdentityAssociation(`${name}-${suffix}`, {
+        clusterName: cluster.name,
+        namespace,
+        serviceAccount,
+        roleArn: role.arn,
+        tags,
+      }, { dependsOn: cluster.ready }));
+    }
+    return role;
+  };
+  const policyJson = (build: (arn: string, region: string) => PolicyDocument) =>
+    pulumi.all([bucket.arn, region]).apply(([arn, r]) => JSON.stringify(build(arn, r)));
+  const role = workloadRole('s3k', sa, 'reads one bucket', policyJson((arn, r) =>
+    readOnlyBucketPolicy(arn, { kmsKeyArn: args.kmsKeyArn, region: r, listAllBuckets: args.listAllBuckets })));
+  const backupRole = args.backupClaimName
+    ? workloadRole('backup', args.backupServiceAccountName, `writes under ${args.backupPrefix} in one bucket`, policyJson((arn, r) =>
+      prefixWriterPolicy(arn, args.backupPrefix, { kmsKeyArn: args.kmsKeyArn, region: r })))
+    : undefined;
 
   // --- Kubernetes
   const kc = kubeconfig(cluster, region);
@@ -118,16 +128,20 @@ export function createInfra(name: string, args: InfraArgs): Infra {
   created.push(serviceAccountRes);
   // The pods start after the ServiceAccount has its annotation (IRSA) or the association exists (Pod
   // Identity): both are read when a pod is created, never later.
-  const podDeps = [serviceAccountRes, ...bindings];
-  created.push(new k8s.apps.v1.Deployment(`${name}-shell`, deployment(w), { ...k8sOpts, dependsOn: podDeps }));
-  if (args.backupClaimName) {
-    created.push(new k8s.batch.v1.CronJob(`${name}-backup`, backupCronJob({ ...w, claimName: args.backupClaimName, schedule: args.backupSchedule }), { ...k8sOpts, dependsOn: podDeps }));
+  created.push(new k8s.apps.v1.Deployment(`${name}-shell`, deployment(w), { ...k8sOpts, dependsOn: [serviceAccountRes, ...bindings] }));
+  if (args.backupClaimName && backupRole) {
+    const b: WorkloadArgs = { ...w, serviceAccountName: args.backupServiceAccountName, roleArn: args.identity === 'irsa' ? backupRole.arn : undefined };
+    const backupSa = new k8s.core.v1.ServiceAccount(`${name}-backup-sa`, serviceAccount(b, 'backup'), { ...k8sOpts, dependsOn: nsDep });
+    created.push(backupSa);
+    created.push(new k8s.batch.v1.CronJob(`${name}-backup`, backupCronJob({ ...b, claimName: args.backupClaimName, schedule: args.backupSchedule, prefix: args.backupPrefix }),
+      { ...k8sOpts, dependsOn: [backupSa, ...bindings] }));
   }
 
   return {
     clusterName: cluster.name,
     bucketName: bucket.bucket,
     roleArn: role.arn,
+    backupRoleArn: backupRole?.arn,
     oidcProviderArn,
     kubeconfig: kc,
     namespace,

@@ -99,39 +99,82 @@ export function serviceTrustPolicy(service: string): PolicyDocument {
   };
 }
 
+const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+export interface BucketPolicyOptions {
+  /** SSE-KMS key of the bucket: the role may use it only through S3 (kms:ViaService) in this region. */
+  kmsKeyArn?: string;
+  /** The bucket's region (required with kmsKeyArn). */
+  region?: string;
+}
+
+function checkBucket(bucketArn: string, opts: BucketPolicyOptions): void {
+  if (!BUCKET_ARN.test(bucketArn)) throw new Error(`not a bucket ARN: ${bucketArn}`);
+  if (opts.kmsKeyArn !== undefined) {
+    if (!KMS_KEY_ARN.test(opts.kmsKeyArn)) throw new Error(`not a KMS key ARN: ${opts.kmsKeyArn}`);
+    if (!opts.region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(opts.region)) throw new Error(`a KMS key needs the bucket's region, not ${opts.region}`);
+  }
+}
+
+/** The KMS key, through S3 only: Decrypt (read), and GenerateDataKey to write. */
+function kmsStatement(opts: BucketPolicyOptions, write: boolean): PolicyStatement[] {
+  if (!opts.kmsKeyArn) return [];
+  return [{
+    Sid: 'BucketKeyViaS3',
+    Effect: 'Allow',
+    Action: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : 'kms:Decrypt',
+    Resource: opts.kmsKeyArn,
+    Condition: { StringEquals: { 'kms:ViaService': `s3.${opts.region}.amazonaws.com` } },
+  }];
+}
+
 /**
- * What s3k needs on one bucket and nothing else: list, read, write, delete objects and clean up
- * multipart uploads (ls, get, put, sync --delete-removed). No s3:* and no other bucket, so
- * `s3cmd ls` without a bucket (ListAllMyBuckets) is denied unless listAllBuckets is set.
+ * The interactive shell (kubectl exec deploy/s3k -- s3cmd ...): read one bucket and nothing else
+ * (ls, get, du, info). No write, no delete, no bucket configuration. listAllBuckets adds
+ * s3:ListAllMyBuckets for a bare `s3cmd ls` (it shows bucket names only).
  */
-export function bucketAccessPolicy(bucketArn: string, opts: { kmsKeyArn?: string; listAllBuckets?: boolean } = {}): PolicyDocument {
-  if (!/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketArn)) throw new Error(`not a bucket ARN: ${bucketArn}`);
+export function readOnlyBucketPolicy(bucketArn: string, opts: BucketPolicyOptions & { listAllBuckets?: boolean } = {}): PolicyDocument {
+  checkBucket(bucketArn, opts);
   const statements: PolicyStatement[] = [
-    {
-      Sid: 'Bucket',
-      Effect: 'Allow',
-      Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
-      Resource: bucketArn,
-    },
-    {
-      Sid: 'Objects',
-      Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      Resource: `${bucketArn}/*`,
-    },
+    { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucketArn },
+    { Sid: 'ReadObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn}/*` },
+    ...kmsStatement(opts, false),
   ];
-  if (opts.kmsKeyArn) {
-    statements.push({
-      Sid: 'BucketKey',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: opts.kmsKeyArn,
-    });
-  }
-  if (opts.listAllBuckets) {
-    statements.push({ Sid: 'ListAllBuckets', Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' });
-  }
+  if (opts.listAllBuckets) statements.push({ Sid: 'ListAllBuckets', Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' });
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** A key prefix a writer is confined to: one or more path segments, ending with '/', no IAM wildcards. */
+export function checkPrefix(prefix: string): string {
+  if (!/^(?:[A-Za-z0-9!_.'()-]+\/)+$/.test(prefix) || /(^|\/)\.\.?\//.test(prefix)) {
+    throw new Error(`a key prefix like nightly/ (segments ending with /, no wildcards), not ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}
+
+/**
+ * A writer confined to one key prefix (the nightly backup: nightly/): list and read that prefix (sync
+ * compares sizes and MD5s), upload into it (multipart too, and abort its own uploads). No delete, no
+ * other prefix, no bucket configuration.
+ */
+export function prefixWriterPolicy(bucketArn: string, prefix: string, opts: BucketPolicyOptions = {}): PolicyDocument {
+  checkBucket(bucketArn, opts);
+  checkPrefix(prefix);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'ListPrefix', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } },
+      { Sid: 'BucketLocation', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: bucketArn },
+      {
+        Sid: 'WritePrefix',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        Resource: `${bucketArn}/${prefix}*`,
+      },
+      ...kmsStatement(opts, true),
+    ],
+  };
 }
 
 /** Bucket policy: refuse every request that does not use TLS. */

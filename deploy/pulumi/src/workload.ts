@@ -57,14 +57,15 @@ export function labels(args: Pick<WorkloadArgs, 'labels'>, component: string): R
   return { 'app.kubernetes.io/name': 's3k', 'app.kubernetes.io/component': component, ...(args.labels ?? {}) };
 }
 
-export function serviceAccount(args: WorkloadArgs): k8s.types.input.core.v1.ServiceAccount {
+/** The service account of one workload (component: shell, backup), with its own role. */
+export function serviceAccount(args: WorkloadArgs, component = 'shell'): k8s.types.input.core.v1.ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: {
       name: args.serviceAccountName,
       namespace: args.namespace,
-      labels: labels(args, 'identity'),
+      labels: labels(args, component),
       ...(args.roleArn
         ? {
             annotations: {
