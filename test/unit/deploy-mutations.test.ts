@@ -242,6 +242,21 @@ const PULUMI_MUTATIONS: SourceMutation[] = [
     to: '',
     caughtBy: /OIDC provider of another cluster/,
   },
+  // the bucket
+  {
+    name: 'TLS below 1.2 accepted (the DenyOutdatedTls statement dropped)',
+    file: 'src/policies.ts',
+    from: /\n\s*\{\n\s*Sid: 'DenyOutdatedTls',[\s\S]*?\n\s{6}\},/,
+    to: '',
+    caughtBy: /TLS 1\.2\+ only bucket policy/,
+  },
+  {
+    name: 'incomplete multipart uploads kept for ever',
+    file: 'src/bucket.ts',
+    from: 'export const ABORT_INCOMPLETE_MULTIPART_DAYS = 7;',
+    to: 'export const ABORT_INCOMPLETE_MULTIPART_DAYS = 36500;',
+    caughtBy: /versioning (true|false), noncurrent/,
+  },
   // least privilege per workload
   {
     name: 'the read-only shell role may also write',

@@ -123,6 +123,7 @@ const baseArgs = (over: Partial<InfraArgs> = {}): InfraArgs => ({
   nodeCount: 2,
   vpcCidr: '10.20.0.0/16',
   bucketVersioning: true,
+  noncurrentVersionExpirationDays: 30,
   bucketForceDestroy: false,
   listAllBuckets: false,
   tags: { team: 'platform' },
@@ -234,7 +235,7 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
     assert.equal(d.of('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => /S3|s3/.test(String(a.inputs.policyArn))).length, 0, 'no AmazonS3FullAccess');
   });
 
-  it('bucket: public access blocked, encrypted, owner-enforced, versioned, TLS-only bucket policy, not force-destroyed', () => {
+  it('bucket: public access blocked, encrypted, owner-enforced, versioned, TLS 1.2+ only bucket policy, not force-destroyed', () => {
     const bucket = d.one('aws:s3/bucket:Bucket');
     assert.equal(bucket.inputs.forceDestroy, false);
     const pab = d.one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock');
@@ -245,14 +246,14 @@ describe('pulumi: IRSA on a new EKS cluster', () => {
     assert.equal(d.one('aws:s3/bucketOwnershipControls:BucketOwnershipControls').inputs.rule.objectOwnership, 'BucketOwnerEnforced');
     assert.equal(d.one('aws:s3/bucketVersioning:BucketVersioning').inputs.versioningConfiguration.status, 'Enabled');
     const bp = doc(d.one('aws:s3/bucketPolicy:BucketPolicy').inputs.policy);
-    assert.deepEqual(bp.Statement, [{
-      Sid: 'DenyInsecureTransport',
-      Effect: 'Deny',
-      Principal: '*',
-      Action: 's3:*',
-      Resource: [bucket.state.arn, `${bucket.state.arn}/*`],
-      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-    }]);
+    const resources = [bucket.state.arn, `${bucket.state.arn}/*`];
+    assert.deepEqual(bp, {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: resources, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        { Sid: 'DenyOutdatedTls', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: resources, Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } } },
+      ],
+    }, 'no plain HTTP, no TLS below 1.2');
   });
 
   it('ServiceAccount: annotated with the role ARN output, in the namespace the trust policy names', () => {
@@ -438,6 +439,33 @@ describe('pulumi: the IAM documents, whole (deep equality), for every option com
   }
 });
 
+describe('pulumi: bucket lifecycle, whole, for every versioning / noncurrent-expiry combination', () => {
+  const abort = { id: 'abort-incomplete-multipart-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } };
+  const combos = [
+    { bucketVersioning: true, noncurrentVersionExpirationDays: 30 },
+    { bucketVersioning: true, noncurrentVersionExpirationDays: 365 },
+    { bucketVersioning: true, noncurrentVersionExpirationDays: 0 },
+    { bucketVersioning: false, noncurrentVersionExpirationDays: 30 },
+  ];
+  for (const [i, o] of combos.entries()) {
+    it(`versioning ${o.bucketVersioning}, noncurrent versions expire after ${o.noncurrentVersionExpirationDays || 'never'}`, async () => {
+      const d = await deploy(`lifecycle${i}`, baseArgs(o));
+      const lc = d.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration');
+      assert.equal(lc.inputs.bucket, `${d.one('aws:s3/bucket:Bucket').name}-id`);
+      const expected = o.bucketVersioning && o.noncurrentVersionExpirationDays > 0
+        ? [abort, { id: 'expire-noncurrent-versions', status: 'Enabled', filter: {}, noncurrentVersionExpiration: { noncurrentDays: o.noncurrentVersionExpirationDays }, expiration: { expiredObjectDeleteMarker: true } }]
+        : [abort];
+      assert.deepEqual(lc.inputs.rules, expected);
+      assert.equal(d.of('aws:s3/bucketVersioning:BucketVersioning').length, o.bucketVersioning ? 1 : 0);
+    });
+  }
+  it('a negative or fractional expiry is refused', async () => {
+    const { lifecycleRules } = await program('src/bucket.ts');
+    assert.throws(() => lifecycleRules({ versioning: true, noncurrentVersionExpirationDays: -1 }), /whole number/);
+    assert.throws(() => lifecycleRules({ versioning: true, noncurrentVersionExpirationDays: 1.5 }), /whole number/);
+  });
+});
+
 describe('pulumi: configuration and IAM document builders', () => {
   it('readConfig: only image is required; defaults; errors for a bad identity', () => {
     pulumi.runtime.setAllConfig({ 's3k:image': 'reg/s3k:1' });
@@ -449,6 +477,7 @@ describe('pulumi: configuration and IAM document builders', () => {
     assert.equal(c.existingClusterName, undefined);
     assert.equal(c.listAllBuckets, false);
     assert.equal(c.bucketForceDestroy, false);
+    assert.equal(c.noncurrentVersionExpirationDays, 30);
     pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:identity': 'pod-identity', 's3k:clusterName': 'c1', 's3k:nodeInstanceTypes': '["m7i.large"]', 's3k:tags': '{"a":"b"}' });
     const p = readConfig(new pulumi.Config('s3k'));
     assert.equal(p.identity, 'pod-identity');

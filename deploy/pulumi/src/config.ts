@@ -28,6 +28,8 @@ export interface InfraArgs {
   vpcCidr: string;
   /** Bucket: versioning on (default), forceDestroy off (default), optional SSE-KMS key. */
   bucketVersioning: boolean;
+  /** With versioning: delete noncurrent versions after this many days (default 30; 0 keeps them). */
+  noncurrentVersionExpirationDays: number;
   bucketForceDestroy: boolean;
   kmsKeyArn?: string;
   /** The shell's role may also s3:ListAllMyBuckets (a bare `s3cmd ls`). Default false: it sees one bucket. */
@@ -70,6 +72,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config()): InfraArgs 
     nodeCount,
     vpcCidr: cfg.get('vpcCidr') ?? '10.0.0.0/16',
     bucketVersioning: bool(cfg, 'bucketVersioning', true),
+    noncurrentVersionExpirationDays: cfg.getNumber('noncurrentVersionExpirationDays') ?? 30,
     bucketForceDestroy: bool(cfg, 'bucketForceDestroy', false),
     kmsKeyArn: cfg.get('kmsKeyArn') || undefined,
     listAllBuckets: bool(cfg, 'listAllBuckets', false),

@@ -4,6 +4,7 @@ import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraArgs } from './config';
+import { lifecycleRules } from './bucket';
 import { createCluster, createOidcProvider, kubeconfig } from './cluster';
 import { irsaTrustPolicy, podIdentityTrustPolicy, prefixWriterPolicy, readOnlyBucketPolicy, tlsOnlyBucketPolicy, type PolicyDocument } from './policies';
 import { backupCronJob, deployment, namespace as namespaceManifest, serviceAccount, type WorkloadArgs } from './workload';
@@ -39,7 +40,7 @@ export function createInfra(name: string, args: InfraArgs): Infra {
     tags,
   });
 
-  // --- bucket: private, encrypted, owner-enforced, TLS only, versioned
+  // --- bucket: private, encrypted, owner-enforced, TLS 1.2 or later only, versioned, with lifecycle rules
   const bucket = new aws.s3.Bucket(`${name}-data`, { forceDestroy: args.bucketForceDestroy, tags });
   const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(`${name}-data`, {
     bucket: bucket.id,
@@ -57,9 +58,13 @@ export function createInfra(name: string, args: InfraArgs): Infra {
         : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
     ],
   });
-  if (args.bucketVersioning) {
-    new aws.s3.BucketVersioning(`${name}-data`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } });
-  }
+  const versioning = args.bucketVersioning
+    ? [new aws.s3.BucketVersioning(`${name}-data`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } })]
+    : [];
+  new aws.s3.BucketLifecycleConfiguration(`${name}-data`, {
+    bucket: bucket.id,
+    rules: lifecycleRules({ versioning: args.bucketVersioning, noncurrentVersionExpirationDays: args.noncurrentVersionExpirationDays }),
+  }, { dependsOn: versioning });
   new aws.s3.BucketPolicy(`${name}-data`, {
     bucket: bucket.id,
     policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),

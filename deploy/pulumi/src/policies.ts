@@ -177,8 +177,13 @@ export function prefixWriterPolicy(bucketArn: string, prefix: string, opts: Buck
   };
 }
 
-/** Bucket policy: refuse every request that does not use TLS. */
+/** The oldest TLS version the bucket accepts. */
+export const MIN_TLS_VERSION = '1.2';
+
+/** Bucket policy: refuse every request that does not use TLS, or uses TLS older than 1.2. */
 export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
+  if (!BUCKET_ARN.test(bucketArn)) throw new Error(`not a bucket ARN: ${bucketArn}`);
+  const resources = [bucketArn, `${bucketArn}/*`];
   return {
     Version: '2012-10-17',
     Statement: [
@@ -187,8 +192,16 @@ export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
         Effect: 'Deny',
         Principal: '*',
         Action: 's3:*',
-        Resource: [bucketArn, `${bucketArn}/*`],
+        Resource: resources,
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Sid: 'DenyOutdatedTls',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: resources,
+        Condition: { NumericLessThan: { 's3:TlsVersion': MIN_TLS_VERSION } },
       },
     ],
   };
