@@ -257,6 +257,28 @@ const PULUMI_MUTATIONS: SourceMutation[] = [
     to: 'export const ABORT_INCOMPLETE_MULTIPART_DAYS = 36500;',
     caughtBy: /versioning (true|false), noncurrent/,
   },
+  // the platform settings
+  {
+    name: 'Pod Identity trust without aws:SourceAccount',
+    file: 'src/policies.ts',
+    from: "            'aws:SourceAccount': accountId,\n",
+    to: '',
+    caughtBy: /pod-identity on (a new|an existing) cluster/,
+  },
+  {
+    name: 'the permissions boundary left off the roles',
+    file: 'src/cluster.ts',
+    from: "...(iam.permissionsBoundary ? { permissionsBoundary: iam.permissionsBoundary } : {}),",
+    to: '',
+    caughtBy: /permissions boundary and IAM path on every role/,
+  },
+  {
+    name: 'the API endpoint public to everyone whatever the configured CIDRs',
+    file: 'src/cluster.ts',
+    from: "...(args.apiPublicAccessCidrs.length > 0 ? { publicAccessCidrs: args.apiPublicAccessCidrs } : {}),",
+    to: "publicAccessCidrs: ['0.0.0.0/0'],",
+    caughtBy: /API endpoint: public only from the configured CIDRs/,
+  },
   // least privilege per workload
   {
     name: 'the read-only shell role may also write',
@@ -300,22 +322,28 @@ function copyPulumi(): string {
   return dir;
 }
 
-/** Runs test/unit/deploy-pulumi.test.ts against a program directory; returns the names of the failed tests. */
-async function pulumiTests(dir: string): Promise<{ code: number | null; failed: string[]; output: string }> {
-  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', path.join(REPO_ROOT, 'test', 'unit', 'deploy-pulumi.test.ts')], {
+/**
+ * Runs the tests of test/unit/deploy-pulumi.test.ts whose names match `only` against a program directory
+ * (only those: the whole file deploys the program some 40 times); returns the names of the failed tests.
+ */
+async function pulumiTests(dir: string, only: RegExp): Promise<{ code: number | null; failed: string[]; passed: string[]; output: string }> {
+  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', `--test-name-pattern=${only.source}`, path.join(REPO_ROOT, 'test', 'unit', 'deploy-pulumi.test.ts')], {
     guard: false,
     env: { S3K_PULUMI_PROGRAM: dir },
     timeoutMs: 180_000,
   });
   const failed = [...r.stdout.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((m) => m[1]!);
-  return { code: r.code, failed, output: r.stdout.slice(-4000) + r.stderr.slice(-2000) };
+  const passed = [...r.stdout.matchAll(/^\s*ok \d+ - (.*?)( # SKIP.*)?$/gm)].filter((m) => !m[2] && only.test(m[1]!)).map((m) => m[1]!);
+  return { code: r.code, failed, passed, output: r.stdout.slice(-4000) + r.stderr.slice(-2000) };
 }
 
 describe('deploy/pulumi: each insecure change to a copy of the program makes its unit tests fail', { concurrency: 2 }, () => {
-  it('the unchanged copy passes', async () => {
-    const r = await pulumiTests(copyPulumi());
+  it('the unchanged copy passes the tests that must catch the changes below', async () => {
+    const all = new RegExp(PULUMI_MUTATIONS.map((m) => `(?:${m.caughtBy.source})`).join('|'));
+    const r = await pulumiTests(copyPulumi(), all);
     assert.deepEqual(r.failed, [], r.output);
     assert.equal(r.code, 0, r.output);
+    for (const m of PULUMI_MUTATIONS) assert.ok(r.passed.some((n) => m.caughtBy.test(n)), `${m.name}: no test matches ${m.caughtBy}`);
   });
 
   for (const mut of PULUMI_MUTATIONS) {
@@ -326,7 +354,7 @@ describe('deploy/pulumi: each insecure change to a copy of the program makes its
       const hits = typeof mut.from === 'string' ? src.split(mut.from).length - 1 : [...src.matchAll(new RegExp(mut.from, 'g'))].length;
       assert.equal(hits, 1, `the mutation applies once to ${mut.file} (if the code changed, update this mutation)`);
       fs.writeFileSync(file, src.replace(mut.from, mut.to));
-      const r = await pulumiTests(dir);
+      const r = await pulumiTests(dir, mut.caughtBy);
       assert.notEqual(r.code, 0, `the tests passed with the change:\n${r.output}`);
       assert.ok(r.failed.some((n) => mut.caughtBy.test(n)), `no failing test matches ${mut.caughtBy}; failed: ${JSON.stringify(r.failed)}\n${r.output}`);
     });

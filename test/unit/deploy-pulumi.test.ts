@@ -26,6 +26,9 @@ const OIDC_ID = 'A1B2C3D4E5F60718293A4B5C6D7E8F90';
 const ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/${OIDC_ID}`;
 const ISSUER_HOST = ISSUER.replace('https://', '');
 const EXISTING_ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/EXISTING0000000000000000000000FF`;
+const VPC_IPV6 = '2600:1f18:4a2b:c300::/56';
+/** An existing cluster without the eks-pod-identity-agent add-on. */
+const NO_AGENT_CLUSTER = 'no-agent-eks';
 
 interface Recorded {
   type: string;
@@ -57,6 +60,10 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
       return { bucket: physical, arn: `arn:aws:s3:::${physical}` };
     case 'aws:ec2/launchTemplate:LaunchTemplate':
       return { latestVersion: 1 };
+    case 'aws:ec2/vpc:Vpc':
+      return inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: VPC_IPV6 } : {};
+    case 'aws:iam/policy:Policy':
+      return { arn: `arn:aws:iam::${ACCOUNT}:policy${inputs.path ?? '/'}${physical}` };
     default:
       return {};
   }
@@ -74,6 +81,13 @@ const mocks: pulumi.runtime.Mocks = {
       case 'aws:index/getRegion:getRegion': return { region: REGION, name: REGION, id: REGION };
       case 'aws:index/getPartition:getPartition': return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
       case 'aws:index/getAvailabilityZones:getAvailabilityZones': return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'], id: REGION };
+      case 'aws:index/getCallerIdentity:getCallerIdentity':
+        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:role/deployer`, userId: 'AROAEXAMPLE', id: ACCOUNT };
+      case 'aws:eks/getAddon:getAddon':
+        if (args.inputs.clusterName === NO_AGENT_CLUSTER) {
+          throw new Error(`ResourceNotFoundException: No addon: ${args.inputs.addonName} found in cluster: ${args.inputs.clusterName}`);
+        }
+        return { clusterName: args.inputs.clusterName, addonName: args.inputs.addonName, addonVersion: 'v1.3.4-eksbuild.1', id: `${args.inputs.clusterName}:${args.inputs.addonName}` };
       case 'aws:eks/getCluster:getCluster':
         return {
           name: args.inputs.name,
@@ -119,6 +133,11 @@ const baseArgs = (over: Partial<InfraArgs> = {}): InfraArgs => ({
   backupServiceAccountName: 's3k-backup',
   backupPrefix: 'nightly/',
   installPodIdentityAgent: true,
+  podIdentityAgentCheck: true,
+  ipFamily: 'ipv4',
+  apiPublicAccessCidrs: ['203.0.113.0/24'],
+  adminPrincipals: [],
+  execPrincipals: [],
   nodeInstanceTypes: ['t3.medium'],
   nodeCount: 2,
   vpcCidr: '10.20.0.0/16',
@@ -322,7 +341,7 @@ describe('pulumi: EKS Pod Identity', () => {
     d = await deploy('podid', baseArgs({ identity: 'pod-identity', backupClaimName: 'app-data', backupSchedule: '5 3 * * *' }));
   });
 
-  it('trust policy: pods.eks.amazonaws.com with AssumeRole + TagSession, only this cluster, namespace and service account', () => {
+  it('trust policy: pods.eks.amazonaws.com with AssumeRole + TagSession, only this cluster (name tag and aws:SourceArn), account (aws:SourceAccount), namespace and service account', () => {
     const trust = doc(d.one('aws:iam/role:Role', 's3k').inputs.assumeRolePolicy);
     assert.equal(trust.Statement.length, 1);
     assert.deepEqual(trust.Statement[0], {
@@ -332,10 +351,12 @@ describe('pulumi: EKS Pod Identity', () => {
       Action: ['sts:AssumeRole', 'sts:TagSession'],
       Condition: {
         StringEquals: {
+          'aws:SourceAccount': ACCOUNT,
           'aws:RequestTag/eks-cluster-name': d.out.clusterName,
           'aws:RequestTag/kubernetes-namespace': 'backup',
           'aws:RequestTag/kubernetes-service-account': 's3k-shell',
         },
+        ArnEquals: { 'aws:SourceArn': d.one('aws:eks/cluster:Cluster').state.arn },
       },
     });
   });
@@ -466,6 +487,211 @@ describe('pulumi: bucket lifecycle, whole, for every versioning / noncurrent-exp
   });
 });
 
+describe('pulumi: a component resource, as a platform team needs it', () => {
+  const registered = () => (pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, { urn: string; state: any }> }).getRegisteredResources();
+
+  it('every resource is a child of one s3k:index:Deployment component, which registers its outputs', async () => {
+    const d = await deploy('comp', baseArgs({ backupClaimName: 'app-data', execPrincipals: [`arn:aws:iam::${ACCOUNT}:role/oncall`] }));
+    const urns = [...registered().keys()].filter((u) => /::comp(-[^:]*)?$/.test(u));
+    const component = urns.filter((u) => u.split('::')[2] === 's3k:index:Deployment');
+    assert.equal(component.length, 1, urns.join('\n'));
+    assert.ok(d.mine.length > 40, `${d.mine.length} resources`);
+    const children = urns.filter((u) => u !== component[0]);
+    assert.equal(children.length, d.mine.length - 1, 'every recorded resource has a URN');
+    for (const u of children) assert.match(u.split('::')[2]!, /^s3k:index:Deployment\$/, `${u}: a child of the component`);
+    const state = registered().get(component[0]!)!.state; // registerOutputs: a protobuf Struct
+    const outputs = typeof state?.toJavaScript === 'function' ? state.toJavaScript() : state;
+    const keys = Object.keys(outputs).sort();
+    assert.deepEqual(keys, ['backupRoleArn', 'bucketName', 'clusterName', 'kubeconfig', 'oidcProviderArn', 'roleArn']);
+  });
+
+  it('API endpoint: public only from the configured CIDRs, or private only; the CIDR list is validated', async () => {
+    const d = await deploy('cidrs', baseArgs({ apiPublicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'] }));
+    assert.deepEqual(d.one('aws:eks/cluster:Cluster').inputs.vpcConfig, {
+      subnetIds: d.of('aws:ec2/subnet:Subnet').map((x) => `${x.name}-id`).sort((a, b) => Number(/public/.test(a)) - Number(/public/.test(b)) || a.localeCompare(b)),
+      endpointPrivateAccess: true,
+      endpointPublicAccess: true,
+      publicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
+    });
+    const p = await deploy('private', baseArgs({ apiPublicAccessCidrs: [] }));
+    const vpc = p.one('aws:eks/cluster:Cluster').inputs.vpcConfig;
+    assert.equal(vpc.endpointPublicAccess, false);
+    assert.equal(vpc.publicAccessCidrs, undefined);
+    assert.equal(vpc.endpointPrivateAccess, true);
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:apiPublicAccessCidrs': '["10.0.0.0/33"]' });
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /apiPublicAccessCidrs: not an IPv4 CIDR/);
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x' });
+    assert.deepEqual(readConfig(new pulumi.Config('s3k')).apiPublicAccessCidrs, ['0.0.0.0/0'], 'default as EKS');
+  });
+
+  it('admin principals get EKS access entries with AmazonEKSClusterAdminPolicy; exec principals only the group bound to the exec Role', async () => {
+    const admin = `arn:aws:iam::${ACCOUNT}:role/platform-admin`;
+    const oncall = `arn:aws:iam::${ACCOUNT}:role/oncall`;
+    const d = await deploy('access', baseArgs({ adminPrincipals: [admin], execPrincipals: [oncall] }));
+    const entries = d.of('aws:eks/accessEntry:AccessEntry').map((e) => e.inputs);
+    assert.deepEqual(entries.map((e) => ({ principalArn: e.principalArn, type: e.type, kubernetesGroups: e.kubernetesGroups, clusterName: e.clusterName })), [
+      { principalArn: admin, type: 'STANDARD', kubernetesGroups: undefined, clusterName: d.out.clusterName },
+      { principalArn: oncall, type: 'STANDARD', kubernetesGroups: ['s3k-operators'], clusterName: d.out.clusterName },
+    ]);
+    const assoc = d.one('aws:eks/accessPolicyAssociation:AccessPolicyAssociation').inputs;
+    assert.deepEqual({ ...assoc }, {
+      clusterName: d.out.clusterName,
+      principalArn: admin,
+      policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+      accessScope: { type: 'cluster' },
+    });
+    // the exec Role and RoleBinding: exactly deploy/k8s/components/exec-access/rbac.yaml in this namespace
+    const rbac = readManifests(path.join(REPO_ROOT, 'deploy', 'k8s', 'components', 'exec-access', 'rbac.yaml'));
+    for (const kind of ['Role', 'RoleBinding']) {
+      const mine = d.manifests.find((m) => m.kind === kind)!;
+      const yaml = structuredClone(rbac.find((m) => m.kind === kind)!);
+      yaml.metadata!.namespace = 'backup';
+      assert.deepEqual(mine, yaml, kind);
+      assert.deepEqual(securityProblems(mine), []);
+      assert.deepEqual(await validateManifest(mine), []);
+    }
+    const none = await deploy('noaccess', baseArgs());
+    assert.equal(none.of('aws:eks/accessEntry:AccessEntry').length, 0);
+    assert.equal(none.manifests.filter((m) => m.kind === 'Role').length, 0, 'no exec Role without exec principals');
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:adminPrincipals': '["arn:aws:iam::*:role/x"]' });
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /adminPrincipals: not an IAM role or user ARN/);
+  });
+
+  it('permissions boundary and IAM path on every role (and on the IPv6 CNI policy)', async () => {
+    const boundary = `arn:aws:iam::${ACCOUNT}:policy/platform-boundary`;
+    const d = await deploy('bounded', baseArgs({ permissionsBoundary: boundary, iamPath: '/s3k/', backupClaimName: 'app-data', ipFamily: 'ipv6' }));
+    const roles = d.of('aws:iam/role:Role');
+    assert.deepEqual(roles.map((r) => r.name).sort(), ['bounded-backup', 'bounded-cluster', 'bounded-node', 'bounded-s3k']);
+    for (const r of roles) {
+      assert.equal(r.inputs.permissionsBoundary, boundary, r.name);
+      assert.equal(r.inputs.path, '/s3k/', r.name);
+    }
+    assert.equal(d.one('aws:iam/policy:Policy').inputs.path, '/s3k/');
+    for (const r of (await deploy('unbounded', baseArgs())).of('aws:iam/role:Role')) {
+      assert.equal(r.inputs.permissionsBoundary, undefined);
+      assert.equal(r.inputs.path, undefined);
+    }
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:iamPath': 's3k' });
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /iamPath/);
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:permissionsBoundary': 'AdministratorAccess' });
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /permissionsBoundary/);
+  });
+
+  it('Pod Identity on an existing cluster: the eks-pod-identity-agent add-on is looked up; without it, a clear failure', async () => {
+    const { requirePodIdentityAgent } = await program('src/cluster.ts');
+    assert.equal(await requirePodIdentityAgent('prod-eks'), 'v1.3.4-eksbuild.1');
+    await assert.rejects(requirePodIdentityAgent(NO_AGENT_CLUSTER),
+      new RegExp(`EKS Pod Identity on cluster ${NO_AGENT_CLUSTER} needs the eks-pod-identity-agent add-on.*s3k:installPodIdentityAgent true.*s3k:identity irsa`));
+    const before = calls.length;
+    const d = await deploy('existing-podid', baseArgs({ identity: 'pod-identity', existingClusterName: 'prod-eks', installPodIdentityAgent: false, createNamespace: false }));
+    assert.ok(calls.slice(before).some((c) => c.token === 'aws:eks/getAddon:getAddon' && c.inputs.clusterName === 'prod-eks' && c.inputs.addonName === 'eks-pod-identity-agent'));
+    assert.equal(d.of('aws:eks/addon:Addon').length, 0);
+    assert.equal(d.one('aws:eks/podIdentityAssociation:PodIdentityAssociation').inputs.clusterName, 'prod-eks');
+    const unchecked = calls.length;
+    await deploy('existing-podid-nocheck', baseArgs({ identity: 'pod-identity', existingClusterName: 'prod-eks', installPodIdentityAgent: false, podIdentityAgentCheck: false, createNamespace: false }));
+    assert.ok(!calls.slice(unchecked).some((c) => c.token === 'aws:eks/getAddon:getAddon'), 'podIdentityAgentCheck false: no lookup');
+  });
+
+  it('IPv6: a dual-stack VPC (a /64 per subnet, egress-only gateway), an ipv6 cluster, the CNI IPv6 policy instead of AmazonEKS_CNI_Policy', async () => {
+    const d = await deploy('v6', baseArgs({ ipFamily: 'ipv6' }));
+    assert.deepEqual(d.one('aws:eks/cluster:Cluster').inputs.kubernetesNetworkConfig, { ipFamily: 'ipv6' });
+    assert.equal(d.one('aws:ec2/vpc:Vpc').inputs.assignGeneratedIpv6CidrBlock, true);
+    const subnets = Object.fromEntries(d.of('aws:ec2/subnet:Subnet').map((x) => [x.name, x.inputs]));
+    assert.deepEqual(Object.fromEntries(Object.entries(subnets).map(([n, i]) => [n, [i.ipv6CidrBlock, i.assignIpv6AddressOnCreation]])), {
+      'v6-public-0': ['2600:1f18:4a2b:c300::/64', true],
+      'v6-public-1': ['2600:1f18:4a2b:c301::/64', true],
+      'v6-private-0': ['2600:1f18:4a2b:c308::/64', true],
+      'v6-private-1': ['2600:1f18:4a2b:c309::/64', true],
+    });
+    const eigw = d.one('aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway');
+    const privateRt = d.one('aws:ec2/routeTable:RouteTable', 'private');
+    assert.deepEqual(privateRt.inputs.routes.find((r: any) => r.ipv6CidrBlock), { ipv6CidrBlock: '::/0', egressOnlyGatewayId: `${eigw.name}-id` });
+    assert.deepEqual(d.one('aws:ec2/routeTable:RouteTable', 'public').inputs.routes.find((r: any) => r.ipv6CidrBlock), { ipv6CidrBlock: '::/0', gatewayId: `${d.one('aws:ec2/internetGateway:InternetGateway').name}-id` });
+    const attached = d.of('aws:iam/rolePolicyAttachment:RolePolicyAttachment').map((a) => String(a.inputs.policyArn));
+    assert.ok(!attached.some((a) => a.endsWith('/AmazonEKS_CNI_Policy')), attached.join(', '));
+    const cni = d.one('aws:iam/policy:Policy');
+    assert.ok(attached.includes(cni.state.arn), 'the CNI IPv6 policy is attached to the node role');
+    assert.deepEqual(doc(cni.inputs.policy), {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'AssignIpv6', Effect: 'Allow', Action: ['ec2:AssignIpv6Addresses', 'ec2:DescribeInstances', 'ec2:DescribeTags', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeInstanceTypes'], Resource: '*' },
+        { Sid: 'TagEnis', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: 'arn:aws:ec2:*:*:network-interface/*' },
+      ],
+    });
+    assert.equal(d.one('aws:ec2/launchTemplate:LaunchTemplate').inputs.metadataOptions.httpPutResponseHopLimit, 1);
+    const v4 = await deploy('v4', baseArgs());
+    assert.deepEqual(v4.one('aws:eks/cluster:Cluster').inputs.kubernetesNetworkConfig, { ipFamily: 'ipv4' });
+    assert.equal(v4.of('aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway').length, 0);
+    assert.ok(v4.of('aws:ec2/subnet:Subnet').every((x) => x.inputs.ipv6CidrBlock === undefined));
+    assert.equal(network.ipv6SubnetCidr('2600:1f18:4a2b:c300::/56', 255), '2600:1f18:4a2b:c3ff::/64');
+    assert.equal(network.ipv6SubnetCidr('2600:1f18:4a2b:0::/56', 9), '2600:1f18:4a2b:9::/64');
+    assert.throws(() => network.ipv6SubnetCidr('2600:1f18:4a2b:c300::/64', 1), /\/56/);
+    pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:ipFamily': 'ipv6', 's3k:clusterName': 'c' });
+    assert.throws(() => readConfig(new pulumi.Config('s3k')), /ipFamily applies to a new cluster/);
+  });
+});
+
+describe('pulumi: trust policies, whole (deep equality), for every identity / cluster / workload combination', () => {
+  const providerArn = (issuer: string) => `arn:aws:iam::${ACCOUNT}:oidc-provider/${issuer.replace('https://', '')}`;
+  const combos = [
+    { identity: 'irsa' as const, existing: false },
+    { identity: 'irsa' as const, existing: true },
+    { identity: 'pod-identity' as const, existing: false },
+    { identity: 'pod-identity' as const, existing: true },
+  ];
+  for (const [i, o] of combos.entries()) {
+    it(`${o.identity} on ${o.existing ? 'an existing' : 'a new'} cluster: the shell's and the backup's roles`, async () => {
+      const d = await deploy(`trust${i}`, baseArgs({
+        identity: o.identity,
+        backupClaimName: 'app-data',
+        ...(o.existing ? { existingClusterName: 'prod-eks', existingOidcProviderArn: o.identity === 'irsa' ? providerArn(EXISTING_ISSUER) : undefined, installPodIdentityAgent: false } : {}),
+      }));
+      const issuer = (o.existing ? EXISTING_ISSUER : ISSUER).replace('https://', '');
+      const clusterArn = o.existing ? `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/prod-eks` : d.one('aws:eks/cluster:Cluster').state.arn;
+      for (const [suffix, sa] of [['s3k', 's3k-shell'], ['backup', 's3k-backup']] as const) {
+        const expected: PolicyDocument = o.identity === 'irsa'
+          ? {
+              Version: '2012-10-17',
+              Statement: [{
+                Sid: 'IrsaOneServiceAccount',
+                Effect: 'Allow',
+                Principal: { Federated: providerArn(`https://${issuer}`) },
+                Action: 'sts:AssumeRoleWithWebIdentity',
+                Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:backup:${sa}`, [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+              }],
+            }
+          : {
+              Version: '2012-10-17',
+              Statement: [{
+                Sid: 'PodIdentityOneServiceAccount',
+                Effect: 'Allow',
+                Principal: { Service: 'pods.eks.amazonaws.com' },
+                Action: ['sts:AssumeRole', 'sts:TagSession'],
+                Condition: {
+                  StringEquals: {
+                    'aws:SourceAccount': ACCOUNT,
+                    'aws:RequestTag/eks-cluster-name': clusterArn.split('/').pop()!,
+                    'aws:RequestTag/kubernetes-namespace': 'backup',
+                    'aws:RequestTag/kubernetes-service-account': sa,
+                  },
+                  ArnEquals: { 'aws:SourceArn': clusterArn },
+                },
+              }],
+            };
+        assert.deepEqual(doc(d.one('aws:iam/role:Role', suffix).inputs.assumeRolePolicy), expected, suffix);
+      }
+    });
+  }
+
+  it('builders: Pod Identity refuses a cluster of another account or a malformed cluster ARN', () => {
+    const arn = `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/c1`;
+    assert.equal(policies.podIdentityTrustPolicy(arn, ACCOUNT, 'ns', 'sa').Statement[0]!.Condition!.ArnEquals!['aws:SourceArn'], arn);
+    assert.throws(() => policies.podIdentityTrustPolicy(arn, '111122223333', 'ns', 'sa'), /not in account/);
+    assert.throws(() => policies.podIdentityTrustPolicy('c1', ACCOUNT, 'ns', 'sa'), /cluster ARN/);
+    assert.throws(() => policies.podIdentityTrustPolicy(`arn:aws:eks:${REGION}:${ACCOUNT}:cluster/*`, ACCOUNT, 'ns', 'sa'), /cluster ARN/);
+  });
+});
+
 describe('pulumi: configuration and IAM document builders', () => {
   it('readConfig: only image is required; defaults; errors for a bad identity', () => {
     pulumi.runtime.setAllConfig({ 's3k:image': 'reg/s3k:1' });
@@ -478,6 +704,11 @@ describe('pulumi: configuration and IAM document builders', () => {
     assert.equal(c.listAllBuckets, false);
     assert.equal(c.bucketForceDestroy, false);
     assert.equal(c.noncurrentVersionExpirationDays, 30);
+    assert.equal(c.backupServiceAccountName, 's3k-backup');
+    assert.equal(c.backupPrefix, 'nightly/');
+    assert.equal(c.podIdentityAgentCheck, true);
+    assert.equal(c.ipFamily, 'ipv4');
+    assert.deepEqual([c.adminPrincipals, c.execPrincipals, c.permissionsBoundary, c.iamPath], [[], [], undefined, undefined]);
     pulumi.runtime.setAllConfig({ 's3k:image': 'x', 's3k:identity': 'pod-identity', 's3k:clusterName': 'c1', 's3k:nodeInstanceTypes': '["m7i.large"]', 's3k:tags': '{"a":"b"}' });
     const p = readConfig(new pulumi.Config('s3k'));
     assert.equal(p.identity, 'pod-identity');

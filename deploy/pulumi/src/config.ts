@@ -21,6 +21,19 @@ export interface InfraArgs {
   existingOidcProviderArn?: string;
   /** Pod Identity: install the eks-pod-identity-agent add-on (default: yes on a new cluster, no on an existing one). */
   installPodIdentityAgent: boolean;
+  /** Pod Identity on an existing cluster, agent not installed here: fail clearly if it has no agent add-on (default true). */
+  podIdentityAgentCheck: boolean;
+  /** New cluster: ipv4 (default) or ipv6. */
+  ipFamily: 'ipv4' | 'ipv6';
+  /** New cluster: CIDRs that may reach the public API endpoint (default 0.0.0.0/0, as EKS; [] = private endpoint only). */
+  apiPublicAccessCidrs: string[];
+  /** IAM roles/users given cluster admin through EKS access entries (AmazonEKSClusterAdminPolicy). */
+  adminPrincipals: string[];
+  /** IAM roles/users that may only exec into the shell (an access entry in the group the exec Role is bound to). */
+  execPrincipals: string[];
+  /** Every IAM role created gets this permissions boundary (a managed policy ARN) and path. */
+  permissionsBoundary?: string;
+  iamPath?: string;
   /** New cluster: Kubernetes version (default: EKS's default), node instance types and count. */
   kubernetesVersion?: string;
   nodeInstanceTypes: string[];
@@ -44,6 +57,24 @@ export interface InfraArgs {
   tags: Record<string, string>;
 }
 
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+const POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
+const IAM_PATH = /^\/([\w+=,.@-]+\/)*$/;
+
+function list(cfg: pulumi.Config, key: string, re: RegExp, what: string, dflt: string[] = []): string[] {
+  const v = cfg.getObject<string[]>(key) ?? dflt;
+  if (!Array.isArray(v)) throw new Error(`config ${key} must be a list of ${what}`);
+  for (const x of v) if (typeof x !== 'string' || !re.test(x)) throw new Error(`config ${key}: not ${what}: ${JSON.stringify(x)}`);
+  return v;
+}
+
+function one(cfg: pulumi.Config, key: string, re: RegExp, what: string): string | undefined {
+  const v = cfg.get(key) || undefined;
+  if (v !== undefined && !re.test(v)) throw new Error(`config ${key}: not ${what}: ${JSON.stringify(v)}`);
+  return v;
+}
+
 function bool(cfg: pulumi.Config, key: string, dflt: boolean): boolean {
   const v = cfg.getBoolean(key);
   return v === undefined ? dflt : v;
@@ -57,6 +88,9 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config()): InfraArgs 
   const existingClusterName = cfg.get('clusterName') || undefined;
   const serviceAccountName = cfg.get('serviceAccountName') ?? 's3k';
   const nodeCount = cfg.getNumber('nodeCount') ?? 2;
+  const ipFamily = (cfg.get('ipFamily') ?? 'ipv4') as InfraArgs['ipFamily'];
+  if (ipFamily !== 'ipv4' && ipFamily !== 'ipv6') throw new Error(`config ipFamily must be "ipv4" or "ipv6", not "${ipFamily}"`);
+  if (ipFamily === 'ipv6' && existingClusterName) throw new Error('config ipFamily applies to a new cluster; an existing cluster keeps its own');
   if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error('config nodeCount must be a positive integer');
   return {
     image: cfg.require('image'),
@@ -67,6 +101,13 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config()): InfraArgs 
     existingClusterName,
     existingOidcProviderArn: cfg.get('oidcProviderArn') || undefined,
     installPodIdentityAgent: bool(cfg, 'installPodIdentityAgent', existingClusterName === undefined),
+    podIdentityAgentCheck: bool(cfg, 'podIdentityAgentCheck', true),
+    ipFamily,
+    apiPublicAccessCidrs: list(cfg, 'apiPublicAccessCidrs', IPV4_CIDR, 'an IPv4 CIDR', ['0.0.0.0/0']),
+    adminPrincipals: list(cfg, 'adminPrincipals', PRINCIPAL_ARN, 'an IAM role or user ARN'),
+    execPrincipals: list(cfg, 'execPrincipals', PRINCIPAL_ARN, 'an IAM role or user ARN'),
+    permissionsBoundary: one(cfg, 'permissionsBoundary', POLICY_ARN, 'a managed policy ARN'),
+    iamPath: one(cfg, 'iamPath', IAM_PATH, 'an IAM path like /s3k/ (starts and ends with /)'),
     kubernetesVersion: cfg.get('kubernetesVersion') || undefined,
     nodeInstanceTypes: cfg.getObject<string[]>('nodeInstanceTypes') ?? ['t3.medium'],
     nodeCount,

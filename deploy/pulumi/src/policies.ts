@@ -66,11 +66,15 @@ export function irsaTrustPolicy(providerArn: string, issuerUrl: string, namespac
 
 /**
  * EKS Pod Identity trust policy: the EKS Auth service assumes the role (AssumeRole + TagSession) and
- * tags the session; the conditions accept only the one cluster, namespace and service account.
+ * tags the session; the conditions accept only the one cluster, namespace and service account, and
+ * against the confused deputy, only calls on behalf of this account (aws:SourceAccount) for this
+ * cluster (aws:SourceArn).
  */
-export function podIdentityTrustPolicy(clusterName: string, namespace: string, serviceAccount: string): PolicyDocument {
+export function podIdentityTrustPolicy(clusterArn: string, accountId: string, namespace: string, serviceAccount: string): PolicyDocument {
   serviceAccountSubject(namespace, serviceAccount); // validates
-  if (!clusterName) throw new Error('cluster name is empty');
+  const m = /^arn:aws[a-z-]*:eks:[a-z0-9-]+:(\d{12}):cluster\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})$/.exec(clusterArn);
+  if (!m) throw new Error(`not an EKS cluster ARN: ${clusterArn}`);
+  if (m[1] !== accountId) throw new Error(`cluster ${clusterArn} is not in account ${accountId}`);
   return {
     Version: '2012-10-17',
     Statement: [
@@ -81,10 +85,12 @@ export function podIdentityTrustPolicy(clusterName: string, namespace: string, s
         Action: ['sts:AssumeRole', 'sts:TagSession'],
         Condition: {
           StringEquals: {
-            'aws:RequestTag/eks-cluster-name': clusterName,
+            'aws:SourceAccount': accountId,
+            'aws:RequestTag/eks-cluster-name': m[2]!,
             'aws:RequestTag/kubernetes-namespace': namespace,
             'aws:RequestTag/kubernetes-service-account': serviceAccount,
           },
+          ArnEquals: { 'aws:SourceArn': clusterArn },
         },
       },
     ],
@@ -127,6 +133,25 @@ function kmsStatement(opts: BucketPolicyOptions, write: boolean): PolicyStatemen
     Resource: opts.kmsKeyArn,
     Condition: { StringEquals: { 'kms:ViaService': `s3.${opts.region}.amazonaws.com` } },
   }];
+}
+
+/**
+ * The Amazon VPC CNI's permissions in an IPv6 cluster, as the EKS user guide gives them (there is no AWS
+ * managed policy for it): assign IPv6 addresses, describe (these actions take no resource), tag ENIs.
+ */
+export function cniIpv6Policy(partition: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AssignIpv6',
+        Effect: 'Allow',
+        Action: ['ec2:AssignIpv6Addresses', 'ec2:DescribeInstances', 'ec2:DescribeTags', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeInstanceTypes'],
+        Resource: '*',
+      },
+      { Sid: 'TagEnis', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: `arn:${partition}:ec2:*:*:network-interface/*` },
+    ],
+  };
 }
 
 /**

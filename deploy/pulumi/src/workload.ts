@@ -241,3 +241,35 @@ export function backupCronJob(args: WorkloadArgs & { claimName: string; schedule
     },
   };
 }
+
+/** The Kubernetes group that may exec into the shell (deploy/k8s/components/exec-access). */
+export const EXEC_GROUP = 's3k-operators';
+
+/**
+ * RBAC for `kubectl exec deploy/s3k -- s3cmd ...` (the same as deploy/k8s/components/exec-access/rbac.yaml):
+ * get the Deployment s3k, find its pod, exec (create: SPDY; get: WebSocket, kubectl 1.31 and later),
+ * read its log. Whoever can exec into the shell acts with its role (read access to the bucket).
+ */
+export function execRole(namespace: string, labels?: Record<string, string>): k8s.types.input.rbac.v1.Role {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 's3k-exec', namespace, labels: { 'app.kubernetes.io/name': 's3k', 'app.kubernetes.io/component': 'exec-access', ...(labels ?? {}) } },
+    rules: [
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['s3k'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ],
+  };
+}
+
+export function execRoleBinding(namespace: string, group = EXEC_GROUP, labels?: Record<string, string>): k8s.types.input.rbac.v1.RoleBinding {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 's3k-exec', namespace, labels: { 'app.kubernetes.io/name': 's3k', 'app.kubernetes.io/component': 'exec-access', ...(labels ?? {}) } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 's3k-exec' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+  };
+}
