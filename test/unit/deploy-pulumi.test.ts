@@ -442,8 +442,8 @@ describe('pulumi: the IAM documents, whole (deep equality), for every option com
     { kmsKeyArn: KMS, listAllBuckets: true },
   ];
   for (const [i, o] of combos.entries()) {
-    it(`role policy with${o.kmsKeyArn ? '' : 'out'} a KMS key, listAllBuckets ${o.listAllBuckets}`, async () => {
-      const d = await deploy(`combo${i}`, baseArgs(o));
+    it(`role policy with${o.kmsKeyArn ? '' : 'out'} a KMS key, listAllBuckets ${o.listAllBuckets}: the shell's and the backup's`, async () => {
+      const d = await deploy(`combo${i}`, baseArgs({ ...o, backupClaimName: 'app-data', backupPrefix: i % 2 ? 'nightly/' : 'backups/db/' }));
       const arn = d.one('aws:s3/bucket:Bucket').state.arn as string;
       const expected: PolicyDocument = {
         Version: '2012-10-17',
@@ -454,8 +454,19 @@ describe('pulumi: the IAM documents, whole (deep equality), for every option com
           ...(o.listAllBuckets ? [{ Sid: 'ListAllBuckets', Effect: 'Allow' as const, Action: 's3:ListAllMyBuckets', Resource: '*' }] : []),
         ],
       };
-      assert.deepEqual(doc(d.one('aws:iam/rolePolicy:RolePolicy').inputs.policy), expected);
+      assert.deepEqual(doc(d.one('aws:iam/rolePolicy:RolePolicy', 's3k-bucket').inputs.policy), expected);
       assert.deepEqual(policies.readOnlyBucketPolicy(arn, { ...o, region: REGION }), expected, 'the builder alone');
+      const prefix = i % 2 ? 'nightly/' : 'backups/db/';
+      assert.deepEqual(doc(d.one('aws:iam/rolePolicy:RolePolicy', 'backup-bucket').inputs.policy), {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'ListPrefix', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } },
+          { Sid: 'BucketLocation', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: arn },
+          { Sid: 'WritePrefix', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: `${arn}/${prefix}*` },
+          ...(o.kmsKeyArn ? [{ Sid: 'BucketKeyViaS3', Effect: 'Allow' as const, Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KMS, Condition: { StringEquals: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } } }] : []),
+        ],
+      }, 'the backup: its prefix only, listAllBuckets never');
+      assert.deepEqual(d.of('aws:iam/rolePolicy:RolePolicy').map((r) => r.name).sort(), [`combo${i}-backup-bucket`, `combo${i}-s3k-bucket`], 'no other role policy');
     });
   }
 });
