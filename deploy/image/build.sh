@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
     --binary-only) BINARY_ONLY=1 ;;
     --binary) BINARY=${2:?--binary needs a file}; shift ;;
     --binary=*) BINARY=${1#--binary=} ;;
-    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
