@@ -631,7 +631,7 @@ describe('pulumi: a component resource, as a platform team needs it', () => {
     });
     assert.equal(d.one('aws:ec2/launchTemplate:LaunchTemplate').inputs.metadataOptions.httpPutResponseHopLimit, 1);
     const v4 = await deploy('v4', baseArgs());
-    assert.deepEqual(v4.one('aws:eks/cluster:Cluster').inputs.kubernetesNetworkConfig, { ipFamily: 'ipv4' });
+    assert.equal(v4.one('aws:eks/cluster:Cluster').inputs.kubernetesNetworkConfig, undefined, 'IPv4: EKS\'s default, inputs as before');
     assert.equal(v4.of('aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway').length, 0);
     assert.ok(v4.of('aws:ec2/subnet:Subnet').every((x) => x.inputs.ipv6CidrBlock === undefined));
     assert.equal(network.ipv6SubnetCidr('2600:1f18:4a2b:c300::/56', 255), '2600:1f18:4a2b:c3ff::/64');

@@ -119,7 +119,8 @@ export function createCluster(name: string, args: ClusterArgs, opts?: pulumi.Cus
       endpointPublicAccess: args.apiPublicAccessCidrs.length > 0,
       ...(args.apiPublicAccessCidrs.length > 0 ? { publicAccessCidrs: args.apiPublicAccessCidrs } : {}),
     },
-    kubernetesNetworkConfig: { ipFamily: args.ipFamily },
+    // set only for IPv6: an existing IPv4 stack keeps the inputs it had (the family cannot change in place)
+    ...(ipv6 ? { kubernetesNetworkConfig: { ipFamily: 'ipv6' } } : {}),
     accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
     enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
     tags: args.tags,
