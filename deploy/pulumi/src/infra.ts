@@ -42,7 +42,9 @@ export class S3kDeployment extends pulumi.ComponentResource implements Infra {
 
   constructor(name: string, args: InfraArgs, opts?: pulumi.ComponentResourceOptions) {
     super(S3kDeployment.TYPE, name, {}, opts);
-    const parent = { parent: this };
+    // Every resource is the component's child. Stacks made before the component had them at the stack's
+    // root: the alias lets `pulumi up` keep them (a new URN without it would replace every resource).
+    const parent: pulumi.CustomResourceOptions = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
     const tags = { 'app.kubernetes.io/part-of': 's3k', ...args.tags };
     const { namespace, serviceAccountName: sa } = args;
     const region = aws.getRegionOutput({}, parent).region;
@@ -141,7 +143,7 @@ export class S3kDeployment extends pulumi.ComponentResource implements Infra {
     // --- Kubernetes, through a provider for this cluster (after the nodes, the agent and the access entries)
     const kc = kubeconfig(cluster, region);
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: kc, enableServerSideApply: true }, { ...parent, dependsOn: [...cluster.ready, ...access] });
-    const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider };
+    const k8sOpts: pulumi.CustomResourceOptions = { ...parent, provider };
     const created = this.k8sResources;
     let nsDep: pulumi.Resource[] = [];
     if (args.createNamespace) {
