@@ -123,7 +123,10 @@ describe('deploy/k8s manifests', () => {
     fs.writeFileSync(token, 'eyJ...');
     const base = { POD_NAMESPACE: 's3k', POD_SERVICE_ACCOUNT: 's3k', PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
-    /** Starts the script; resolves how it ended, or 'running' if it is still up after ms (then SIGTERM, which must end it at once with 0). */
+    /**
+     * Starts the script; resolves how it ended, or 'running' if it is still up after ms (then SIGTERM,
+     * which must end it at once with 0). Where it must exit, give a long ms: an exit resolves at once.
+     */
     function start(env: Record<string, string>, ms = 400): Promise<{ state: 'exited' | 'running'; code: number | null; stderr: string; stopMs?: number }> {
       return new Promise((resolve) => {
         // its own process group, like a container's PID 1: the loop's `sleep` goes with it
@@ -145,7 +148,7 @@ describe('deploy/k8s manifests', () => {
     }
 
     it('no IRSA or Pod Identity variables (a pod admitted before the webhook saw its ServiceAccount): exit 1, one line naming the cause and the fix', async () => {
-      const r = await start(base);
+      const r = await start(base, 10_000);
       assert.equal(r.state, 'exited');
       assert.equal(r.code, 1);
       const lines = r.stderr.trim().split('\n');
@@ -153,7 +156,7 @@ describe('deploy/k8s manifests', () => {
       assert.match(lines[0]!, /^s3k: no IRSA \(AWS_ROLE_ARN\) or Pod Identity \(AWS_CONTAINER_CREDENTIALS_FULL_URI\) variables/);
       assert.match(lines[0]!, /webhook saw the eks\.amazonaws\.com\/role-arn annotation of service account s3k/);
       assert.match(lines[0]!, /kubectl -n s3k rollout restart deployment\/s3k$/);
-      const half = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k' });
+      const half = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k' }, 10_000);
       assert.equal(half.code, 1, 'AWS_ROLE_ARN without the token file is not IRSA');
     });
 
@@ -165,7 +168,7 @@ describe('deploy/k8s manifests', () => {
     });
 
     it('IRSA token not readable: exit 1 naming fsGroup', async () => {
-      const r = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k', AWS_WEB_IDENTITY_TOKEN_FILE: path.join(tmp.path, 'missing') });
+      const r = await start({ ...base, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/s3k', AWS_WEB_IDENTITY_TOKEN_FILE: path.join(tmp.path, 'missing') }, 10_000);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^s3k: the IRSA token .* is not readable: the pod needs securityContext\.fsGroup 65532\n$/);
     });
