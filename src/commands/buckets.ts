@@ -2,13 +2,14 @@
 import type { Context } from './context.ts';
 import { createBucket, deleteBucket } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
-import { parseUrl, bucketNameProblem } from '../s3/uri.ts';
+import { bucketNameProblem } from '../s3/uri.ts';
 import { output, warning, error } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { parseArg, s3Url } from '../storage/url.ts';
 import { deleteRecursive } from './del.ts';
 
 function bucketOnly(arg: string): string {
-  const u = parseUrl(arg);
+  const u = parseArg(arg);
   if (u.type !== 's3' || !u.bucket || u.key) throw new ParameterError(`Expecting S3 URI with just the bucket name set instead of '${arg}'`);
   return u.bucket;
 }
@@ -51,7 +52,7 @@ export async function cmdRb(ctx: Context, args: string[]): Promise<number> {
         }
         if (e.code === 'BucketNotEmpty' && retry && (s.force || s.recursive)) {
           warning('Bucket is not empty. Removing all the objects from it first. This may take some time...');
-          const rc = await deleteRecursive(ctx, { type: 's3', bucket, key: '' });
+          const rc = await deleteRecursive(ctx, s3Url(bucket));
           if (rc === EX.OK) return once(false);
           output('Bucket was not removed');
           return rc;

@@ -4,29 +4,22 @@
 // ACL is carried over unless -P / --acl-private says otherwise; above 5 GiB the copy is multipart.
 // Copies run in parallel; lines come out in order with s3cmd's `[n of N]` labels.
 import type { Context } from './context.ts';
-import { headObject, headBucket, deleteObject, listObjects, type HeadInfo } from '../s3/ops.ts';
+import { headObject, headBucket, deleteObject, type HeadInfo } from '../s3/ops.ts';
 import { getAcl, putAcl, isOwnerOnly, type Acl } from '../s3/acl.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { output, warning, error, info } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { fnmatch } from '../sync/fnmatch.ts';
+import { parseArg, s3Arg, type S3Url } from '../storage/url.ts';
+import { expand, type RemoteItem } from '../storage/s3.ts';
 import { copyRemote } from '../transfer/copy.ts';
 import { Pool } from '../transfer/pool.ts';
 import { makeFilter, inShard } from './filters.ts';
+import { warnEmptyName } from './report.ts';
 
 export type CopyAction = 'copy' | 'move' | 'modify';
 
 const FIVE_GIB = 5 * 1024 ** 3;
-
-interface SourceItem {
-  bucket: string;
-  key: string;
-  /** Name relative to the argument's base (s3cmd's remote_list key). */
-  relative: string;
-  /** Known from a listing; undefined for a single named key. */
-  size?: number;
-}
 
 /** Headers a REPLACE copy carries over from the source (everything else a HEAD returns is the server's). */
 const KEPT_HEADERS = new Set([
@@ -41,53 +34,6 @@ const KEPT_HEADERS = new Set([
   'x-amz-server-side-encryption-aws-kms-key-id',
   'x-amz-storage-class',
 ]);
-
-const s3Wild = (k: string) => /[*?]/.test(k);
-const basename = (k: string) => k.slice(k.lastIndexOf('/') + 1);
-
-/** The objects one s3:// argument names (s3cmd's fetch_remote_list). */
-export async function* sourceItems(ctx: Context, u: S3Url, recursive: boolean): AsyncGenerator<SourceItem> {
-  const c = ctx.s3();
-  const { bucket, key } = u;
-  if (s3Wild(key)) {
-    const first = key.search(/[*?]/);
-    const prefix = key.slice(0, first);
-    const needRecursion = recursive || key.slice(first).includes('/');
-    const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    for await (const page of listObjects(c, bucket, { prefix, delimiter: needRecursion ? undefined : '/' })) {
-      for (const o of page.objects) {
-        if (!fnmatch(o.key, key)) continue;
-        const relative = o.key.slice(base.length);
-        if (!relative.trim()) continue;
-        yield { bucket, key: o.key, relative, size: o.size };
-      }
-    }
-    return;
-  }
-  if (!recursive) {
-    if (!basename(key)) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${s3uri(bucket, key)}`);
-    yield { bucket, key, relative: basename(key) };
-    return;
-  }
-  const base = key === '' || key.endsWith('/') ? key : key.slice(0, key.lastIndexOf('/') + 1);
-  let firstObject = true;
-  for await (const page of listObjects(c, bucket, { prefix: key })) {
-    for (const o of page.objects) {
-      // s3cmd: asking for exactly one existing file (s3://b/dir/file with -r) copies just that file.
-      if (firstObject && key && !key.endsWith('/') && o.key === key) {
-        yield { bucket, key: o.key, relative: basename(o.key), size: o.size };
-        return;
-      }
-      firstObject = false;
-      const relative = o.key.slice(base.length);
-      if (!relative.trim()) {
-        warning('Empty object name on S3 found, ignoring.');
-        continue;
-      }
-      yield { bucket, key: o.key, relative, size: o.size };
-    }
-  }
-}
 
 /** s3cmd's ExitScoreboard. */
 class Scoreboard {
@@ -158,7 +104,7 @@ export function copyHeaders(ctx: Context, head: HeadInfo | undefined): Record<st
 }
 
 interface Job {
-  src: SourceItem;
+  src: RemoteItem;
   dst: { bucket: string; key: string };
 }
 
@@ -216,41 +162,41 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
     if (args.length < 1) throw new ParameterError(`Expecting one or more S3 URIs for ${action}`);
   } else {
     if (args.length < 2) throw new ParameterError(`Expecting two or more S3 URIs for ${action}`);
-    const d = parseUrl(args.pop()!);
+    const d = parseArg(args.pop()!);
     if (d.type !== 's3' || !d.bucket) throw new ParameterError("Destination must be S3 URI. To download a file use 'get' or 'sync'.");
     dest = d;
   }
-  const sources: S3Url[] = args.map((a) => {
-    const u = parseUrl(a);
-    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${a}'`);
-    return u;
-  });
+  const sources: S3Url[] = args.map(s3Arg);
   const filter = makeFilter(s);
   const excluded: string[] = [];
   let noteExcluded = s.dryRun; // only the first listing reports exclusions (dry-run prints them)
-  const wanted = (it: SourceItem) => {
-    if (!inShard(s, it.key)) return false;
-    if (filter.keeps(it.relative)) return true;
-    if (noteExcluded) excluded.push(it.relative);
+  const keep = (relative: string, key: string) => {
+    if (!inShard(s, key)) return false;
+    if (filter.keeps(relative)) return true;
+    if (noteExcluded) excluded.push(relative);
     return false;
   };
+  const listing = (u: S3Url) => expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep, onEmptyName: warnEmptyName });
 
   // Streaming (list twice: count, then copy) keeps memory flat; several sources, or a destination
   // inside the listed range (the copy would meet its own output), are listed once into memory,
   // deduplicated and sorted as s3cmd does.
   const destKeyBase = dest?.key ?? '';
   const overlaps = (u: S3Url) =>
-    !!dest && action !== 'modify' && dest.bucket === u.bucket && (s.recursive || s3Wild(u.key)) && (destKeyBase.startsWith(listPrefix(u.key)) || listPrefix(u.key).startsWith(destKeyBase));
+    !!dest && action !== 'modify' && dest.bucket === u.bucket && (s.recursive || u.wildcard) && (destKeyBase.startsWith(u.prefix) || u.prefix.startsWith(destKeyBase));
   const inMemory = sources.length > 1 || sources.some(overlaps);
-  let memory: SourceItem[] | undefined;
+  let memory: RemoteItem[] | undefined;
   let total = 0;
   if (inMemory) {
-    const byName = new Map<string, SourceItem>();
-    for (const u of sources) for await (const it of sourceItems(ctx, u, s.recursive)) if (wanted(it)) byName.set(it.relative, it);
+    const byName = new Map<string, RemoteItem>();
+    for (const u of sources) for await (const it of listing(u)) byName.set(it.relative, it);
     memory = [...byName.values()].sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
     total = memory.length;
   } else {
-    for await (const it of sourceItems(ctx, sources[0], s.recursive)) if (wanted(it)) total++;
+    for await (const it of listing(sources[0])) {
+      void it;
+      total++;
+    }
   }
   noteExcluded = false;
   info(`Summary: ${total} remote files to ${action}`);
@@ -258,15 +204,11 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   const destIsDir = !!dest && (destKeyBase === '' || destKeyBase.endsWith('/'));
   if (dest && !destIsDir && (total > 1 || s.recursive))
     throw new ParameterError("Destination must be a directory and end with '/' when acting on a folder content or on multiple sources.");
-  const destFor = (it: SourceItem) => {
+  const destFor = (it: RemoteItem) => {
     if (!dest) return { bucket: it.bucket, key: it.key };
     return { bucket: dest.bucket, key: s.recursive || destIsDir ? destKeyBase + it.relative : destKeyBase };
   };
-  const items = (): AsyncIterable<SourceItem> | Iterable<SourceItem> =>
-    memory ??
-    (async function* () {
-      for await (const it of sourceItems(ctx, sources[0], s.recursive)) if (wanted(it)) yield it;
-    })();
+  const items = (): AsyncIterable<RemoteItem> | Iterable<RemoteItem> => memory ?? listing(sources[0]);
 
   if (s.dryRun) {
     for (const e of excluded) output(`exclude: ${e}`);
@@ -323,12 +265,6 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   }
   await pool.drain();
   return board.rc();
-}
-
-/** The listing prefix of a source argument (before any wildcard). */
-function listPrefix(key: string): string {
-  const i = key.search(/[*?]/);
-  return i < 0 ? key : key.slice(0, i);
 }
 
 export const cmdCp = (ctx: Context, args: string[]) => cmdCpMv(ctx, args, 'copy');

@@ -2,25 +2,24 @@
 // streamed from the listing so memory stays flat.
 import type { Context } from './context.ts';
 import { deleteObject, deleteObjects } from '../s3/ops.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { output, warning, error, info } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { expandRemote, type RemoteItem } from './remote-list.ts';
+import { s3Arg, type S3Url } from '../storage/url.ts';
+import { expand, type RemoteItem } from '../storage/s3.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { Pool } from '../transfer/pool.ts';
-import { hasWildcard } from '../sync/fnmatch.ts';
 
 export async function cmdDel(ctx: Context, args: string[]): Promise<number> {
   const s = ctx.settings;
   let rc: number = EX.OK;
   for (const arg of args) {
-    const u = parseUrl(arg);
-    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
+    const u = s3Arg(arg);
     if (!u.key) {
       if (s.recursive && !s.force) throw new ParameterError(`Please use --force to delete ALL contents of ${arg}`);
       if (!s.recursive) throw new ParameterError('File name required, not only the bucket name. Alternatively use --recursive');
     }
-    if (s.recursive || hasWildcard(u.key)) {
+    if (s.recursive || u.wildcard) {
       // a wildcard without -r stays at its own level, as in s3cmd
       const r = await deleteRecursive(ctx, u, s.recursive);
       if (r !== EX.OK) rc = r;
@@ -70,7 +69,7 @@ export async function deleteRecursive(ctx: Context, u: S3Url, recursive = true):
   if (maxDelete > 0) {
     // s3cmd refuses the whole deletion when it would exceed --max-delete: count first.
     let n = 0;
-    for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter.keeps(rel) && inShard(s, key) })) {
+    for await (const it of expand(c, u, { recursive, keep: (rel, key) => filter.keeps(rel) && inShard(s, key) })) {
       void it;
       if (++n > maxDelete) {
         warning('delete: maximum requested number of deletes would be exceeded, none performed.');
@@ -78,10 +77,10 @@ export async function deleteRecursive(ctx: Context, u: S3Url, recursive = true):
       }
     }
   }
-  for await (const it of expandRemote(ctx, u, { recursive, requireAttribs: false, filter: (rel, key) => filter.keeps(rel) && inShard(s, key) })) {
+  for await (const it of expand(c, u, { recursive, keep: (rel, key) => filter.keeps(rel) && inShard(s, key) })) {
     batch.push(it);
     count++;
-    bytes += it.size;
+    bytes += it.size ?? 0;
     if (batch.length >= 1000) {
       await flush(batch);
       batch = [];

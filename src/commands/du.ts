@@ -1,23 +1,26 @@
 // du: bytes and object count per bucket or prefix.
 import type { Context } from './context.ts';
-import { listBuckets, listObjects } from '../s3/ops.ts';
-import { parseUrl, s3uri } from '../s3/uri.ts';
+import { listBuckets } from '../s3/ops.ts';
+import { s3uri } from '../s3/uri.ts';
 import { result, formatSize } from '../cli/output.ts';
 import { EX } from '../cli/exit-codes.ts';
-import { bucketError } from './ls.ts';
+import { parseArg } from '../storage/url.ts';
+import { listPages } from '../storage/s3.ts';
+import { reportBucketError } from './report.ts';
 
 async function usage(ctx: Context, bucket: string, prefix: string): Promise<number> {
   let bytes = 0;
   let count = 0;
   try {
-    for await (const page of listObjects(ctx.s3(), bucket, { prefix })) {
+    for await (const page of listPages(ctx.s3(), bucket, { prefix, recursive: true })) {
       for (const o of page.objects) {
         bytes += o.size;
         count++;
       }
     }
   } catch (e) {
-    bucketError(e, bucket);
+    reportBucketError(e);
+    throw e;
   }
   const human = ctx.settings.humanReadable;
   const [v, c] = formatSize(bytes, human);
@@ -29,7 +32,7 @@ async function usage(ctx: Context, bucket: string, prefix: string): Promise<numb
 
 export async function cmdDu(ctx: Context, args: string[]): Promise<number> {
   if (args.length) {
-    const u = parseUrl(args[0]);
+    const u = parseArg(args[0]);
     if (u.type === 's3' && u.bucket) {
       await usage(ctx, u.bucket, u.key);
       return EX.OK;

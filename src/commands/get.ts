@@ -1,28 +1,23 @@
 // get: single objects, wildcards, -r prefixes, '-' for stdout; parallel across objects; temp+rename.
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-
-const statOrUndefined = (p: string) => {
-  try {
-    return statSync(p, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-};
 import { resolve, sep, join } from 'node:path';
 import type { Context } from './context.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, setStatus } from '../cli/output.ts';
 import { EX, ParameterError, CliError } from '../cli/exit-codes.ts';
-import { expandRemote, type RemoteItem } from './remote-list.ts';
+import { parseArg, s3Arg, type S3Url } from '../storage/url.ts';
+import { expand, type RemoteItem } from '../storage/s3.ts';
+import { errText } from '../storage/local.ts';
 import { makeFilter, inShard } from './filters.ts';
 import { downloadToFile, downloadToStream } from '../transfer/download.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
-import { hasWildcard } from '../sync/fnmatch.ts';
-import { errText } from '../storage/local.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
+
+/** An object to download: its size is known (listing or HEAD). */
+type Item = RemoteItem & { size: number };
 
 /** Join a key under a directory, or explain why it would escape it. */
 export function safeJoin(baseDir: string, relative: string): { path?: string; problem?: string } {
@@ -37,15 +32,22 @@ export function safeJoin(baseDir: string, relative: string): { path?: string; pr
   return { path: join(baseDir, ...segs.filter((p) => p !== '' && p !== '.')) };
 }
 
+const statOrUndefined = (p: string) => {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+};
+
 export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   const s = ctx.settings;
   const args = [...argsIn];
   let destBase = '.';
-  if (args.length > 1 && parseUrl(args[args.length - 1]).type === 'file') destBase = args.pop()!;
-  else if (args.length === 1 && parseUrl(args[0]).type === 'file') throw new ParameterError('Nothing to download. Expecting S3 URI.');
+  if (args.length > 1 && parseArg(args[args.length - 1]).type === 'file') destBase = args.pop()!;
+  else if (args.length === 1 && parseArg(args[0]).type === 'file') throw new ParameterError('Nothing to download. Expecting S3 URI.');
   const sources: S3Url[] = args.map((a) => {
-    const u = parseUrl(a);
-    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${a}'`);
+    const u = s3Arg(a);
     if (!u.key && !s.recursive) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${a}`);
     return u;
   });
@@ -55,19 +57,19 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   const destIsDir = !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase));
 
   // Resolve the remote list (streamed per argument; held only as light records).
-  const items: RemoteItem[] = [];
+  const items: Item[] = [];
   for (const u of sources) {
-    for await (const it of expandRemote(ctx, u, { recursive: s.recursive, requireAttribs: true, filter: (rel, key) => filter.keeps(rel) && inShard(s, key) })) items.push(it);
+    for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, requireAttribs: true, exactObject: true, keep: (rel, key) => filter.keeps(rel) && inShard(s, key) })) items.push({ ...it, size: it.size ?? 0 });
   }
   info(`Summary: ${items.length} remote files to download`);
   if (items.length === 0) {
-    if (sources.some((u) => s.recursive || hasWildcard(u.key))) warning('Remote list is empty.');
+    if (sources.some((u) => s.recursive || u.wildcard)) warning('Remote list is empty.');
     return EX.OK;
   }
   if (!toStdout && !destIsDir && items.length > 1) throw new ParameterError('Destination must be a directory or stdout when downloading multiple sources.');
 
   let rc: number = EX.OK;
-  const targets: { it: RemoteItem; dest: string }[] = [];
+  const targets: { it: Item; dest: string }[] = [];
   for (const it of items) {
     if (toStdout) targets.push({ it, dest: '-' });
     else if (!destIsDir) targets.push({ it, dest: destBase });

@@ -3,10 +3,11 @@ import type { Context } from './context.ts';
 import { headObject, getBucketLocation, parseAcl, type Grant } from '../s3/ops.ts';
 import { getSub, parsePayer, describeExpiration } from '../s3/subresources.ts';
 import { S3Error } from '../s3/errors.ts';
-import { parseUrl, s3uri } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { result } from '../cli/output.ts';
-import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { bucketError } from './ls.ts';
+import { EX } from '../cli/exit-codes.ts';
+import { s3Arg } from '../storage/url.ts';
+import { reportBucketError } from './report.ts';
 
 async function optional<T>(f: () => Promise<T>, missing: number[] = [404, 501]): Promise<T | undefined | { status: number }> {
   try {
@@ -21,8 +22,7 @@ const isStatus = (v: unknown): v is { status: number } => typeof v === 'object' 
 export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
   const c = ctx.s3();
   for (const arg of args) {
-    const u = parseUrl(arg);
-    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
+    const u = s3Arg(arg);
     const lines: string[] = [];
     const json: Record<string, unknown> = { uri: arg };
     const metaLines: string[] = [];
@@ -82,7 +82,8 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
       Object.assign(json, { policy: pol, cors: Buffer.isBuffer(cors) ? cors.toString('utf8') : null, acl: grants });
       lines.push(...metaLines);
     } catch (e) {
-      bucketError(e, u.bucket);
+      reportBucketError(e, u.bucket);
+      throw e;
     }
     if (ctx.settings.json) result(JSON.stringify(json));
     // values such as a pretty-printed policy span several lines, as in s3cmd

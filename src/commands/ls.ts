@@ -1,15 +1,16 @@
 // ls, la: s3cmd's listing formats.
 import type { Context } from './context.ts';
-import { listBuckets, listObjects, headObject } from '../s3/ops.ts';
-import { S3Error } from '../s3/errors.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
-import { result, resultLines, warning, error, formatDateTime, formatSize } from '../cli/output.ts';
-import { fnmatch, hasWildcard } from '../sync/fnmatch.ts';
+import { listBuckets, headObject } from '../s3/ops.ts';
+import { s3uri } from '../s3/uri.ts';
+import { result, resultLines, warning, formatDateTime, formatSize } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { parseArg, s3Url, type S3Url } from '../storage/url.ts';
+import { listView } from '../storage/s3.ts';
+import { reportBucketError } from './report.ts';
 
 export async function cmdLs(ctx: Context, args: string[]): Promise<number> {
   if (args.length > 0) {
-    const u = parseUrl(args[0]);
+    const u = parseArg(args[0]);
     if (u.type === 's3' && u.bucket) {
       await listBucket(ctx, u);
       return EX.OK;
@@ -28,32 +29,15 @@ export async function cmdLs(ctx: Context, args: string[]): Promise<number> {
 export async function cmdLa(ctx: Context, _args: string[]): Promise<number> {
   const buckets = await listBuckets(ctx.s3());
   for (const b of buckets) {
-    await listBucket(ctx, { type: 's3', bucket: b.name, key: '' });
+    await listBucket(ctx, s3Url(b.name));
     if (!ctx.settings.json) result('');
   }
   return EX.OK;
 }
 
-function bucketError(e: unknown, bucket: string): never {
-  if (e instanceof S3Error) {
-    if (e.code === 'NoSuchBucket') error(`Bucket '${bucket}' does not exist`);
-    else if (e.code === 'AccessDenied') error(`Access to bucket '${bucket}' was denied`);
-  }
-  throw e;
-}
-
 async function listBucket(ctx: Context, u: S3Url): Promise<void> {
   const s = ctx.settings;
   const c = ctx.s3();
-  let pattern: string | undefined;
-  let prefix = u.key;
-  if (hasWildcard(prefix)) {
-    if (/^[^*?[]*\*$/.test(prefix)) prefix = prefix.slice(0, -1);
-    else {
-      pattern = prefix;
-      prefix = prefix.slice(0, prefix.search(/[*?[]/));
-    }
-  }
   const human = s.humanReadable;
   const dirStr = 'DIR'.padStart(human ? 6 : 12);
   const fmtSize = (n: number) => {
@@ -80,16 +64,14 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
   };
   let count = 0;
   try {
-    for await (const page of listObjects(c, u.bucket, { prefix, delimiter: s.recursive ? undefined : '/', limit: s.limit })) {
+    for await (const page of listView(c, u, { recursive: s.recursive, limit: s.limit })) {
       const out: string[] = [];
       for (const p of page.prefixes) {
-        if (pattern && !fnmatch(p, pattern) && !fnmatch(p.replace(/\/$/, ''), pattern)) continue;
         if (s.json) json.push({ type: 'dir', uri: s3uri(u.bucket, p) });
         else out.push(line('', dirStr, '', '', s3uri(u.bucket, p)));
         count++;
       }
       for (const o of page.objects) {
-        if (pattern && !fnmatch(o.key, pattern)) continue;
         let md5 = o.etag;
         if ((s.listMd5 || s.longListing) && md5.includes('-')) {
           try {
@@ -109,10 +91,10 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
       if (json.length) flushJson(false);
     }
   } catch (e) {
-    bucketError(e, u.bucket);
+    reportBucketError(e);
+    throw e;
   }
   flushJson(true);
   if (s.limit > 0 && count >= s.limit) warning('The list is truncated because the settings limit was reached.');
 }
 
-export { bucketError };

@@ -2,14 +2,14 @@
 import type { Context } from './context.ts';
 import { abortMultipartUpload } from '../s3/ops.ts';
 import { listUploadsRaw, listPartsRaw } from '../s3/subresources.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { output, warning } from '../cli/output.ts';
 import { outputKeepTabs } from './tabbed-output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { s3Arg, type S3Url } from '../storage/url.ts';
 
 function s3arg(arg: string, needKey: boolean): S3Url {
-  const u = parseUrl(arg);
-  if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
+  const u = s3Arg(arg);
   if (needKey && !u.key) throw new ParameterError(`Expecting S3 URI with an object name (s3://BUCKET/OBJECT) instead of '${arg}'`);
   return u;
 }

@@ -3,10 +3,11 @@ import { stat, access, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename } from 'node:path';
 import type { Context } from './context.ts';
-import { parseUrl, s3uri, keyProblem } from '../s3/uri.ts';
+import { s3uri, keyProblem } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { walk, errText, type LocalFile, type WalkProblem } from '../storage/local.ts';
+import { parseArg } from '../storage/url.ts';
 import { uploadFile, uploadStream, FileChangedError } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
 import { uploadContentType } from '../transfer/content-type.ts';
@@ -73,7 +74,7 @@ async function* localItems(ctx: Context, sources: string[], destKey: (rel: strin
 export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   const s = ctx.settings;
   const args = [...argsIn];
-  const dest = parseUrl(args.pop()!);
+  const dest = parseArg(args.pop()!);
   if (dest.type !== 's3') throw new ParameterError(`Destination must be S3Uri. Got: ${argsIn[argsIn.length - 1]}`);
   if (!dest.bucket) throw new ParameterError(`Expecting S3 URI with a bucket name instead of '${argsIn[argsIn.length - 1]}'`);
   if (args.length === 0) throw new ParameterError('Nothing to upload. Expecting a local file or directory.');

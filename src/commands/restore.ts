@@ -3,11 +3,13 @@
 import type { Context } from './context.ts';
 import { restoreObject } from '../s3/subresources.ts';
 import { S3Error, RetriesExhaustedError } from '../s3/errors.ts';
-import { parseUrl, s3uri } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { output, info, warning, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { sourceItems } from './cp.ts';
+import { s3Arg } from '../storage/url.ts';
+import { expand } from '../storage/s3.ts';
 import { makeFilter, inShard } from './filters.ts';
+import { warnEmptyName } from './report.ts';
 
 /** 'bulk' -> 'Bulk' etc.; anything else is a parameter problem. */
 export function restoreTier(priority: string): string {
@@ -23,14 +25,15 @@ export async function cmdRestore(ctx: Context, args: string[]): Promise<number> 
   const filter = makeFilter(s);
   const items: { bucket: string; key: string }[] = [];
   const excluded: string[] = [];
+  const keep = (relative: string, key: string) => {
+    if (!inShard(s, key)) return false;
+    if (filter.keeps(relative)) return true;
+    excluded.push(relative);
+    return false;
+  };
   for (const arg of args) {
-    const u = parseUrl(arg);
-    if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
-    for await (const it of sourceItems(ctx, u, s.recursive)) {
-      if (!inShard(s, it.key)) continue;
-      if (filter.keeps(it.relative)) items.push({ bucket: it.bucket, key: it.key });
-      else excluded.push(it.relative);
-    }
+    const u = s3Arg(arg);
+    for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep, onEmptyName: warnEmptyName })) items.push({ bucket: it.bucket, key: it.key });
   }
   info(`Summary: Restoring ${items.length} remote files for ${s.restoreDays} days at ${tier} priority`);
   if (s.dryRun) {

@@ -2,17 +2,13 @@
 // --acl-grant=PERM:GRANTEE, --acl-revoke=PERM:GRANTEE on buckets, objects, wildcards and -r.
 import type { Context } from './context.ts';
 import { getAcl, putAcl, grantList, isAnonRead, isAnonWrite, grantAnonRead, revokeAnon, grant, revoke } from '../s3/acl.ts';
-import { parseUrl, s3uri, type S3Url } from '../s3/uri.ts';
+import { s3uri } from '../s3/uri.ts';
 import { output, info, warning, debug } from '../cli/output.ts';
-import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { sourceItems } from './cp.ts';
+import { EX } from '../cli/exit-codes.ts';
+import { s3Arg } from '../storage/url.ts';
+import { expand } from '../storage/s3.ts';
 import { makeFilter, inShard } from './filters.ts';
-
-function s3arg(arg: string): S3Url {
-  const u = parseUrl(arg);
-  if (u.type !== 's3' || !u.bucket) throw new ParameterError(`Expecting S3 URI instead of '${arg}'`);
-  return u;
-}
+import { warnEmptyName } from './report.ts';
 
 /** The public URL s3cmd prints for an anonymously readable bucket or object. */
 export function publicUrl(ctx: Context, bucket: string, key: string): string {
@@ -61,7 +57,7 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
   const s = ctx.settings;
   if (s.aclPublic === undefined && !s.aclGrants.length && !s.aclRevokes.length)
     warning('Nothing to change: use -P/--acl-public, --acl-private, --acl-grant=PERMISSION:GRANTEE or --acl-revoke=PERMISSION:GRANTEE.');
-  const urls = args.map(s3arg);
+  const urls = args.map(s3Arg);
   let objects = urls;
   if (!s.recursive) {
     objects = [];
@@ -77,12 +73,13 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
   const filter = makeFilter(s);
   const items: { bucket: string; key: string }[] = [];
   const excluded: string[] = [];
-  for (const u of objects)
-    for await (const it of sourceItems(ctx, u, s.recursive)) {
-      if (!inShard(s, it.key)) continue;
-      if (!filter.keeps(it.relative)) excluded.push(it.relative);
-      else items.push({ bucket: it.bucket, key: it.key });
-    }
+  const keep = (relative: string, key: string) => {
+    if (!inShard(s, key)) return false;
+    if (filter.keeps(relative)) return true;
+    excluded.push(relative);
+    return false;
+  };
+  for (const u of objects) for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep, onEmptyName: warnEmptyName })) items.push({ bucket: it.bucket, key: it.key });
   info(`Summary: ${items.length} remote files to update`);
   if (s.dryRun) {
     for (const e of excluded) output(`exclude: ${e}`);
@@ -97,7 +94,7 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
 
 export async function cmdGetacl(ctx: Context, args: string[]): Promise<number> {
   for (const arg of args) {
-    const u = s3arg(arg);
+    const u = s3Arg(arg);
     const acl = await getAcl(ctx.s3(), u.bucket, u.key || undefined);
     output(`${s3uri(u.bucket, u.key)} ${u.key ? '(object)' : '(bucket)'}:`);
     output(`   Owner:     ${acl.ownerId}${acl.ownerName ? ` (Nick: ${acl.ownerName})` : ''}`);

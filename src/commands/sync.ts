@@ -7,12 +7,14 @@ import { stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Context } from './context.ts';
-import { parseUrl, s3uri, keyProblem, type S3Url } from '../s3/uri.ts';
-import { listObjects, headObject, deleteObjects } from '../s3/ops.ts';
+import { s3uri, keyProblem } from '../s3/uri.ts';
+import { headObject, deleteObjects } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { output, warning, error, info, debug, transferStats, formatSize, setStatus } from '../cli/output.ts';
 import { EX, ParameterError, S3kError } from '../cli/exit-codes.ts';
 import { walk, errText } from '../storage/local.ts';
+import { parseArg, type S3Url } from '../storage/url.ts';
+import { listPages } from '../storage/s3.ts';
 import { mergeJoin, decide, type SyncEntry, type Pair } from '../sync/merge.ts';
 import { DeferredList } from '../sync/deferred.ts';
 import { makeFilter, inShard } from './filters.ts';
@@ -25,7 +27,7 @@ import { copyRemote } from '../transfer/copy.ts';
 import { buildAttrs, parseAttrs } from '../transfer/attrs.ts';
 import { objectHeaders } from './put.ts';
 import { safeJoin } from './get.ts';
-import { bucketError } from './ls.ts';
+import { reportBucketError } from './report.ts';
 
 type Direction = 'up' | 'down' | 'copy';
 
@@ -45,8 +47,8 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
   if (args.includes('-')) throw new ParameterError("Stdin or stdout ('-') can't be used for a source or a destination with the sync command.");
   const dstArg = args[args.length - 1];
   const srcArgs = args.slice(0, -1);
-  const dst = parseUrl(dstArg);
-  const srcs = srcArgs.map(parseUrl);
+  const dst = parseArg(dstArg);
+  const srcs = srcArgs.map(parseArg);
   let dir: Direction;
   if (srcs.every((u) => u.type === 'file') && dst.type === 's3') dir = 'up';
   else if (srcs.every((u) => u.type === 's3') && dst.type === 'file') dir = 'down';
@@ -91,7 +93,7 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
 /** Remote objects under a prefix as sync entries (relative to the prefix), filtered. */
 async function* remoteEntries(ctx: Context, bucket: string, prefix: string, filter: (rel: string) => boolean, exactKey?: { key: string; relative: string }): AsyncGenerator<SyncEntry> {
   try {
-    for await (const page of listObjects(ctx.s3(), bucket, { prefix: exactKey ? exactKey.key : prefix })) {
+    for await (const page of listPages(ctx.s3(), bucket, { prefix: exactKey ? exactKey.key : prefix, recursive: true })) {
       for (const o of page.objects) {
         if (exactKey) {
           if (o.key === exactKey.key && filter(exactKey.relative)) yield { relative: exactKey.relative, size: o.size, key: o.key, etag: o.etag, mtimeMs: o.lastModified.getTime(), storageClass: o.storageClass };
@@ -104,7 +106,8 @@ async function* remoteEntries(ctx: Context, bucket: string, prefix: string, filt
       }
     }
   } catch (e) {
-    bucketError(e, bucket);
+    reportBucketError(e);
+    throw e;
   }
 }
 

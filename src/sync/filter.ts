@@ -11,7 +11,7 @@
 //    ('sync dir s3://b/' matches 'dir/a/b.txt', 'sync dir/ s3://b/' matches 'a/b.txt');
 //  - during a local directory walk, patterns that end in '/' (and only those) are also tried on
 //    each directory as "<path as walked>/<name>/", and a matching directory is not descended.
-import { globToRegExpSource } from './fnmatch.ts';
+import { globToRegExpSource } from '../storage/fnmatch.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
 
 export interface FilterPatterns {

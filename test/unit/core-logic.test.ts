@@ -1,7 +1,7 @@
 // Pure logic: fnmatch, .s3cfg parsing, settings precedence, path safety, formats, redaction, shards.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fnmatch } from '../../src/sync/fnmatch.ts';
+import { fnmatch } from '../../src/storage/fnmatch.ts';
 import { parseS3cfg, parseBool } from '../../src/config/s3cfg.ts';
 import { resolveSettings, parseRate, ConfigError } from '../../src/config/settings.ts';
 import { safeJoin } from '../../src/commands/get.ts';

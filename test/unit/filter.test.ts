@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, pythonRegExp, walkedDirPath, PatternError } from '../../src/sync/filter.ts';
-import { fnmatch } from '../../src/sync/fnmatch.ts';
+import { fnmatch } from '../../src/storage/fnmatch.ts';
 
 const PYTHON: [glob: string, path: string, matches: boolean][] = [
   ['Atomic*', 'etc/AtomicClockRadio.ttf', true],

@@ -52,6 +52,3 @@ export function fnmatch(name: string, pattern: string): boolean {
   }
   return re.test(name);
 }
-
-/** s3cmd treats only '*' and '?' as wildcards in s3:// arguments ('[' is common in real keys). */
-export const hasWildcard = (s: string) => /[*?]/.test(s);
