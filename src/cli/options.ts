@@ -260,7 +260,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   bool({
     dest: 'acl_public', s3cfg: 'acl_public', flags: [on('acl-public', 'Store objects with ACL allowing read for anyone.', { short: 'P' }), off('acl-private', 'Store objects with default ACL allowing access for you only.')],
-    default: undefined, commands: ['put', 'sync', 'cp', 'mv', 'modify', 'mb', 'setacl'], use: reads('aclPublic', 'commands/put.ts', 'commands/buckets.ts', 'commands/cp.ts', 'commands/setacl.ts'),
+    default: undefined, commands: ['put', 'sync', 'cp', 'mv', 'modify', 'mb', 'setacl'], use: reads('aclPublic', 'transfer/headers.ts', 'commands/buckets.ts', 'commands/cp.ts', 'commands/setacl.ts'),
   }),
   list({ dest: 'acl_grants', flags: [flag('acl-grant', 'PERMISSION:EMAIL or USER_CANONICAL_ID', 'Grant stated permission to a given amazon user. Permission is one of: read, write, read_acp, write_acp, full_control, all')], parser: s3acl, commands: ['setacl'], use: reads('aclGrants', 'commands/setacl.ts') }),
   list({ dest: 'acl_revokes', flags: [flag('acl-revoke', 'PERMISSION:USER_CANONICAL_ID', 'Revoke stated permission for a given amazon user. Permission is one of: read, write, read_acp, write_acp, full_control, all')], parser: s3acl, commands: ['setacl'], use: reads('aclRevokes', 'commands/setacl.ts') }),
@@ -275,7 +275,7 @@ export const OPTIONS: OptionRecord[] = [
     use: { inert: "s3k's sync always deletes after the transfers, and only when every transfer succeeded" },
   }),
   bool({ dest: 'delay_updates', s3cfg: 'delay_updates', flags: [on('delay-updates', '*OBSOLETE* Put all updated files into place at end [sync]')], default: false, commands: ['sync'], use: reads('delayUpdates', 'main.ts') }),
-  value({ dest: 'max_delete', s3cfg: 'max_delete', flags: [flag('max-delete', 'NUM', 'Do not delete more than NUM files. [del] and [sync]')], default: -1, parser: int(-1), commands: ['del', 'sync'], use: reads('maxDelete', 'commands/del.ts', 'commands/sync.ts') }),
+  value({ dest: 'max_delete', s3cfg: 'max_delete', flags: [flag('max-delete', 'NUM', 'Do not delete more than NUM files. [del] and [sync]')], default: -1, parser: int(-1), commands: ['del', 'sync'], use: reads('maxDelete', 'sync/remove.ts', 'commands/sync.ts') }),
   value({ dest: 'limit', s3cfg: 'limit', flags: [flag('limit', 'NUM', 'Limit number of objects returned in the response body (only for [ls] and [la] commands)')], default: -1, parser: int(-1), commands: ['ls', 'la'], use: reads('limit', 'commands/ls.ts') }),
   list({ dest: 'additional_destinations', flags: [flag('add-destination', 'ADDITIONAL_DESTINATIONS', 'Additional destination for parallel uploads, in addition to last arg.  May be repeated.')], parser: text, commands: ['put', 'sync'], use: refused('run one s3k per destination (each uploads in parallel already).') }),
   bool({
@@ -322,9 +322,9 @@ export const OPTIONS: OptionRecord[] = [
   bool({
     dest: 'reduced_redundancy', s3cfg: 'reduced_redundancy',
     flags: [on('reduced-redundancy', "Store object with 'Reduced redundancy'. Lower per-GB price. [put, cp, mv]", { aliases: ['rr'] }), off('no-reduced-redundancy', "Store object without 'Reduced redundancy'. Higher per-GB price. [put, cp, mv]", { aliases: ['no-rr'] })],
-    default: false, commands: TRANSFER, use: reads('storageClass', 'commands/put.ts', 'commands/cp.ts'),
+    default: false, commands: TRANSFER, use: reads('storageClass', 'transfer/headers.ts', 'commands/cp.ts'),
   }),
-  value({ dest: 'storage_class', s3cfg: 'storage_class', flags: [flag('storage-class', 'CLASS', 'Store object with specified CLASS (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER or DEEP_ARCHIVE). [put, cp, mv]')], default: '', parser: text, commands: TRANSFER, use: reads('storageClass', 'commands/put.ts', 'commands/cp.ts') }),
+  value({ dest: 'storage_class', s3cfg: 'storage_class', flags: [flag('storage-class', 'CLASS', 'Store object with specified CLASS (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER or DEEP_ARCHIVE). [put, cp, mv]')], default: '', parser: text, commands: TRANSFER, use: reads('storageClass', 'transfer/headers.ts', 'commands/cp.ts') }),
   value({
     dest: 'log_target_prefix', s3cfg: 'log_target_prefix', flags: [flag('access-logging-target-prefix', 'LOG_TARGET_PREFIX', 'Target prefix for access logs (S3 URI) (for [cfmodify] and [accesslog] commands)')], default: '', parser: text, commands: ['accesslog'],
     use: refused("the accesslog command shows the logging status only; set it with 'aws s3api put-bucket-logging'."),
@@ -340,11 +340,11 @@ export const OPTIONS: OptionRecord[] = [
   list({
     dest: 'add_header', s3cfg: 'add_headers', flags: [flag('add-header', 'NAME:VALUE', "Add a given HTTP header to the upload request. Can be used multiple times. For instance set 'Expires' or 'Cache-Control' headers (or both) using this option.")],
     parser: header, s3cfgSplit: (raw) => raw.split(',').filter((h) => h.trim() !== ''), format: (v: [string, string][]) => v.map(([k, x]) => `${k}:${x}`).join(','),
-    commands: TRANSFER, use: reads('extraHeaders', 'commands/put.ts', 'commands/cp.ts'),
+    commands: TRANSFER, use: reads('extraHeaders', 'transfer/headers.ts', 'commands/cp.ts'),
   }),
   list({ dest: 'remove_headers', flags: [flag('remove-header', 'NAME', "Remove a given HTTP header.  Can be used multiple times.  For instance, remove 'Expires' or 'Cache-Control' headers (or both) using this option. [modify]")], parser: { parse: (h: string) => h.trim().toLowerCase(), expected: 'a header name' }, commands: ['modify', 'cp', 'mv'], use: reads('removeHeaders', 'commands/cp.ts') }),
-  bool({ dest: 'server_side_encryption', s3cfg: 'server_side_encryption', flags: [on('server-side-encryption', 'Specifies that server-side encryption will be used when putting objects. [put, sync, cp, modify]')], default: false, commands: TRANSFER, use: reads('serverSideEncryption', 'commands/put.ts', 'commands/cp.ts') }),
-  value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'commands/put.ts', 'commands/cp.ts') }),
+  bool({ dest: 'server_side_encryption', s3cfg: 'server_side_encryption', flags: [on('server-side-encryption', 'Specifies that server-side encryption will be used when putting objects. [put, sync, cp, modify]')], default: false, commands: TRANSFER, use: reads('serverSideEncryption', 'transfer/headers.ts', 'commands/cp.ts') }),
+  value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'transfer/headers.ts', 'commands/cp.ts') }),
   value({ dest: 'encoding', s3cfg: 'encoding', flags: [flag('encoding', 'ENCODING', 'Override autodetected terminal and filesystem encoding (character set). s3k names it as the charset of stdin uploads.')], default: 'UTF-8', parser: text, commands: ['put'], use: reads('encoding', 'transfer/content-type.ts') }),
   value({ dest: 'add_encoding_exts', s3cfg: 'add_encoding_exts', flags: [flag('add-encoding-exts', 'EXTENSIONs', 'Add encoding to these comma delimited extensions i.e. (css,js,html) when uploading to S3 )')], default: '', parser: text, commands: ['put', 'sync'], use: refused("set the charset with -m 'text/css; charset=utf-8' or --add-header.") }),
   bool({ dest: 'verbatim', flags: [on('verbatim', 'Use the S3 name as given on the command line. No pre-processing, encoding, etc. Use with caution!')], default: false, commands: '*', use: refused('s3k always encodes object names itself.') }),
@@ -412,11 +412,11 @@ export const OPTIONS: OptionRecord[] = [
   value({ dest: 'content_disposition', s3cfg: 'content_disposition', flags: [flag('content-disposition', 'CONTENT_DISPOSITION', 'Provide a Content-Disposition for signed URLs, e.g., "inline; filename=myvideo.mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentDisposition', 'commands/signurl.ts') }),
   value({ dest: 'content_type', s3cfg: 'content_type', flags: [flag('content-type', 'CONTENT_TYPE', 'Provide a Content-Type for signed URLs, e.g., "video/mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentType', 'commands/signurl.ts') }),
   // ---------------------------------------------------------------- s3k's own
-  value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'commands/sync.ts', 'commands/cp.ts', 'commands/del.ts') }),
+  value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'commands/sync.ts', 'commands/cp.ts', 'sync/remove.ts') }),
   bool({ dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami)')], default: false, commands: ['ls', 'la', 'du', 'info', 'whoami'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts') }),
   // No .s3cfg key and no environment variable: the aws cli has only the command-line option.
   bool({ dest: 'no_sign_request', flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),
-  value({ dest: 'shard', flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: TRANSFER, use: reads('shard', 'commands/filters.ts') }),
+  value({ dest: 'shard', flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: TRANSFER, use: reads('shard', 'sync/select.ts') }),
 
   // ---------------------------------------------------------------- .s3cfg only
   value({ dest: 'socket_timeout', s3cfg: 'socket_timeout', flags: [], default: 300, parser: int(1), commands: '*', use: reads('socketTimeoutMs', 'commands/context.ts') }),

@@ -3,10 +3,11 @@ import type { Context } from './context.ts';
 import { createBucket, deleteBucket } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { bucketNameProblem } from '../s3/uri.ts';
-import { output, warning, error } from '../cli/output.ts';
+import { output, warning, error, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg, s3Url } from '../storage/url.ts';
-import { deleteRecursive } from './del.ts';
+import { removeAll, removeOptions } from '../sync/remove.ts';
+import { removalLines, removalSummary } from './report.ts';
 
 function bucketOnly(arg: string): string {
   const u = parseArg(arg);
@@ -52,7 +53,8 @@ export async function cmdRb(ctx: Context, args: string[]): Promise<number> {
         }
         if (e.code === 'BucketNotEmpty' && retry && (s.force || s.recursive)) {
           warning('Bucket is not empty. Removing all the objects from it first. This may take some time...');
-          const rc = await deleteRecursive(ctx, s3Url(bucket));
+          const all = s3Url(bucket);
+          const rc = removalSummary(await removeAll(ctx.s3(), all, removeOptions(s, true, debug), removalLines), all.uri);
           if (rc === EX.OK) return once(false);
           output('Bucket was not removed');
           return rc;

@@ -8,13 +8,13 @@ import { headObject, headBucket, deleteObject, type HeadInfo } from '../s3/ops.t
 import { getAcl, putAcl, isOwnerOnly, type Acl } from '../s3/acl.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
 import { s3uri } from '../s3/uri.ts';
-import { output, warning, error, info } from '../cli/output.ts';
+import { output, warning, error, info, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg, s3Arg, type S3Url } from '../storage/url.ts';
 import { expand, type RemoteItem } from '../storage/s3.ts';
+import { selection } from '../sync/select.ts';
 import { copyRemote } from '../transfer/copy.ts';
 import { Pool } from '../transfer/pool.ts';
-import { makeFilter, inShard } from './filters.ts';
 import { warnEmptyName } from './report.ts';
 
 export type CopyAction = 'copy' | 'move' | 'modify';
@@ -167,16 +167,8 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
     dest = d;
   }
   const sources: S3Url[] = args.map(s3Arg);
-  const filter = makeFilter(s);
-  const excluded: string[] = [];
-  let noteExcluded = s.dryRun; // only the first listing reports exclusions (dry-run prints them)
-  const keep = (relative: string, key: string) => {
-    if (!inShard(s, key)) return false;
-    if (filter.keeps(relative)) return true;
-    if (noteExcluded) excluded.push(relative);
-    return false;
-  };
-  const listing = (u: S3Url) => expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep, onEmptyName: warnEmptyName });
+  const selected = selection(s, debug, s.dryRun); // only the first listing notes exclusions (dry-run prints them)
+  const listing = (u: S3Url) => expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep: selected.keep, onEmptyName: warnEmptyName });
 
   // Streaming (list twice: count, then copy) keeps memory flat; several sources, or a destination
   // inside the listed range (the copy would meet its own output), are listed once into memory,
@@ -198,7 +190,7 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
       total++;
     }
   }
-  noteExcluded = false;
+  selected.noting = false;
   info(`Summary: ${total} remote files to ${action}`);
 
   const destIsDir = !!dest && (destKeyBase === '' || destKeyBase.endsWith('/'));
@@ -211,7 +203,7 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   const items = (): AsyncIterable<RemoteItem> | Iterable<RemoteItem> => memory ?? listing(sources[0]);
 
   if (s.dryRun) {
-    for (const e of excluded) output(`exclude: ${e}`);
+    for (const e of selected.excluded) output(`exclude: ${e}`);
     for await (const it of items()) {
       const d = destFor(it);
       output(`${action}: '${s3uri(it.bucket, it.key)}' -> '${s3uri(d.bucket, d.key)}'`);

@@ -1,15 +1,14 @@
 // get: single objects, wildcards, -r prefixes, '-' for stdout; parallel across objects; temp+rename.
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { resolve, sep, join } from 'node:path';
 import type { Context } from './context.ts';
 import { s3uri } from '../s3/uri.ts';
-import { output, warning, error, info, transferStats, setStatus } from '../cli/output.ts';
+import { output, warning, error, info, debug, transferStats, setStatus } from '../cli/output.ts';
 import { EX, ParameterError, CliError } from '../cli/exit-codes.ts';
 import { parseArg, s3Arg, type S3Url } from '../storage/url.ts';
 import { expand, type RemoteItem } from '../storage/s3.ts';
-import { errText } from '../storage/local.ts';
-import { makeFilter, inShard } from './filters.ts';
+import { errText, safeJoin } from '../storage/local.ts';
+import { selection } from '../sync/select.ts';
 import { downloadToFile, downloadToStream } from '../transfer/download.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
@@ -18,19 +17,6 @@ import { S3Error, TransferError } from '../s3/errors.ts';
 
 /** An object to download: its size is known (listing or HEAD). */
 type Item = RemoteItem & { size: number };
-
-/** Join a key under a directory, or explain why it would escape it. */
-export function safeJoin(baseDir: string, relative: string): { path?: string; problem?: string } {
-  const segs = relative.split('/');
-  if (relative.startsWith('/')) return { problem: 'it is an absolute path' };
-  if (segs.some((p) => p === '..')) return { problem: "it contains a '..' path segment" };
-  if (relative.includes('\0')) return { problem: 'it contains a NUL byte' };
-  const base = resolve(baseDir);
-  const full = resolve(base, ...segs.filter((p) => p !== '' && p !== '.'));
-  if (full !== base && !full.startsWith(base + sep)) return { problem: 'it resolves outside the target directory' };
-  if (full === base) return { problem: 'it names the target directory itself' };
-  return { path: join(baseDir, ...segs.filter((p) => p !== '' && p !== '.')) };
-}
 
 const statOrUndefined = (p: string) => {
   try {
@@ -51,7 +37,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
     if (!u.key && !s.recursive) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${a}`);
     return u;
   });
-  const filter = makeFilter(s);
+  const selected = selection(s, debug, false);
   const toStdout = destBase === '-';
   const destStat = toStdout ? undefined : await stat(destBase).catch(() => undefined);
   const destIsDir = !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase));
@@ -59,7 +45,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   // Resolve the remote list (streamed per argument; held only as light records).
   const items: Item[] = [];
   for (const u of sources) {
-    for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, requireAttribs: true, exactObject: true, keep: (rel, key) => filter.keeps(rel) && inShard(s, key) })) items.push({ ...it, size: it.size ?? 0 });
+    for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, requireAttribs: true, exactObject: true, keep: selected.keep })) items.push({ ...it, size: it.size ?? 0 });
   }
   info(`Summary: ${items.length} remote files to download`);
   if (items.length === 0) {

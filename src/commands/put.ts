@@ -1,74 +1,43 @@
 // put: files, -r directories, '-' for stdin; parallel across files, multipart above the chunk size.
-import { stat, access, constants } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Context } from './context.ts';
 import { s3uri, keyProblem } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
-import { walk, errText, type LocalFile, type WalkProblem } from '../storage/local.ts';
 import { parseArg } from '../storage/url.ts';
+import { expandLocal, errText, type LocalFile } from '../storage/local.ts';
+import { makeFilter, inShard } from '../sync/select.ts';
 import { uploadFile, uploadStream, FileChangedError } from '../transfer/upload.ts';
 import { buildAttrs } from '../transfer/attrs.ts';
-import { uploadContentType } from '../transfer/content-type.ts';
+import { objectHeaders } from '../transfer/headers.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
-import { makeFilter, inShard } from './filters.ts';
 import { S3Error } from '../s3/errors.ts';
 import { listMultipartUploads } from '../s3/ops.ts';
-import type { Settings } from '../config/settings.ts';
 
 interface PutItem {
   local: LocalFile | 'stdin';
   key: string;
 }
 
-export function objectHeaders(s: Settings, localPath: string | undefined): Record<string, string> {
-  const h: Record<string, string> = {};
-  h['Content-Type'] = uploadContentType(s, localPath);
-  if (s.storageClass) h['x-amz-storage-class'] = s.storageClass;
-  if (s.kmsKey) {
-    h['x-amz-server-side-encryption'] = 'aws:kms';
-    h['x-amz-server-side-encryption-aws-kms-key-id'] = s.kmsKey;
-  } else if (s.serverSideEncryption) h['x-amz-server-side-encryption'] = 'AES256';
-  if (s.aclPublic) h['x-amz-acl'] = 'public-read';
-  Object.assign(h, s.extraHeaders);
-  return h;
-}
-
+/** The files to upload ('-' is stdin, alone) with their destination keys, filtered. */
 async function* localItems(ctx: Context, sources: string[], destKey: (rel: string) => string, onProblem: (path: string, reason: string) => void): AsyncGenerator<PutItem> {
   const s = ctx.settings;
-  const filter = makeFilter(s);
-  for (const src of sources) {
-    if (src === '-') {
-      if (!filter.keeps('-')) continue;
-      yield { local: 'stdin', key: destKey('-') };
-      continue;
-    }
-    let st: Stats;
-    try {
-      st = await stat(src);
-    } catch (e) {
-      throw new ParameterError(`${errText(e)}: '${src}'. Check the path; nothing was uploaded from it.`);
-    }
-    if (st.isDirectory()) {
-      if (!s.recursive) throw new ParameterError(`Use --recursive to upload a directory: ${src}`);
-      // 'dir' uploads as dir/..., 'dir/' uploads its contents (rsync and s3cmd semantics).
-      const prefix = src.endsWith('/') ? '' : basename(src) + '/';
-      const walkOpts = { followSymlinks: s.followSymlinks, onProblem: (p: WalkProblem) => onProblem(p.path, p.reason), onSkip: (p: string, why: string) => info(`Skipping ${why}: ${p}`), pruneDir: filter.prunesDir };
-      for await (const f of walk(src, prefix, walkOpts)) if (filter.keeps(f.relative)) yield { local: f, key: destKey(f.relative) };
-    } else if (st.isFile()) {
-      try {
-        await access(src, constants.R_OK);
-      } catch (e) {
-        onProblem(src, errText(e));
-        continue;
-      }
-      if (!filter.keeps(basename(src))) continue;
-      yield { local: { path: src, relative: basename(src), stat: st }, key: destKey(basename(src)) };
-    } else throw new ParameterError(`'${src}' is not a regular file or directory`);
+  const filter = makeFilter(s, debug);
+  if (sources.length === 1 && sources[0] === '-') {
+    if (filter.keeps('-')) yield { local: 'stdin', key: destKey('-') };
+    return;
   }
+  const files = expandLocal(sources, {
+    recursive: s.recursive,
+    followSymlinks: s.followSymlinks,
+    keep: (rel) => filter.keeps(rel),
+    pruneDir: filter.prunesDir,
+    onProblem,
+    onSkip: (p, why) => info(`Skipping ${why}: ${p}`),
+  });
+  for await (const f of files) yield { local: f, key: destKey(f.relative) };
 }
 
 export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {

@@ -1,8 +1,27 @@
 // s3cmd's lines for outcomes that more than one command reports. Not a command: commands print
-// through it so that the same event reads the same everywhere (ls, du, info and sync all name a
-// missing bucket; cp, setacl and restore meet directory markers in their listings).
-import { error, warning } from '../cli/output.ts';
+// through it so that the same event reads the same everywhere (del -r and rb --force both remove
+// every object under an argument; ls, du, info and sync all name a missing bucket; cp, setacl and
+// restore meet directory markers in their listings).
+import { output, error, warning, info } from '../cli/output.ts';
+import { EX } from '../cli/exit-codes.ts';
 import { bucketProblem } from '../storage/s3.ts';
+import type { RemoveReport, RemoveResult } from '../sync/remove.ts';
+
+export const removalLines: RemoveReport = {
+  removed: (uri) => output(`delete: '${uri}'`),
+  failed: (uri, code, message) => error(`delete failed: '${uri}': ${code} ${message}`),
+};
+
+/** The summary of removeAll, and its exit code. */
+export function removalSummary(r: RemoveResult, uri: string): number {
+  if (r.overMaxDelete) {
+    warning('delete: maximum requested number of deletes would be exceeded, none performed.');
+    return EX.OK;
+  }
+  if (r.count === 0) warning('Remote list is empty.');
+  else info(`Deleted ${r.count} objects (${r.bytes}) from ${uri}`);
+  return r.failed ? EX.PARTIAL : EX.OK;
+}
 
 /** A listed key with no name below the argument (a directory marker), for expand's onEmptyName. */
 export const warnEmptyName = () => warning('Empty object name on S3 found, ignoring.');

@@ -8,7 +8,7 @@ import { output, info, warning, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { s3Arg } from '../storage/url.ts';
 import { expand } from '../storage/s3.ts';
-import { makeFilter, inShard } from './filters.ts';
+import { selection } from '../sync/select.ts';
 import { warnEmptyName } from './report.ts';
 
 /** 'bulk' -> 'Bulk' etc.; anything else is a parameter problem. */
@@ -22,22 +22,15 @@ export async function cmdRestore(ctx: Context, args: string[]): Promise<number> 
   const s = ctx.settings;
   if (s.restoreDays < 1) throw new ParameterError('You must restore a file for 1 or more days');
   const tier = restoreTier(s.restorePriority);
-  const filter = makeFilter(s);
+  const selected = selection(s, debug, true);
   const items: { bucket: string; key: string }[] = [];
-  const excluded: string[] = [];
-  const keep = (relative: string, key: string) => {
-    if (!inShard(s, key)) return false;
-    if (filter.keeps(relative)) return true;
-    excluded.push(relative);
-    return false;
-  };
   for (const arg of args) {
     const u = s3Arg(arg);
-    for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep, onEmptyName: warnEmptyName })) items.push({ bucket: it.bucket, key: it.key });
+    for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep: selected.keep, onEmptyName: warnEmptyName })) items.push({ bucket: it.bucket, key: it.key });
   }
   info(`Summary: Restoring ${items.length} remote files for ${s.restoreDays} days at ${tier} priority`);
   if (s.dryRun) {
-    for (const e of excluded) output(`exclude: ${e}`);
+    for (const e of selected.excluded) output(`exclude: ${e}`);
     for (const it of items) output(`restore: '${s3uri(it.bucket, it.key)}'`);
     warning('Exiting now because of --dry-run');
     return EX.OK;

@@ -7,7 +7,7 @@ import { output, info, warning, debug } from '../cli/output.ts';
 import { EX } from '../cli/exit-codes.ts';
 import { s3Arg } from '../storage/url.ts';
 import { expand } from '../storage/s3.ts';
-import { makeFilter, inShard } from './filters.ts';
+import { selection } from '../sync/select.ts';
 import { warnEmptyName } from './report.ts';
 
 /** The public URL s3cmd prints for an anonymously readable bucket or object. */
@@ -70,19 +70,12 @@ export async function cmdSetacl(ctx: Context, args: string[]): Promise<number> {
       if (!s.dryRun) await updateAcl(ctx, u.bucket, '', '');
     }
   }
-  const filter = makeFilter(s);
+  const selected = selection(s, debug, true);
   const items: { bucket: string; key: string }[] = [];
-  const excluded: string[] = [];
-  const keep = (relative: string, key: string) => {
-    if (!inShard(s, key)) return false;
-    if (filter.keeps(relative)) return true;
-    excluded.push(relative);
-    return false;
-  };
-  for (const u of objects) for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep, onEmptyName: warnEmptyName })) items.push({ bucket: it.bucket, key: it.key });
+  for (const u of objects) for await (const it of expand(ctx.s3(), u, { recursive: s.recursive, exactObject: true, keep: selected.keep, onEmptyName: warnEmptyName })) items.push({ bucket: it.bucket, key: it.key });
   info(`Summary: ${items.length} remote files to update`);
   if (s.dryRun) {
-    for (const e of excluded) output(`exclude: ${e}`);
+    for (const e of selected.excluded) output(`exclude: ${e}`);
     for (const it of items) output(`setacl: '${s3uri(it.bucket, it.key)}'`);
     warning('Exiting now because of --dry-run');
     return EX.OK;

@@ -12,21 +12,20 @@ import { headObject, deleteObjects } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { output, warning, error, info, debug, transferStats, formatSize, setStatus } from '../cli/output.ts';
 import { EX, ParameterError, S3kError } from '../cli/exit-codes.ts';
-import { walk, errText } from '../storage/local.ts';
+import { walk, errText, md5File, safeJoin } from '../storage/local.ts';
 import { parseArg, type S3Url } from '../storage/url.ts';
 import { listPages } from '../storage/s3.ts';
 import { mergeJoin, decide, type SyncEntry, type Pair } from '../sync/merge.ts';
 import { DeferredList } from '../sync/deferred.ts';
-import { makeFilter, inShard } from './filters.ts';
+import { makeFilter, inShard } from '../sync/select.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
-import { uploadFile, md5File } from '../transfer/upload.ts';
+import { uploadFile } from '../transfer/upload.ts';
 import { downloadToFile } from '../transfer/download.ts';
 import { copyRemote } from '../transfer/copy.ts';
 import { buildAttrs, parseAttrs } from '../transfer/attrs.ts';
-import { objectHeaders } from './put.ts';
-import { safeJoin } from './get.ts';
+import { objectHeaders } from '../transfer/headers.ts';
 import { reportBucketError } from './report.ts';
 
 type Direction = 'up' | 'down' | 'copy';
@@ -274,7 +273,7 @@ async function syncUp(ctx: Context, srcPath: string, dst: S3Url, multipleSources
   } catch {
     throw new ParameterError(`Invalid source: '${srcPath}' is not an existing file or directory`);
   }
-  const pathFilter = makeFilter(s);
+  const pathFilter = makeFilter(s, debug);
   // s3cmd matches patterns against the path below the argument, which keeps the directory's own
   // name when the argument has no trailing '/' (sync dir s3://b/ -> 'dir/a.txt')
   const matchBase = st.isDirectory() && !(srcPath.endsWith('/') || basename(srcPath) === '.') ? basename(srcPath) + '/' : '';
@@ -381,7 +380,7 @@ function statLike(e: SyncEntry): Stats {
 
 async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Totals): Promise<number> {
   const s = ctx.settings;
-  const pathFilter = makeFilter(s);
+  const pathFilter = makeFilter(s, debug);
   let matchBase = '';
   const filter = (rel: string) => pathFilter.keeps(matchBase + rel);
   const c = ctx.s3();
@@ -493,7 +492,7 @@ async function syncDown(ctx: Context, src: S3Url, dstPath: string, totals: Total
 
 async function syncCopy(ctx: Context, src: S3Url, dst: S3Url, totals: Totals): Promise<number> {
   const s = ctx.settings;
-  const pathFilter = makeFilter(s);
+  const pathFilter = makeFilter(s, debug);
   let matchBase = '';
   const filter = (rel: string) => pathFilter.keeps(matchBase + rel);
   const c = ctx.s3();

@@ -1,8 +1,12 @@
-// Local tree walking: a sorted, streamed listing of regular files under a directory.
-import { readdir, stat, lstat, realpath } from 'node:fs/promises';
+// Local files: a sorted, streamed walk of a directory (S3's key order), the expansion of put's
+// local arguments, the MD5 of a file, and safe names for downloads (a key never writes outside the
+// target directory).
+import { readdir, stat, lstat, realpath, access, constants } from 'node:fs/promises';
+import { createReadStream, readFileSync, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import type { Stats } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join, resolve, sep } from 'node:path';
+import { ParameterError } from '../cli/exit-codes.ts';
 import { strerror } from '../errors.ts';
 
 export interface LocalFile {
@@ -107,4 +111,67 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
 /** Python's strerror() wording for a failed file operation (the one table is in src/errors.ts). */
 export function errText(e: unknown): string {
   return strerror(e);
+}
+
+/** Files up to this size are hashed with one read. */
+const WHOLE_READ = 1024 * 1024;
+
+/** MD5 (hex) of a file: one read for small files, streamed for the rest. */
+export async function md5File(path: string, size?: number): Promise<string> {
+  if (size !== undefined && size <= WHOLE_READ) return createHash('md5').update(readFileSync(path)).digest('hex');
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Join a key under a directory, or explain why it would escape it. */
+export function safeJoin(baseDir: string, relative: string): { path?: string; problem?: string } {
+  const segs = relative.split('/');
+  if (relative.startsWith('/')) return { problem: 'it is an absolute path' };
+  if (segs.some((p) => p === '..')) return { problem: "it contains a '..' path segment" };
+  if (relative.includes('\0')) return { problem: 'it contains a NUL byte' };
+  const base = resolve(baseDir);
+  const full = resolve(base, ...segs.filter((p) => p !== '' && p !== '.'));
+  if (full !== base && !full.startsWith(base + sep)) return { problem: 'it resolves outside the target directory' };
+  if (full === base) return { problem: 'it names the target directory itself' };
+  return { path: join(baseDir, ...segs.filter((p) => p !== '' && p !== '.')) };
+}
+
+export interface ExpandLocalOptions {
+  recursive: boolean;
+  followSymlinks: boolean;
+  /** Keep the file with this relative name (--exclude/--include). */
+  keep: (relative: string) => boolean;
+  pruneDir?: (walkedPath: string) => boolean;
+  onProblem: (path: string, reason: string) => void;
+  onSkip?: (path: string, why: string) => void;
+}
+
+/**
+ * The files put uploads for its local arguments (s3cmd's fetch_local_list): a file as its base
+ * name, a directory (with -r) as 'dir/...' or, with a trailing '/', as its contents.
+ */
+export async function* expandLocal(sources: string[], o: ExpandLocalOptions): AsyncGenerator<LocalFile> {
+  for (const src of sources) {
+    let st: Stats;
+    try {
+      st = await stat(src);
+    } catch (e) {
+      throw new ParameterError(`${errText(e)}: '${src}'. Check the path; nothing was uploaded from it.`);
+    }
+    if (st.isDirectory()) {
+      if (!o.recursive) throw new ParameterError(`Use --recursive to upload a directory: ${src}`);
+      const prefix = src.endsWith('/') ? '' : basename(src) + '/';
+      const walkOpts = { followSymlinks: o.followSymlinks, onProblem: (p: WalkProblem) => o.onProblem(p.path, p.reason), onSkip: o.onSkip, pruneDir: o.pruneDir };
+      for await (const f of walk(src, prefix, walkOpts)) if (o.keep(f.relative)) yield f;
+    } else if (st.isFile()) {
+      try {
+        await access(src, constants.R_OK);
+      } catch (e) {
+        o.onProblem(src, errText(e));
+        continue;
+      }
+      if (o.keep(basename(src))) yield { path: src, relative: basename(src), stat: st };
+    } else throw new ParameterError(`'${src}' is not a regular file or directory`);
+  }
 }

@@ -4,8 +4,9 @@
 //  - listView: what ls shows (directories and objects of one level, or all with -r; wildcards);
 //  - expand: the objects a multi-key command acts on (s3cmd's fetch_remote_list: one named key,
 //    a wildcard, or a prefix with -r; relative names as s3cmd computes them; filter and shard).
+// Also batched removal (removeKeys).
 import type { S3Client } from '../s3/client.ts';
-import { listObjects, headObject, type ListPage, type ObjectInfo } from '../s3/ops.ts';
+import { listObjects, headObject, deleteObjects, type ListPage, type ObjectInfo } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
 import { fnmatch } from './fnmatch.ts';
@@ -151,4 +152,10 @@ export async function* expand(c: S3Client, url: S3Url, o: ExpandOptions): AsyncG
     if (o.keep && !o.keep(relative, obj.key)) continue;
     yield { ...obj, bucket, relative };
   }
+}
+
+/** One DeleteObjects request (at most 1000 keys): the keys that could not be deleted, with why. */
+export async function removeKeys(c: S3Client, bucket: string, keys: string[]): Promise<Map<string, { code: string; message: string }>> {
+  const res = await deleteObjects(c, bucket, keys);
+  return new Map(res.errors.map((e) => [e.key, { code: e.code, message: e.message }]));
 }

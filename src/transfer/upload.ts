@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { S3Client } from '../s3/client.ts';
 import { putObject, createMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from '../s3/ops.ts';
 import { EX, S3kError } from '../errors.ts';
+import { md5File } from '../storage/local.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
 
@@ -44,14 +45,6 @@ export interface UploadResult {
 
 export const SMALL_BUFFERED = 1024 * 1024;
 const MAX_PARTS = 10000;
-
-/** MD5 of a file: one read for small files, streamed for the rest. */
-export async function md5File(path: string, size?: number): Promise<string> {
-  if (size !== undefined && size <= SMALL_BUFFERED) return createHash('md5').update(readFileSync(path)).digest('hex');
-  const h = createHash('md5');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** The local file changed size while it was read for an upload: nothing consistent can be sent. */
 export class FileChangedError extends S3kError {
