@@ -322,9 +322,9 @@ export const OPTIONS: OptionRecord[] = [
   bool({
     dest: 'reduced_redundancy', s3cfg: 'reduced_redundancy',
     flags: [on('reduced-redundancy', "Store object with 'Reduced redundancy'. Lower per-GB price. [put, cp, mv]", { aliases: ['rr'] }), off('no-reduced-redundancy', "Store object without 'Reduced redundancy'. Higher per-GB price. [put, cp, mv]", { aliases: ['no-rr'] })],
-    default: false, commands: TRANSFER, use: reads('storageClass', 'transfer/headers.ts', 'commands/cp.ts'),
+    default: false, commands: TRANSFER, use: reads('storageClass', 'transfer/headers.ts'),
   }),
-  value({ dest: 'storage_class', s3cfg: 'storage_class', flags: [flag('storage-class', 'CLASS', 'Store object with specified CLASS (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER or DEEP_ARCHIVE). [put, cp, mv]')], default: '', parser: text, commands: TRANSFER, use: reads('storageClass', 'transfer/headers.ts', 'commands/cp.ts') }),
+  value({ dest: 'storage_class', s3cfg: 'storage_class', flags: [flag('storage-class', 'CLASS', 'Store object with specified CLASS (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER or DEEP_ARCHIVE). [put, cp, mv]')], default: '', parser: text, commands: TRANSFER, use: reads('storageClass', 'transfer/headers.ts') }),
   value({
     dest: 'log_target_prefix', s3cfg: 'log_target_prefix', flags: [flag('access-logging-target-prefix', 'LOG_TARGET_PREFIX', 'Target prefix for access logs (S3 URI) (for [cfmodify] and [accesslog] commands)')], default: '', parser: text, commands: ['accesslog'],
     use: refused("the accesslog command shows the logging status only; set it with 'aws s3api put-bucket-logging'."),
@@ -343,8 +343,8 @@ export const OPTIONS: OptionRecord[] = [
     commands: TRANSFER, use: reads('extraHeaders', 'transfer/headers.ts', 'commands/cp.ts'),
   }),
   list({ dest: 'remove_headers', flags: [flag('remove-header', 'NAME', "Remove a given HTTP header.  Can be used multiple times.  For instance, remove 'Expires' or 'Cache-Control' headers (or both) using this option. [modify]")], parser: { parse: (h: string) => h.trim().toLowerCase(), expected: 'a header name' }, commands: ['modify', 'cp', 'mv'], use: reads('removeHeaders', 'commands/cp.ts') }),
-  bool({ dest: 'server_side_encryption', s3cfg: 'server_side_encryption', flags: [on('server-side-encryption', 'Specifies that server-side encryption will be used when putting objects. [put, sync, cp, modify]')], default: false, commands: TRANSFER, use: reads('serverSideEncryption', 'transfer/headers.ts', 'commands/cp.ts') }),
-  value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'transfer/headers.ts', 'commands/cp.ts') }),
+  bool({ dest: 'server_side_encryption', s3cfg: 'server_side_encryption', flags: [on('server-side-encryption', 'Specifies that server-side encryption will be used when putting objects. [put, sync, cp, modify]')], default: false, commands: TRANSFER, use: reads('serverSideEncryption', 'transfer/headers.ts') }),
+  value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'transfer/headers.ts') }),
   value({ dest: 'encoding', s3cfg: 'encoding', flags: [flag('encoding', 'ENCODING', 'Override autodetected terminal and filesystem encoding (character set). s3k names it as the charset of stdin uploads.')], default: 'UTF-8', parser: text, commands: ['put'], use: reads('encoding', 'transfer/content-type.ts') }),
   value({ dest: 'add_encoding_exts', s3cfg: 'add_encoding_exts', flags: [flag('add-encoding-exts', 'EXTENSIONs', 'Add encoding to these comma delimited extensions i.e. (css,js,html) when uploading to S3 )')], default: '', parser: text, commands: ['put', 'sync'], use: refused("set the charset with -m 'text/css; charset=utf-8' or --add-header.") }),
   bool({ dest: 'verbatim', flags: [on('verbatim', 'Use the S3 name as given on the command line. No pre-processing, encoding, etc. Use with caution!')], default: false, commands: '*', use: refused('s3k always encodes object names itself.') }),

@@ -7,19 +7,18 @@ import type { Context } from './context.ts';
 import { headObject, headBucket, deleteObject, type HeadInfo } from '../s3/ops.ts';
 import { getAcl, putAcl, isOwnerOnly, type Acl } from '../s3/acl.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
-import { s3uri } from '../s3/uri.ts';
+import { s3uri, publicUrl } from '../s3/uri.ts';
 import { output, warning, error, info, debug } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg, s3Arg, type S3Url } from '../storage/url.ts';
 import { expand, type RemoteItem } from '../storage/s3.ts';
 import { selection } from '../sync/select.ts';
-import { copyRemote } from '../transfer/copy.ts';
+import { copyRemote, FIVE_GIB } from '../transfer/copy.ts';
+import { storageHeaders } from '../transfer/headers.ts';
 import { Pool } from '../transfer/pool.ts';
 import { warnEmptyName } from './report.ts';
 
 export type CopyAction = 'copy' | 'move' | 'modify';
-
-const FIVE_GIB = 5 * 1024 ** 3;
 
 /** Headers a REPLACE copy carries over from the source (everything else a HEAD returns is the server's). */
 const KEPT_HEADERS = new Set([
@@ -93,11 +92,7 @@ export function copyHeaders(ctx: Context, head: HeadInfo | undefined): Record<st
   }
   for (const r of s.removeHeaders) delete h[r === 'content-type' ? 'Content-Type' : r];
   if (s.aclPublic === true) h['x-amz-acl'] = 'public-read';
-  if (s.storageClass) h['x-amz-storage-class'] = s.storageClass;
-  if (s.kmsKey) {
-    h['x-amz-server-side-encryption'] = 'aws:kms';
-    h['x-amz-server-side-encryption-aws-kms-key-id'] = s.kmsKey;
-  } else if (s.serverSideEncryption) h['x-amz-server-side-encryption'] = 'AES256';
+  Object.assign(h, storageHeaders(s));
   for (const [k, v] of Object.entries(s.extraHeaders)) set(k, v);
   if (s.mimeType) h['Content-Type'] = s.mimeType;
   return h;
@@ -145,13 +140,6 @@ export async function copyOne(ctx: Context, action: CopyAction, job: Job): Promi
     }
   }
   if (action === 'move' && !(src.bucket === dst.bucket && src.key === dst.key)) await deleteObject(c, src.bucket, src.key);
-}
-
-function publicUrl(ctx: Context, bucket: string, key: string): string {
-  const s = ctx.settings;
-  const ep = s.endpoint;
-  if (s.hostBucketTemplate && !bucket.includes('.')) return `${ep.protocol}//${s.hostBucketTemplate.replace('%(bucket)s', bucket)}/${key}`;
-  return `${ep.protocol}//${ep.host}/${bucket}/${key}`;
 }
 
 export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction): Promise<number> {
@@ -236,7 +224,7 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
           if (action === 'copy') output(`remote copy: '${srcUri}' -> '${dstUri}'  ${label}`);
           else if (action === 'move') output(`move: '${srcUri}' -> '${dstUri}'  ${label}`);
           else output(`modify: '${srcUri}'  ${label}`);
-          if (s.aclPublic === true) info(`Public URL is: ${publicUrl(ctx, dst.bucket, dst.key)}`);
+          if (s.aclPublic === true) info(`Public URL is: ${publicUrl(s.endpoint, s.hostBucketTemplate, dst.bucket, dst.key)}`);
         });
       } catch (e) {
         if (!(e instanceof S3Error) && !(e instanceof TransferError)) {

@@ -3,10 +3,11 @@ import type { Context } from './context.ts';
 import { headObject, getBucketLocation, parseAcl, type Grant } from '../s3/ops.ts';
 import { getSub, parsePayer, describeExpiration } from '../s3/subresources.ts';
 import { S3Error } from '../s3/errors.ts';
-import { s3uri } from '../s3/uri.ts';
+import { s3uri, publicUrl } from '../s3/uri.ts';
 import { result } from '../cli/output.ts';
 import { EX } from '../cli/exit-codes.ts';
 import { s3Arg } from '../storage/url.ts';
+import { attrsMd5 } from '../storage/attrs.ts';
 import { reportBucketError } from './report.ts';
 
 async function optional<T>(f: () => Promise<T>, missing: number[] = [404, 501]): Promise<T | undefined | { status: number }> {
@@ -29,9 +30,7 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
     try {
       if (u.key) {
         const h = await headObject(c, u.bucket, u.key);
-        let md5 = h.etag;
-        const m = /(?:^|\/)md5:([0-9a-f]{32})/.exec(h.metadata['s3cmd-attrs'] ?? '');
-        if (m) md5 = m[1];
+        const md5 = attrsMd5(h.metadata['s3cmd-attrs']) ?? h.etag;
         lines.push(`${s3uri(u.bucket, u.key)} (object):`);
         lines.push(`   File size: ${h.headers['content-length']}`);
         lines.push(`   Last mod:  ${h.headers['last-modified']}`);
@@ -74,10 +73,8 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
           grants = [];
         }
         for (const g of grants) lines.push(`   ACL:       ${g.grantee}: ${g.permission}`);
-        if (grants.some((g) => g.grantee === '*anon*' && (g.permission === 'READ' || g.permission === 'FULL_CONTROL'))) {
-          const ep = ctx.settings.endpoint;
-          lines.push(`   URL:       ${ep.protocol}//${ep.host}/${u.bucket}/${u.key}`);
-        }
+        if (grants.some((g) => g.grantee === '*anon*' && (g.permission === 'READ' || g.permission === 'FULL_CONTROL')))
+          lines.push(`   URL:       ${publicUrl(ctx.settings.endpoint, ctx.settings.hostBucketTemplate, u.bucket, u.key)}`);
       } else lines.push('   ACL:       none');
       Object.assign(json, { policy: pol, cors: Buffer.isBuffer(cors) ? cors.toString('utf8') : null, acl: grants });
       lines.push(...metaLines);

@@ -6,6 +6,7 @@ import { result, resultLines, warning, formatDateTime, formatSize } from '../cli
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg, s3Url, type S3Url } from '../storage/url.ts';
 import { listView } from '../storage/s3.ts';
+import { attrsMd5 } from '../storage/attrs.ts';
 import { reportBucketError } from './report.ts';
 
 export async function cmdLs(ctx: Context, args: string[]): Promise<number> {
@@ -76,8 +77,7 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
         if ((s.listMd5 || s.longListing) && md5.includes('-')) {
           try {
             const h = await headObject(c, u.bucket, o.key);
-            const m = /(?:^|\/)md5:([0-9a-f]{32})/.exec(h.metadata['s3cmd-attrs'] ?? '');
-            if (m) md5 = m[1];
+            md5 = attrsMd5(h.metadata['s3cmd-attrs']) ?? md5;
           } catch {
             /* keep the ETag */
           }

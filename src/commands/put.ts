@@ -6,9 +6,9 @@ import { output, warning, error, info, transferStats, debug, setStatus } from '.
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg } from '../storage/url.ts';
 import { expandLocal, errText, type LocalFile } from '../storage/local.ts';
+import { buildAttrs } from '../storage/attrs.ts';
 import { makeFilter, inShard } from '../sync/select.ts';
 import { uploadFile, uploadStream, FileChangedError } from '../transfer/upload.ts';
-import { buildAttrs } from '../transfer/attrs.ts';
 import { objectHeaders } from '../transfer/headers.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';

@@ -2,21 +2,13 @@
 // --acl-grant=PERM:GRANTEE, --acl-revoke=PERM:GRANTEE on buckets, objects, wildcards and -r.
 import type { Context } from './context.ts';
 import { getAcl, putAcl, grantList, isAnonRead, isAnonWrite, grantAnonRead, revokeAnon, grant, revoke } from '../s3/acl.ts';
-import { s3uri } from '../s3/uri.ts';
+import { s3uri, publicUrl } from '../s3/uri.ts';
 import { output, info, warning, debug } from '../cli/output.ts';
 import { EX } from '../cli/exit-codes.ts';
 import { s3Arg } from '../storage/url.ts';
 import { expand } from '../storage/s3.ts';
 import { selection } from '../sync/select.ts';
 import { warnEmptyName } from './report.ts';
-
-/** The public URL s3cmd prints for an anonymously readable bucket or object. */
-export function publicUrl(ctx: Context, bucket: string, key: string): string {
-  const s = ctx.settings;
-  const ep = s.endpoint;
-  if (s.hostBucketTemplate && !bucket.includes('.')) return `${ep.protocol}//${s.hostBucketTemplate.replace('%(bucket)s', bucket)}/${key}`;
-  return `${ep.protocol}//${ep.host}/${bucket}/${key}`;
-}
 
 async function updateAcl(ctx: Context, bucket: string, key: string, label: string): Promise<void> {
   const s = ctx.settings;
@@ -92,7 +84,7 @@ export async function cmdGetacl(ctx: Context, args: string[]): Promise<number> {
     output(`${s3uri(u.bucket, u.key)} ${u.key ? '(object)' : '(bucket)'}:`);
     output(`   Owner:     ${acl.ownerId}${acl.ownerName ? ` (Nick: ${acl.ownerName})` : ''}`);
     for (const g of grantList(acl)) output(`   ACL:       ${g.grantee}: ${g.permission}`);
-    if (isAnonRead(acl)) output(`   URL:       ${publicUrl(ctx, u.bucket, u.key)}`);
+    if (isAnonRead(acl)) output(`   URL:       ${publicUrl(ctx.settings.endpoint, ctx.settings.hostBucketTemplate, u.bucket, u.key)}`);
   }
   return EX.OK;
 }

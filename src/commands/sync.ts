@@ -24,7 +24,7 @@ import { Progress } from '../transfer/progress.ts';
 import { uploadFile } from '../transfer/upload.ts';
 import { downloadToFile } from '../transfer/download.ts';
 import { copyRemote } from '../transfer/copy.ts';
-import { buildAttrs, parseAttrs } from '../transfer/attrs.ts';
+import { buildAttrs, attrsMd5, isMd5Hex } from '../storage/attrs.ts';
 import { objectHeaders } from '../transfer/headers.ts';
 import { reportBucketError } from './report.ts';
 
@@ -39,8 +39,6 @@ interface Totals {
   deletedBytes: number;
   failed: number;
 }
-
-const isMd5 = (s: string | undefined) => !!s && /^[0-9a-f]{32}$/.test(s);
 
 export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
   if (args.includes('-')) throw new ParameterError("Stdin or stdout ('-') can't be used for a source or a destination with the sync command.");
@@ -116,15 +114,15 @@ function localEntry(path: string, relative: string, st: Stats): SyncEntry {
 
 /** The MD5 S3 knows for an object: a plain ETag, else s3cmd-attrs md5 or rclone's md5chksum (HEAD). */
 async function remoteMd5(ctx: Context, bucket: string, e: SyncEntry): Promise<string | undefined> {
-  if (isMd5(e.etag)) return e.etag;
+  if (isMd5Hex(e.etag)) return e.etag;
   try {
     const h = await headObject(ctx.s3(), bucket, e.key!);
-    const attrs = parseAttrs(h.metadata['s3cmd-attrs']);
-    if (isMd5(attrs.md5)) return attrs.md5;
+    const md5 = attrsMd5(h.metadata['s3cmd-attrs']);
+    if (md5) return md5;
     const rc = h.metadata['md5chksum'];
     if (rc) {
       const hex = Buffer.from(rc, 'base64').toString('hex');
-      if (isMd5(hex)) return hex;
+      if (isMd5Hex(hex)) return hex;
     }
   } catch (err) {
     if (!(err instanceof S3Error && err.status === 404)) throw err;

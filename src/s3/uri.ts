@@ -27,6 +27,12 @@ export function s3uri(bucket: string, key = ''): string {
   return `s3://${bucket}/${key}`;
 }
 
+/** The public (anonymous) URL of a bucket or object, in the endpoint's addressing style. */
+export function publicUrl(endpoint: URL, hostBucketTemplate: string | undefined, bucket: string, key: string): string {
+  if (hostBucketTemplate && !bucket.includes('.')) return `${endpoint.protocol}//${hostBucketTemplate.replace('%(bucket)s', bucket)}/${key}`;
+  return `${endpoint.protocol}//${endpoint.host}/${bucket}/${key}`;
+}
+
 /**
  * s3cmd's check_bucket_name: the reason a bucket name is refused before any request, in s3cmd's
  * words, or undefined. dnsStrict (s3cmd uses it when creating a bucket outside US/us-east-1)

@@ -3,7 +3,8 @@ import type { S3Client } from '../s3/client.ts';
 import { copyObject, createMultipartUpload, uploadPartCopy, completeMultipartUpload, abortMultipartUpload, headObject } from '../s3/ops.ts';
 import { Pool } from './pool.ts';
 
-const FIVE_GIB = 5 * 1024 ** 3;
+/** The largest object one CopyObject request copies; above it the copy is multipart. */
+export const FIVE_GIB = 5 * 1024 ** 3;
 
 export async function copyRemote(
   c: S3Client,

@@ -14,7 +14,7 @@ import { getObjectRequest, getObjectStream } from '../s3/ops.ts';
 import { TransferError } from '../s3/errors.ts';
 import { NetworkError } from '../net/http.ts';
 import { IntegrityError } from '../net/retry.ts';
-import { parseAttrs } from './attrs.ts';
+import { parseAttrs, attrsMd5, isMd5Hex } from '../storage/attrs.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
 
@@ -50,7 +50,6 @@ export interface DownloadOptions {
   onBytes?: (n: number) => void;
 }
 
-const isPlainMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
 const header = (h: IncomingMessage['headers'], k: string) => {
   const v = h[k];
   return Array.isArray(v) ? v.join(', ') : (v ?? '');
@@ -59,10 +58,8 @@ const header = (h: IncomingMessage['headers'], k: string) => {
 /** The MD5 a download must match, if the object says what it is. */
 export function expectedMd5(h: IncomingMessage['headers']): string | undefined {
   const etag = header(h, 'etag').replace(/"/g, '');
-  if (isPlainMd5(etag) && !header(h, 'x-amz-server-side-encryption').startsWith('aws:kms')) return etag;
-  const attrs = parseAttrs(header(h, 'x-amz-meta-s3cmd-attrs'));
-  if (attrs.md5 && isPlainMd5(attrs.md5)) return attrs.md5;
-  return undefined;
+  if (isMd5Hex(etag) && !header(h, 'x-amz-server-side-encryption').startsWith('aws:kms')) return etag;
+  return attrsMd5(header(h, 'x-amz-meta-s3cmd-attrs'));
 }
 
 /** Hidden partial download beside the target, and its state file (which ranges are done). */

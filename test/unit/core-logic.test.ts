@@ -11,7 +11,7 @@ import { shardOf } from '../../src/sync/select.ts';
 import { parseUrl, encodeKey, bucketNameProblem } from '../../src/s3/uri.ts';
 import { parseCommandLine } from '../../src/cli/options.ts';
 import { chunkSizeFor } from '../../src/transfer/upload.ts';
-import { buildAttrs, parseAttrs } from '../../src/transfer/attrs.ts';
+import { buildAttrs, parseAttrs } from '../../src/storage/attrs.ts';
 
 describe('fnmatch (Python semantics)', () => {
   it('* crosses slashes, ? is one char, sets and negated sets', () => {

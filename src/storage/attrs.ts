@@ -1,4 +1,6 @@
-// s3cmd's x-amz-meta-s3cmd-attrs header: `atime:..../ctime:..../gid:0/gname:root/md5:.../mode:33188/mtime:.../uid:0/uname:root`
+// s3cmd's x-amz-meta-s3cmd-attrs header: `atime:..../ctime:..../gid:0/gname:root/md5:.../mode:33188/mtime:.../uid:0/uname:root`.
+// Built on upload (put, sync --preserve), read on download (mode, times) and wherever an object's
+// MD5 is needed but its ETag is not one (multipart uploads).
 import { readFileSync, type Stats } from 'node:fs';
 
 let users: Map<number, string> | undefined;
@@ -46,4 +48,13 @@ export function parseAttrs(header: string | undefined): Record<string, string> {
     if (i > 0) out[part.slice(0, i)] = part.slice(i + 1);
   }
   return out;
+}
+
+/** A plain MD5 in hex, as a single-part upload's ETag is. */
+export const isMd5Hex = (s: string | undefined): s is string => !!s && /^[0-9a-f]{32}$/.test(s);
+
+/** The MD5 an s3cmd-attrs header records, if it records a well-formed one. */
+export function attrsMd5(header: string | undefined): string | undefined {
+  const md5 = parseAttrs(header).md5;
+  return isMd5Hex(md5) ? md5 : undefined;
 }
