@@ -248,15 +248,15 @@ export const OPTIONS: OptionRecord[] = [
     default: false, commands: ['put', 'sync', 'get'],
     use: refused('it is client-side GPG encryption: use --server-side-encryption, or encrypt the files before the upload.', true),
   }),
-  bool({ dest: 'force', s3cfg: 'force', flags: [on('force', 'Force overwrite and other dangerous operations.', { short: 'f' })], default: false, commands: ['get', 'del', 'rb', 'sync'], use: reads('force', 'commands/get.ts', 'commands/del.ts', 'commands/buckets.ts', 'commands/sync.ts') }),
+  bool({ dest: 'force', s3cfg: 'force', flags: [on('force', 'Force overwrite and other dangerous operations.', { short: 'f' })], default: false, commands: ['get', 'del', 'rb', 'sync'], use: reads('force', 'commands/get.ts', 'commands/del.ts', 'commands/buckets.ts', 'sync/engine.ts') }),
   bool({ dest: 'get_continue', s3cfg: 'get_continue', flags: [on('continue', 'Continue getting a partially downloaded file (only for [get] command).')], default: false, commands: ['get'], use: reads('continueGet', 'commands/get.ts') }),
   bool({ dest: 'put_continue', s3cfg: 'put_continue', flags: [on('continue-put', "Continue uploading partially uploaded files or multipart upload parts.  Restarts parts/files that don't have matching size and md5.  Skips files/parts that do.")], default: false, commands: ['put'], use: reads('continuePut', 'commands/put.ts') }),
   value({ dest: 'upload_id', s3cfg: 'upload_id', flags: [flag('upload-id', 'UPLOAD_ID', 'UploadId for Multipart Upload, in case you want continue an existing upload (equivalent to --continue-put) and there are multiple partial uploads.  Use s3k multipart [URI] to see what UploadIds are associated with the given URI.')], default: '', parser: text, commands: ['put'], use: reads('uploadId', 'commands/put.ts') }),
-  bool({ dest: 'skip_existing', s3cfg: 'skip_existing', flags: [on('skip-existing', 'Skip over files that exist at the destination (only for [get] and [sync] commands).')], default: false, commands: ['get', 'sync'], use: reads('skipExisting', 'commands/get.ts', 'commands/sync.ts') }),
+  bool({ dest: 'skip_existing', s3cfg: 'skip_existing', flags: [on('skip-existing', 'Skip over files that exist at the destination (only for [get] and [sync] commands).')], default: false, commands: ['get', 'sync'], use: reads('skipExisting', 'commands/get.ts', 'sync/engine.ts') }),
   bool({ dest: 'recursive', s3cfg: 'recursive', flags: [on('recursive', 'Recursive upload, download or removal.', { short: 'r' })], default: false, commands: '*', use: reads('recursive', 'commands/put.ts', 'commands/get.ts', 'commands/del.ts', 'commands/ls.ts', 'commands/cp.ts', 'commands/setacl.ts', 'commands/restore.ts', 'commands/buckets.ts') }),
   bool({
     dest: 'check_md5', flags: [on('check-md5', 'Check MD5 sums when comparing files for [sync]. (default)'), off('no-check-md5', 'Do not check MD5 sums when comparing files for [sync]. Only size will be compared. May significantly speed up transfer but may also miss some changed files.')],
-    default: true, commands: ['sync'], use: reads('checkMd5', 'commands/sync.ts'),
+    default: true, commands: ['sync'], use: reads('checkMd5', 'sync/engine.ts'),
   }),
   bool({
     dest: 'acl_public', s3cfg: 'acl_public', flags: [on('acl-public', 'Store objects with ACL allowing read for anyone.', { short: 'P' }), off('acl-private', 'Store objects with default ACL allowing access for you only.')],
@@ -268,14 +268,14 @@ export const OPTIONS: OptionRecord[] = [
   value({ dest: 'restore_priority', s3cfg: 'restore_priority', flags: [flag('restore-priority', 'RESTORE_PRIORITY', "Priority for restoring files from S3 Glacier (only for 'restore' command). Choices available: bulk, standard, expedited")], default: 'standard', parser: choice('standard', 'expedited', 'bulk'), format: (v: string) => v.charAt(0).toUpperCase() + v.slice(1), commands: ['restore'], use: reads('restorePriority', 'commands/restore.ts') }),
   bool({
     dest: 'delete_removed', s3cfg: 'delete_removed', flags: [on('delete-removed', 'Delete destination objects with no corresponding source file [sync]'), off('no-delete-removed', "Don't delete destination objects [sync]")],
-    default: false, commands: ['sync'], use: reads('deleteRemoved', 'commands/sync.ts'),
+    default: false, commands: ['sync'], use: reads('deleteRemoved', 'sync/engine.ts'),
   }),
   bool({
     dest: 'delete_after', s3cfg: 'delete_after', flags: [on('delete-after', 'Perform deletes AFTER new uploads when delete-removed is enabled [sync]')], default: false, commands: ['sync'],
     use: { inert: "s3k's sync always deletes after the transfers, and only when every transfer succeeded" },
   }),
   bool({ dest: 'delay_updates', s3cfg: 'delay_updates', flags: [on('delay-updates', '*OBSOLETE* Put all updated files into place at end [sync]')], default: false, commands: ['sync'], use: reads('delayUpdates', 'main.ts') }),
-  value({ dest: 'max_delete', s3cfg: 'max_delete', flags: [flag('max-delete', 'NUM', 'Do not delete more than NUM files. [del] and [sync]')], default: -1, parser: int(-1), commands: ['del', 'sync'], use: reads('maxDelete', 'sync/remove.ts', 'commands/sync.ts') }),
+  value({ dest: 'max_delete', s3cfg: 'max_delete', flags: [flag('max-delete', 'NUM', 'Do not delete more than NUM files. [del] and [sync]')], default: -1, parser: int(-1), commands: ['del', 'sync'], use: reads('maxDelete', 'sync/remove.ts', 'sync/engine.ts') }),
   value({ dest: 'limit', s3cfg: 'limit', flags: [flag('limit', 'NUM', 'Limit number of objects returned in the response body (only for [ls] and [la] commands)')], default: -1, parser: int(-1), commands: ['ls', 'la'], use: reads('limit', 'commands/ls.ts') }),
   list({ dest: 'additional_destinations', flags: [flag('add-destination', 'ADDITIONAL_DESTINATIONS', 'Additional destination for parallel uploads, in addition to last arg.  May be repeated.')], parser: text, commands: ['put', 'sync'], use: refused('run one s3k per destination (each uploads in parallel already).') }),
   bool({
@@ -284,7 +284,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   bool({
     dest: 'preserve_attrs', s3cfg: 'preserve_attrs', flags: [on('preserve', 'Preserve filesystem attributes (mode, ownership, timestamps). Default for [sync] command.', { short: 'p' }), off('no-preserve', "Don't store FS attributes")],
-    default: true, commands: ['put', 'sync'], use: reads('preserveAttrs', 'commands/put.ts', 'commands/sync.ts'),
+    default: true, commands: ['put', 'sync'], use: reads('preserveAttrs', 'commands/put.ts', 'sync/engine.ts'),
   }),
   bool({
     dest: 'keep_dirs', s3cfg: 'keep_dirs', flags: [on('keep-dirs', 'Preserve all local directories as remote objects including empty directories. Experimental feature.')], default: false, commands: ['put', 'sync'],
@@ -350,10 +350,10 @@ export const OPTIONS: OptionRecord[] = [
   bool({ dest: 'verbatim', flags: [on('verbatim', 'Use the S3 name as given on the command line. No pre-processing, encoding, etc. Use with caution!')], default: false, commands: '*', use: refused('s3k always encodes object names itself.') }),
   value({ dest: 'urlencoding_mode', s3cfg: 'urlencoding_mode', flags: [], default: 'normal', parser: text, commands: '*', use: refused('s3k always encodes object names itself (urlencoding_mode = normal).') }),
   // ---------------------------------------------------------------- multipart
-  bool({ dest: 'enable_multipart', s3cfg: 'enable_multipart', flags: [off('disable-multipart', 'Disable multipart upload on files bigger than --multipart-chunk-size-mb')], default: true, commands: ['put', 'sync'], use: reads('enableMultipart', 'commands/put.ts', 'commands/sync.ts') }),
+  bool({ dest: 'enable_multipart', s3cfg: 'enable_multipart', flags: [off('disable-multipart', 'Disable multipart upload on files bigger than --multipart-chunk-size-mb')], default: true, commands: ['put', 'sync'], use: reads('enableMultipart', 'commands/put.ts', 'sync/engine.ts') }),
   value({
     dest: 'multipart_chunk_size_mb', s3cfg: 'multipart_chunk_size_mb', flags: [flag('multipart-chunk-size-mb', 'SIZE', 'Size of each chunk of a multipart upload. Files bigger than SIZE are automatically uploaded as multithreaded-multipart, smaller files are uploaded using the traditional method. SIZE is in Mega-Bytes, default chunk size is 15MB, minimum allowed chunk size is 5MB, maximum is 5GB.')],
-    default: 15, parser: int(), commands: ['put', 'sync', 'cp', 'mv'], use: reads('multipartChunkBytes', 'commands/put.ts', 'commands/sync.ts', 'commands/cp.ts'),
+    default: 15, parser: int(), commands: ['put', 'sync', 'cp', 'mv'], use: reads('multipartChunkBytes', 'commands/put.ts', 'sync/engine.ts', 'commands/cp.ts'),
   }),
   // ---------------------------------------------------------------- listings
   bool({ dest: 'list_md5', s3cfg: 'list_md5', flags: [on('list-md5', "Include MD5 sums in bucket listings (only for 'ls' command).")], default: false, commands: ['ls', 'la'], use: reads('listMd5', 'commands/ls.ts') }),
@@ -387,7 +387,7 @@ export const OPTIONS: OptionRecord[] = [
   bool({ dest: 'verbose', flags: [on('verbose', 'Enable verbose output.', { short: 'v' })], default: false, commands: '*', use: MAIN }),
   bool({ dest: 'debug', flags: [on('debug', 'Enable debug output (secrets are redacted).', { short: 'd' })], default: false, commands: '*', use: MAIN }),
   bool({ dest: 'show_version', flags: [on('version', 'Show s3k version and exit.')], default: false, commands: '*', use: MAIN }),
-  bool({ dest: 'follow_symlinks', s3cfg: 'follow_symlinks', flags: [on('follow-symlinks', 'Follow symbolic links as if they are regular files', { short: 'F' })], default: false, commands: ['put', 'sync'], use: reads('followSymlinks', 'commands/put.ts', 'commands/sync.ts') }),
+  bool({ dest: 'follow_symlinks', s3cfg: 'follow_symlinks', flags: [on('follow-symlinks', 'Follow symbolic links as if they are regular files', { short: 'F' })], default: false, commands: ['put', 'sync'], use: reads('followSymlinks', 'commands/put.ts', 'sync/plan.ts') }),
   value({ dest: 'cache_file', s3cfg: 'cache_file', flags: [flag('cache-file', 'FILE', 'Cache FILE containing local source MD5 values')], default: '', parser: text, commands: ['put', 'sync'], use: refused('sync compares sizes and MD5 sums without a cache file; drop the option.') }),
   bool({ dest: 'quiet', flags: [on('quiet', 'Silence output on stdout', { short: 'q' })], default: false, commands: '*', use: MAIN }),
   // ---------------------------------------------------------------- TLS and connections
@@ -403,7 +403,7 @@ export const OPTIONS: OptionRecord[] = [
     default: true, commands: '*', use: reads('checkHostname', 'commands/context.ts'),
   }),
   bool({ dest: 'signature_v2', s3cfg: 'signature_v2', flags: [on('signature-v2', "Use AWS Signature version 2 instead of newer signature methods. Helpful for S3-like systems that don't have AWS Signature v4 yet.")], default: false, commands: '*', use: reads('signatureV2', 'commands/context.ts', 'commands/signurl.ts') }),
-  value({ dest: 'limitrate', s3cfg: 'limitrate', flags: [flag('limit-rate', 'LIMITRATE', 'Limit the upload or download speed to amount bytes per second.  Amount may be expressed in bytes, kilobytes with the k suffix, or megabytes with the m suffix')], default: 0, parser: rate, commands: TRANSFER, use: reads('limitRate', 'commands/put.ts', 'commands/get.ts', 'commands/sync.ts') }),
+  value({ dest: 'limitrate', s3cfg: 'limitrate', flags: [flag('limit-rate', 'LIMITRATE', 'Limit the upload or download speed to amount bytes per second.  Amount may be expressed in bytes, kilobytes with the k suffix, or megabytes with the m suffix')], default: 0, parser: rate, commands: TRANSFER, use: reads('limitRate', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts') }),
   bool({ dest: 'connection_pooling', s3cfg: 'connection_pooling', flags: [off('no-connection-pooling', 'Disable connection reuse')], default: true, commands: '*', use: refused('s3k always reuses connections.') }),
   bool({ dest: 'requester_pays', s3cfg: 'requester_pays', flags: [on('requester-pays', 'Set the REQUESTER PAYS flag for operations')], default: false, commands: '*', use: reads('requesterPays', 'commands/context.ts') }),
   bool({ dest: 'long_listing', s3cfg: 'long_listing', flags: [on('long-listing', 'Produce long listing [ls]', { short: 'l' })], default: false, commands: ['ls', 'la'], use: reads('longListing', 'commands/ls.ts') }),
@@ -412,7 +412,7 @@ export const OPTIONS: OptionRecord[] = [
   value({ dest: 'content_disposition', s3cfg: 'content_disposition', flags: [flag('content-disposition', 'CONTENT_DISPOSITION', 'Provide a Content-Disposition for signed URLs, e.g., "inline; filename=myvideo.mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentDisposition', 'commands/signurl.ts') }),
   value({ dest: 'content_type', s3cfg: 'content_type', flags: [flag('content-type', 'CONTENT_TYPE', 'Provide a Content-Type for signed URLs, e.g., "video/mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentType', 'commands/signurl.ts') }),
   // ---------------------------------------------------------------- s3k's own
-  value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'commands/sync.ts', 'commands/cp.ts', 'sync/remove.ts') }),
+  value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts', 'commands/cp.ts', 'sync/remove.ts') }),
   bool({ dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami)')], default: false, commands: ['ls', 'la', 'du', 'info', 'whoami'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts') }),
   // No .s3cfg key and no environment variable: the aws cli has only the command-line option.
   bool({ dest: 'no_sign_request', flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),

@@ -1,13 +1,14 @@
 // Local files: a sorted, streamed walk of a directory (S3's key order), the expansion of put's
-// local arguments, the MD5 of a file, and safe names for downloads (a key never writes outside the
-// target directory).
-import { readdir, stat, lstat, realpath, access, constants } from 'node:fs/promises';
+// local arguments, the sync location over a local directory or file (LocalTree), the MD5 of a
+// file, and safe names for downloads (a key never writes outside the target directory).
+import { readdir, stat, lstat, realpath, access, unlink, constants } from 'node:fs/promises';
 import { createReadStream, readFileSync, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve, sep } from 'node:path';
 import { ParameterError } from '../cli/exit-codes.ts';
 import { strerror } from '../errors.ts';
+import type { Entry, Removal, Target } from './location.ts';
 
 export interface LocalFile {
   /** Path as the user would see it (the argument joined with the relative path). */
@@ -173,5 +174,79 @@ export async function* expandLocal(sources: string[], o: ExpandLocalOptions): As
       }
       if (o.keep(basename(src))) yield { path: src, relative: basename(src), stat: st };
     } else throw new ParameterError(`'${src}' is not a regular file or directory`);
+  }
+}
+
+export interface LocalTreeOptions {
+  followSymlinks: boolean;
+  /** Keep the entry with this relative name (--exclude/--include). */
+  keep: (relative: string) => boolean;
+  pruneDir?: (walkedPath: string) => boolean;
+  /** An unreadable file or directory met while walking (counted in `problems` too). */
+  onProblem: (p: WalkProblem) => void;
+  /** A symbolic link or special file left out. */
+  onSkip?: (path: string, why: string) => void;
+}
+
+export function localEntry(path: string, relative: string, st: Stats): Entry {
+  return { relative, size: st.size, path, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs, mode: st.mode, uid: st.uid, gid: st.gid };
+}
+
+/**
+ * One side of a sync on the local disk: every file under `root` (a directory that may not exist
+ * yet), or one named file. New entries are written below `root` under their relative name.
+ */
+export class LocalTree {
+  readonly kind = 'local';
+  /** Files or directories that could not be read while listing. */
+  problems = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly o: LocalTreeOptions,
+    /** One file (its stat when already known), or 'nothing' for a directory that does not exist yet. */
+    private readonly only?: { path: string; relative: string; stat?: Stats } | 'nothing',
+  ) {}
+
+  async *list(): AsyncGenerator<Entry> {
+    if (this.only === 'nothing') return;
+    if (this.only) {
+      const { path, relative } = this.only;
+      const st = this.only.stat ?? (await stat(path).catch(() => undefined));
+      if (st && (this.only.stat || st.isFile()) && this.o.keep(relative)) yield localEntry(path, relative, st);
+      return;
+    }
+    const onProblem = (p: WalkProblem) => {
+      this.problems++;
+      this.o.onProblem(p);
+    };
+    for await (const f of walk(this.root, '', { followSymlinks: this.o.followSymlinks, onProblem, onSkip: this.o.onSkip, pruneDir: this.o.pruneDir }))
+      if (this.o.keep(f.relative)) yield localEntry(f.path, f.relative, f.stat);
+  }
+
+  name(e: Entry): string {
+    return e.path!;
+  }
+
+  md5(e: Entry): Promise<string | undefined> {
+    return md5File(e.path!, e.size);
+  }
+
+  target(relative: string): Target {
+    const j = safeJoin(this.root, relative);
+    return { name: join(this.root, relative), path: j.path, problem: j.problem };
+  }
+
+  async remove(batch: Entry[]): Promise<Removal[]> {
+    const out: Removal[] = [];
+    for (const entry of batch) {
+      try {
+        await unlink(entry.path!);
+        out.push({ entry });
+      } catch (e) {
+        out.push({ entry, problem: errText(e) });
+      }
+    }
+    return out;
   }
 }

@@ -1,16 +1,20 @@
-// Objects in S3 as the commands see them. Every listing of an s3:// argument goes through
+// Objects in S3 as the commands and sync see them. Every listing of an s3:// argument goes through
 // listPages (page by page, so memory does not grow with the bucket; bucketProblem names the bucket
 // of a listing that failed because it is missing or forbidden):
 //  - listView: what ls shows (directories and objects of one level, or all with -r; wildcards);
 //  - expand: the objects a multi-key command acts on (s3cmd's fetch_remote_list: one named key,
-//    a wildcard, or a prefix with -r; relative names as s3cmd computes them; filter and shard).
-// Also batched removal (removeKeys).
+//    a wildcard, or a prefix with -r; relative names as s3cmd computes them; filter and shard);
+//  - S3Tree: one side of a sync (every object under a prefix, or one key).
+// Also the MD5 S3 knows for an object (ETag, s3cmd-attrs, rclone's md5chksum) and batched removal.
 import type { S3Client } from '../s3/client.ts';
 import { listObjects, headObject, deleteObjects, type ListPage, type ObjectInfo } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
+import { s3uri, keyProblem } from '../s3/uri.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
 import { fnmatch } from './fnmatch.ts';
+import { attrsMd5, isMd5Hex } from './attrs.ts';
 import type { S3Url } from './url.ts';
+import type { Entry, Removal, Target } from './location.ts';
 
 /** The bucket a failed listing was reading (the error itself stays as the server's answer made it). */
 const listedBucket = new WeakMap<object, string>();
@@ -154,8 +158,87 @@ export async function* expand(c: S3Client, url: S3Url, o: ExpandOptions): AsyncG
   }
 }
 
+/** The MD5 S3 knows for an object: a plain ETag, else s3cmd-attrs md5 or rclone's md5chksum (HEAD). */
+export async function remoteMd5(c: S3Client, bucket: string, key: string, etag: string | undefined): Promise<string | undefined> {
+  if (isMd5Hex(etag)) return etag;
+  try {
+    const h = await headObject(c, bucket, key);
+    const md5 = attrsMd5(h.metadata['s3cmd-attrs']);
+    if (md5) return md5;
+    const rc = h.metadata['md5chksum'];
+    if (rc) {
+      const hex = Buffer.from(rc, 'base64').toString('hex');
+      if (isMd5Hex(hex)) return hex;
+    }
+  } catch (err) {
+    if (!(err instanceof S3Error && err.status === 404)) throw err;
+  }
+  return undefined;
+}
+
 /** One DeleteObjects request (at most 1000 keys): the keys that could not be deleted, with why. */
 export async function removeKeys(c: S3Client, bucket: string, keys: string[]): Promise<Map<string, { code: string; message: string }>> {
   const res = await deleteObjects(c, bucket, keys);
   return new Map(res.errors.map((e) => [e.key, { code: e.code, message: e.message }]));
+}
+
+export interface S3TreeOptions {
+  /** Keep the entry with this relative name (--exclude/--include). */
+  keep: (relative: string) => boolean;
+  /** Just this key, under this relative name (a single-file sync). */
+  only?: { key: string; relative: string };
+}
+
+/**
+ * One side of a sync in S3: every object under a prefix ('' or ending in '/'), named relative to
+ * it (directory markers left out), or one key. The prefix is literal: no wildcards, as in s3cmd's
+ * recursive listings. New entries are written at prefix + relative name (or at the one key).
+ */
+export class S3Tree {
+  readonly kind = 's3';
+
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+    readonly prefix: string,
+    private readonly o: S3TreeOptions,
+  ) {}
+
+  async *list(): AsyncGenerator<Entry> {
+    const only = this.o.only;
+    for await (const obj of listKeys(this.client, this.bucket, only ? only.key : this.prefix, true)) {
+      if (only) {
+        if (obj.key === only.key && this.o.keep(only.relative)) yield this.entry(obj, only.relative);
+        continue;
+      }
+      const relative = obj.key.slice(this.prefix.length);
+      if (!relative || relative.endsWith('/') || !this.o.keep(relative)) continue;
+      yield this.entry(obj, relative);
+    }
+  }
+
+  private entry(o: ObjectInfo, relative: string): Entry {
+    return { relative, size: o.size, key: o.key, etag: o.etag, mtimeMs: o.lastModified.getTime(), storageClass: o.storageClass };
+  }
+
+  name(e: Entry): string {
+    return s3uri(this.bucket, e.key!);
+  }
+
+  md5(e: Entry): Promise<string | undefined> {
+    return remoteMd5(this.client, this.bucket, e.key!, e.etag);
+  }
+
+  target(relative: string): Target {
+    const key = this.o.only ? this.o.only.key : this.prefix + relative;
+    return { name: s3uri(this.bucket, key), key, problem: keyProblem(key) };
+  }
+
+  async remove(batch: Entry[]): Promise<Removal[]> {
+    const failed = await removeKeys(this.client, this.bucket, batch.map((e) => e.key!));
+    return batch.map((entry) => {
+      const f = failed.get(entry.key!);
+      return f ? { entry, problem: `${f.code} ${f.message}` } : { entry };
+    });
+  }
 }

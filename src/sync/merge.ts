@@ -1,28 +1,11 @@
 // Merge-join of two listings sorted by relative path (byte order of UTF-8, S3's order): memory
-// stays O(1) in the number of entries.
+// stays O(1) in the number of entries. decide() is s3cmd's compare_filelists for one pair.
+import type { Entry } from '../storage/location.ts';
 import { EX, S3kError } from '../errors.ts';
 
-export interface SyncEntry {
-  /** '/'-separated path relative to the sync root. */
-  relative: string;
-  size: number;
-  /** Local path (local side). */
-  path?: string;
-  /** Object key (S3 side). */
-  key?: string;
-  etag?: string;
-  mtimeMs?: number;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atimeMs?: number;
-  ctimeMs?: number;
-  storageClass?: string;
-}
-
 export interface Pair {
-  src?: SyncEntry;
-  dst?: SyncEntry;
+  src?: Entry;
+  dst?: Entry;
 }
 
 export function compareRelative(a: string, b: string): number {
@@ -44,7 +27,7 @@ export class UnsortedListingError extends S3kError {
   }
 }
 
-async function* checked(it: AsyncIterable<SyncEntry>, side: string): AsyncGenerator<SyncEntry> {
+async function* checked(it: AsyncIterable<Entry>, side: string): AsyncGenerator<Entry> {
   let prev: string | undefined;
   for await (const e of it) {
     if (prev !== undefined && compareRelative(prev, e.relative) >= 0) {
@@ -56,14 +39,14 @@ async function* checked(it: AsyncIterable<SyncEntry>, side: string): AsyncGenera
   }
 }
 
-export async function* mergeJoin(src: AsyncIterable<SyncEntry>, dst: AsyncIterable<SyncEntry>): AsyncGenerator<Pair> {
+export async function* mergeJoin(src: AsyncIterable<Entry>, dst: AsyncIterable<Entry>): AsyncGenerator<Pair> {
   const a = checked(src, 'source')[Symbol.asyncIterator]();
   const b = checked(dst, 'destination')[Symbol.asyncIterator]();
   let x = await a.next();
   let y = await b.next();
   while (!x.done || !y.done) {
     if (y.done) {
-      yield { src: x.value as SyncEntry };
+      yield { src: x.value as Entry };
       x = await a.next();
     } else if (x.done) {
       yield { dst: y.value };

@@ -1,0 +1,249 @@
+// The sync engine, one function for every direction (local -> S3, S3 -> local, S3 -> S3), with
+// s3cmd's semantics. Both locations are streamed in sorted order and merge-joined; same-content
+// checks (size, then MD5) and transfers run in one bounded pool, so the first transfer starts while
+// the listings are still being read and memory does not grow with the number of files.
+// The transfer is chosen by the pair of locations: upload, download or server-side copy.
+// Deletions (--delete-removed) are held until every copy has succeeded: a sync never deletes
+// before the copies it depends on, never when a transfer failed, never more than --max-delete,
+// and never everything because the source was empty (without --force).
+// Nothing here prints: what happens is reported as SyncEvents, and the command prints them.
+import type { Stats } from 'node:fs';
+import type { Settings } from '../config/settings.ts';
+import { S3Error } from '../s3/errors.ts';
+import type { Entry, Location } from '../storage/location.ts';
+import { buildAttrs } from '../storage/attrs.ts';
+import { mergeJoin, decide, type Pair } from './merge.ts';
+import { DeferredList } from './deferred.ts';
+import { inShard } from './select.ts';
+import { Pool } from '../transfer/pool.ts';
+import { TokenBucket } from '../transfer/throttle.ts';
+import { Progress } from '../transfer/progress.ts';
+import { uploadFile } from '../transfer/upload.ts';
+import { downloadToFile } from '../transfer/download.ts';
+import { copyRemote } from '../transfer/copy.ts';
+import { objectHeaders } from '../transfer/headers.ts';
+
+export type TransferAction = 'upload' | 'download' | 'remote copy';
+
+/** Counts over a whole sync command (all its sources). */
+export interface SyncTotals {
+  srcFiles: number;
+  srcBytes: number;
+  transferred: number;
+  bytes: number;
+  deleted: number;
+  deletedBytes: number;
+  failed: number;
+}
+
+export const newTotals = (): SyncTotals => ({ srcFiles: 0, srcBytes: 0, transferred: 0, bytes: 0, deleted: 0, deletedBytes: 0, failed: 0 });
+
+export type SyncEvent =
+  /** A transfer finished; n is its number, of the number of transfers decided so far. */
+  | { type: 'transferred'; action: TransferAction; from: string; to: string; bytes: number; seconds: number; n: number; of: number }
+  /** --dry-run: this transfer would run. */
+  | { type: 'would-transfer'; action: TransferAction; from: string; to: string }
+  /** A transfer failed; `name` is the source's path or key. */
+  | { type: 'failed'; name: string; error: unknown }
+  /** A file not uploaded because S3 cannot store its key. */
+  | { type: 'key-problem'; path: string; reason: string }
+  /** An object not downloaded because its key would write outside `root`. */
+  | { type: 'refused'; name: string; problem: string; root: string }
+  /** A file or directory that could not be read while listing the local side. */
+  | { type: 'local-problem'; side: 'source' | 'destination'; path: string; reason: string }
+  /** A symbolic link or special file left out of the local source. */
+  | { type: 'skipped'; path: string; why: string }
+  | { type: 'retry'; name: string; attempt: number; reason: string }
+  /** Same size on both sides: the MD5s compared (undefined: not known, taken as the same). */
+  | { type: 'compared'; relative: string; src: { kind: Location['kind']; md5?: string }; dst: { kind: Location['kind']; md5?: string } }
+  | { type: 'debug'; message: string | (() => string) }
+  /** Deletions not done: some transfers failed. */
+  | { type: 'deletions-held'; count: number; failed: number }
+  /** Deletions not done: nothing in the source (without --force), or more than --max-delete. */
+  | { type: 'deletions-refused'; reason: 'empty-source' | 'max-delete' }
+  | { type: 'would-delete'; name: string }
+  | { type: 'deleted'; name: string }
+  | { type: 'delete-failed'; name: string; kind: Location['kind']; problem: string };
+
+export interface SyncReporter {
+  event(e: SyncEvent): void;
+  /** A live status line while transfers run (undefined: clear it). */
+  status(line: (() => string) | undefined): void;
+}
+
+/** Equal content for a pair of the same size: equal ETags, else equal MD5s (an unknown MD5 counts as equal). */
+async function sameContent(src: Location, a: Entry, dst: Location, b: Entry, report: SyncReporter): Promise<boolean> {
+  if (a.etag && a.etag === b.etag) return true;
+  const [x, y] = await Promise.all([src.md5(a), dst.md5(b)]);
+  report.event({ type: 'compared', relative: a.relative, src: { kind: src.kind, md5: x }, dst: { kind: dst.kind, md5: y } });
+  return x === undefined || y === undefined || x === y;
+}
+
+/** A Stats-shaped object for buildAttrs from a local entry. */
+function statLike(e: Entry): Stats {
+  return { uid: e.uid ?? 0, gid: e.gid ?? 0, atimeMs: e.atimeMs ?? 0, mtimeMs: e.mtimeMs ?? 0, ctimeMs: e.ctimeMs ?? 0, mode: e.mode ?? 0o100644 } as Stats;
+}
+
+const problemsOf = (l: Location) => (l.kind === 'local' ? l.problems : 0);
+
+/**
+ * Make `dst` hold what `src` holds (s3cmd's sync): new and changed entries are transferred,
+ * unchanged ones skipped, and with --delete-removed entries only in `dst` deleted afterwards.
+ * Adds to `totals`, which a command running several sources shares between them.
+ */
+export async function runSync(src: Location, dst: Location, s: Settings, totals: SyncTotals, report: SyncReporter): Promise<void> {
+  const action: TransferAction =
+    src.kind === 'local' && dst.kind === 's3' ? 'upload' : src.kind === 's3' && dst.kind === 'local' ? 'download' : src.kind === 's3' && dst.kind === 's3' ? 'remote copy' : invalidPair();
+  const progress = new Progress();
+  const pool = new Pool(s.parallel);
+  const limiter = s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined;
+  const deletions = new DeferredList<Entry>();
+  // N in [n of N] is the number of transfers decided so far: exact once the listings are done,
+  // which is usually long before the last transfer finishes.
+  let decided = 0;
+  let started = 0;
+  let refused = 0;
+  let stop = false;
+  // --shard splits by S3 key: the source's, else the destination's
+  const shardKey = (p: Pair) => p.src?.key ?? p.dst?.key ?? (dst.kind === 's3' ? dst.target(p.src!.relative).key! : (p.src ?? p.dst)!.relative);
+
+  /** Transfer one entry to its target; the bytes moved. */
+  const transfer = async (e: Entry, to: { path?: string; key?: string }, name: string): Promise<number> => {
+    if (src.kind === 'local' && dst.kind === 's3') {
+      const res = await uploadFile(dst.client, e.path!, e.size, dst.bucket, to.key!, objectHeaders(s, e.path), {
+        chunkSize: s.multipartChunkBytes,
+        enableMultipart: s.enableMultipart,
+        partConcurrency: Math.max(1, Math.min(s.parallel, 8)),
+        limiter,
+        onBytes: (n) => progress.addBytes(n),
+        attrs: s.preserveAttrs ? (md5) => buildAttrs(statLike(e), md5) : undefined,
+        debug: (m) => report.event({ type: 'debug', message: m }),
+      });
+      return res.bytes;
+    }
+    if (src.kind === 's3' && dst.kind === 'local') {
+      const res = await downloadToFile(src.client, src.bucket, e.key!, to.path!, {
+        preserve: s.preserveAttrs ? 'attrs' : 'lastmod',
+        size: e.size,
+        etag: e.etag,
+        continuePartial: true,
+        rangeConcurrency: Math.max(1, Math.min(s.parallel, 4)),
+        limiter,
+        onBytes: (n) => progress.addBytes(n),
+        onRetry: (reason, attempt) => report.event({ type: 'retry', name, attempt, reason }),
+      });
+      return res.bytes;
+    }
+    if (src.kind === 's3' && dst.kind === 's3') {
+      await copyRemote(src.client, { bucket: src.bucket, key: e.key!, size: e.size }, { bucket: dst.bucket, key: to.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8) });
+      return e.size;
+    }
+    return invalidPair();
+  };
+
+  if (!s.dryRun) report.status(() => progress.line());
+  try {
+    for await (const p of mergeJoin(src.list(), dst.list())) {
+      if (stop) break;
+      if (s.shard && !inShard(s, shardKey(p))) continue;
+      if (p.src) {
+        totals.srcFiles++;
+        totals.srcBytes += p.src.size;
+      }
+      const d = decide(p, { checkMd5: s.checkMd5, skipExisting: s.skipExisting, deleteRemoved: s.deleteRemoved });
+      if (d === 'skip') continue;
+      if (d === 'delete') {
+        deletions.push(p.dst!);
+        continue;
+      }
+      if (d === 'transfer') decided++;
+      const e = p.src!;
+      await pool.submit(async () => {
+        try {
+          if (d === 'check-md5') {
+            if (await sameContent(src, e, dst, p.dst!, report)) return;
+            decided++;
+          }
+          const from = src.name(e);
+          const t = dst.target(e.relative);
+          if (s.dryRun) {
+            report.event({ type: 'would-transfer', action, from, to: t.name });
+            return;
+          }
+          if (t.problem) {
+            if (dst.kind === 'local') {
+              refused++;
+              report.event({ type: 'refused', name: from, problem: t.problem, root: dst.root });
+              return;
+            }
+            totals.failed++;
+            report.event({ type: 'key-problem', path: from, reason: t.problem });
+            if (s.stopOnError) stop = true;
+            return;
+          }
+          const t0 = performance.now();
+          const bytes = await transfer(e, t, from);
+          totals.transferred++;
+          totals.bytes += bytes;
+          const n = ++started;
+          progress.fileDone();
+          report.event({ type: 'transferred', action, from, to: t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+        } catch (err) {
+          // a forbidden or missing bucket, or a full disk, ends the whole run
+          if (err instanceof S3Error && (err.status === 403 || err.code === 'NoSuchBucket')) throw err;
+          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
+          totals.failed++;
+          report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err });
+          if (s.stopOnError) stop = true;
+        }
+      });
+      if (pool.failed) break;
+    }
+    await pool.drain();
+  } finally {
+    report.status(undefined);
+  }
+  totals.failed += problemsOf(src) + problemsOf(dst) + refused;
+  await runDeletions(dst, deletions, s, totals, report);
+}
+
+/** Deletions after the copies: only when every copy succeeded and within --max-delete. */
+async function runDeletions(dst: Location, deletions: DeferredList<Entry>, s: Settings, totals: SyncTotals, report: SyncReporter): Promise<void> {
+  const removeBatch = async (batch: Entry[]) => {
+    for (const r of await dst.remove(batch)) {
+      if (r.problem !== undefined) {
+        totals.failed++;
+        report.event({ type: 'delete-failed', name: dst.name(r.entry), kind: dst.kind, problem: r.problem });
+        continue;
+      }
+      totals.deleted++;
+      totals.deletedBytes += r.entry.size;
+      report.event({ type: 'deleted', name: dst.name(r.entry) });
+    }
+  };
+  try {
+    if (!deletions.count) return;
+    if (totals.failed) return report.event({ type: 'deletions-held', count: deletions.count, failed: totals.failed });
+    if (totals.srcFiles === 0 && !s.force) return report.event({ type: 'deletions-refused', reason: 'empty-source' });
+    if (s.maxDelete > 0 && deletions.count > s.maxDelete) return report.event({ type: 'deletions-refused', reason: 'max-delete' });
+    let batch: Entry[] = [];
+    for await (const e of deletions.items()) {
+      if (s.dryRun) {
+        report.event({ type: 'would-delete', name: dst.name(e) });
+        continue;
+      }
+      batch.push(e);
+      if (batch.length >= 1000) {
+        await removeBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await removeBatch(batch);
+  } finally {
+    deletions.dispose();
+  }
+}
+
+function invalidPair(): never {
+  throw new Error('sync between two local directories is not supported');
+}
