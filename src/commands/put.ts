@@ -15,6 +15,7 @@ import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
 import { S3Error } from '../s3/errors.ts';
 import { listMultipartUploads } from '../s3/ops.ts';
+import { reportLocalSkip } from './report.ts';
 
 interface PutItem {
   local: LocalFile | 'stdin';
@@ -35,7 +36,7 @@ async function* localItems(ctx: Context, sources: string[], destKey: (rel: strin
     keep: (rel) => filter.keeps(rel),
     pruneDir: filter.prunesDir,
     onProblem,
-    onSkip: (p, why) => info(`Skipping ${why}: ${p}`),
+    onSkip: reportLocalSkip,
   });
   for await (const f of files) yield { local: f, key: destKey(f.relative) };
 }

@@ -2,7 +2,7 @@
 // through it so that the same event reads the same everywhere (del -r and rb --force both remove
 // every object under an argument; ls, du, info and sync all name a missing bucket; cp, setacl and
 // restore meet directory markers in their listings).
-import { output, error, warning, info } from '../cli/output.ts';
+import { output, error, warning, info, debug } from '../cli/output.ts';
 import { EX } from '../cli/exit-codes.ts';
 import { bucketProblem } from '../storage/s3.ts';
 import type { RemoveReport, RemoveResult } from '../sync/remove.ts';
@@ -30,4 +30,13 @@ export const warnEmptyName = () => warning('Empty object name on S3 found, ignor
 export function reportBucketError(e: unknown, bucket?: string): void {
   const problem = bucketProblem(e, bucket);
   if (problem) error(problem);
+}
+
+/**
+ * A local entry left out of an upload (put, sync): s3cmd warns about links to files and special
+ * files; a link to a directory is simply not descended into.
+ */
+export function reportLocalSkip(path: string, why: string): void {
+  if (why === 'symbolic link' || why === 'non regular file') warning(`Skipping over ${why}: ${path}`);
+  else debug(`Skipping ${why}: ${path}`);
 }

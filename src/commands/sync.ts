@@ -11,7 +11,7 @@ import { parseArg } from '../storage/url.ts';
 import { errText } from '../storage/local.ts';
 import { syncLocations } from '../sync/plan.ts';
 import { runSync, newTotals, type SyncEvent, type SyncReporter } from '../sync/engine.ts';
-import { reportBucketError } from './report.ts';
+import { reportBucketError, reportLocalSkip } from './report.ts';
 
 function describe(e: unknown): string {
   if (e instanceof S3Error) return 'S3 error: ' + e.message;
@@ -35,7 +35,7 @@ function print(e: SyncEvent): void {
     case 'local-problem':
       return error(e.side === 'source' ? `Upload of '${e.path}' is not possible (Reason: ${e.reason})` : `${e.path}: ${e.reason}`);
     case 'skipped':
-      return info(`Skipping ${e.why}: ${e.path}`);
+      return reportLocalSkip(e.path, e.why);
     case 'retry':
       return info(`Retrying download of '${e.name}' (attempt ${e.attempt}): ${e.reason}`);
     case 'compared': {

@@ -79,18 +79,23 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
     try {
       st = await lstat(full);
       if (st.isSymbolicLink()) {
+        const target = await stat(full).catch(() => undefined);
+        // A dangling link is passed over in silence, as s3cmd does.
+        if (!target) continue;
         if (!o.followSymlinks) {
-          o.onSkip?.(full, 'symbolic link');
+          // s3cmd warns about links to files; links to directories are simply not descended into.
+          if (target.isFile()) o.onSkip?.(full, 'symbolic link');
+          else o.onSkip?.(full, 'symbolic link to a directory');
           continue;
         }
-        st = await stat(full);
+        st = target;
       }
     } catch (e) {
       o.onProblem({ path: full, reason: errText(e) });
       continue;
     }
     if (!st.isDirectory() && !st.isFile()) {
-      o.onSkip?.(full, 'not a regular file');
+      o.onSkip?.(full, 'non regular file');
       continue;
     }
     entries.push({ name, st, isDir: st.isDirectory() });
@@ -156,6 +161,14 @@ export async function* expandLocal(sources: string[], o: ExpandLocalOptions): As
   for (const src of sources) {
     let st: Stats;
     try {
+      const l = await lstat(src);
+      if (l.isSymbolicLink() && !o.followSymlinks && !src.endsWith('/')) {
+        const target = await stat(src).catch(() => undefined);
+        if (target?.isFile()) {
+          o.onSkip?.(src, 'symbolic link');
+          continue;
+        }
+      }
       st = await stat(src);
     } catch (e) {
       throw new ParameterError(`${errText(e)}: '${src}'. Check the path; nothing was uploaded from it.`);
@@ -173,7 +186,7 @@ export async function* expandLocal(sources: string[], o: ExpandLocalOptions): As
         continue;
       }
       if (o.keep(basename(src))) yield { path: src, relative: basename(src), stat: st };
-    } else throw new ParameterError(`'${src}' is not a regular file or directory`);
+    } else o.onSkip?.(src, 'non regular file');
   }
 }
 
@@ -184,7 +197,7 @@ export interface LocalTreeOptions {
   pruneDir?: (walkedPath: string) => boolean;
   /** An unreadable file or directory met while walking (counted in `problems` too). */
   onProblem: (p: WalkProblem) => void;
-  /** A symbolic link or special file left out. */
+  /** A symbolic link or special file left out ('symbolic link', 'symbolic link to a directory', 'non regular file'). */
   onSkip?: (path: string, why: string) => void;
 }
 

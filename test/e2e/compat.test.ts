@@ -42,6 +42,11 @@ const STEPS: Step[] = [
       stderr: ["ERROR: Parameter problem: No such file or directory: '{D}/missing.txt'. Check the path; nothing was uploaded from it."],
     },
   },
+  // a link to a file is skipped with a warning (64 when nothing else is left), so is a fifo
+  { args: ['put', '{D}/links/ln.txt', 's3://{B}/l/'] },
+  { args: ['put', '-r', '{D}/links', 's3://{B}/l/'] },
+  { args: ['sync', '--dry-run', '{D}/links/', 's3://{B}/ls/'] },
+  { args: ['put', '--follow-symlinks', '{D}/links/ln.txt', 's3://{B}/lf/'] },
   { args: ['ls', 's3://{B}'] },
   { args: ['ls', '-r', 's3://{B}'] },
   { args: ['ls', '-l', '-r', 's3://{B}'] },
@@ -115,6 +120,12 @@ function prepare(dir: string, bucket: string): void {
   fs.writeFileSync(path.join(dir, 'a.txt'), 'hello\n');
   fs.writeFileSync(path.join(dir, 'tree', 'one.txt'), 'one\n');
   fs.writeFileSync(path.join(dir, 'tree', 'sub', 'two.txt'), 'two!\n');
+  fs.mkdirSync(path.join(dir, 'links'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'links', 'real.txt'), 'real\n');
+  fs.symlinkSync('real.txt', path.join(dir, 'links', 'ln.txt'));
+  fs.symlinkSync('..', path.join(dir, 'links', 'up'));
+  fs.symlinkSync('nowhere', path.join(dir, 'links', 'dangling'));
+  spawnSync('mkfifo', [path.join(dir, 'links', 'fifo')]);
   fs.writeFileSync(
     path.join(dir, 'policy.json'),
     JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] }),
