@@ -23,7 +23,7 @@ interface PutItem {
 }
 
 /** The files to upload ('-' is stdin, alone) with their destination keys, filtered. */
-async function* localItems(ctx: Context, sources: string[], destKey: (rel: string) => string, onProblem: (path: string, reason: string) => void): AsyncGenerator<PutItem> {
+async function* localItems(ctx: Context, sources: string[], destKey: (rel: string) => string, onProblem: (path: string, reason: string, quiet?: boolean) => void): AsyncGenerator<PutItem> {
   const s = ctx.settings;
   const filter = makeFilter(s, debug);
   if (sources.length === 1 && sources[0] === '-') {
@@ -63,9 +63,10 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   const destKey = (rel: string) => (destIsDir ? destBase + rel : destBase);
 
   let problems = 0;
-  const onProblem = (path: string, reason: string) => {
+  const onProblem = (path: string, reason: string, quiet?: boolean) => {
     problems++;
-    error(`Upload of '${path}' is not possible (Reason: ${reason})`);
+    // s3cmd passes over the entries of a directory it may list but not enter without a word
+    (quiet ? info : error)(`Upload of '${path}' is not possible (Reason: ${reason})`);
   };
 
   const c = ctx.s3();

@@ -2,6 +2,7 @@
 // arguments are parsed here, each source is resolved into a pair of locations (sync/plan.ts) and
 // synced by the engine (sync/engine.ts); this command prints what the engine reports, in s3cmd's
 // lines, and the summary.
+import { normalize } from 'node:path';
 import type { Context } from './context.ts';
 import { S3Error } from '../s3/errors.ts';
 import { s3uri } from '../s3/uri.ts';
@@ -18,7 +19,31 @@ function describe(e: unknown): string {
   return (e as Error).message ? errText(e) : String(e);
 }
 
-function print(e: SyncEvent): void {
+/** A local file that could not be read for an upload. */
+const LOCAL_READ = ['EACCES', 'EPERM', 'ENOENT', 'EISDIR', 'ELOOP', 'EIO'];
+
+/** The reason s3cmd gives when a downloaded file cannot be written at `to`. */
+function downloadReason(code: string, to: string): string | undefined {
+  switch (code) {
+    case 'EISDIR':
+      return `${to} is a directory`;
+    case 'ETXTBSY':
+      return `${to} is currently open for execute, cannot be overwritten`;
+    case 'EPERM':
+    case 'EACCES':
+      return `${to} permission denied`;
+    case 'EBUSY':
+      return `${to} is busy`;
+    case 'EFBIG':
+      return `${to} is too big`;
+    case 'ENAMETOOLONG':
+      return 'File Name is too long';
+  }
+  return undefined;
+}
+
+/** `dstBase`: the destination argument with a trailing '/', the base of s3cmd's relative names. */
+function print(e: SyncEvent, dstBase: string): void {
   switch (e.type) {
     case 'transferred':
       if (e.action === 'remote copy') output(`remote copy: '${e.from}' -> '${e.to}'  [${e.n} of ${e.of}]`);
@@ -26,13 +51,20 @@ function print(e: SyncEvent): void {
       return;
     case 'would-transfer':
       return output(`${e.action}: '${e.from}' -> '${e.to}'`);
-    case 'failed':
+    case 'failed': {
+      const code = e.error instanceof S3Error ? undefined : (e.error as NodeJS.ErrnoException).code;
+      if (code && e.action === 'upload' && LOCAL_READ.includes(code)) return error(`Upload of '${e.name}' is not possible (Reason: ${errText(e.error)})`);
+      const why = code && e.action === 'download' ? downloadReason(code, e.to) : undefined;
+      if (why) return error(`Download of '${e.to.startsWith(dstBase) ? e.to.slice(dstBase.length) : e.relative}' failed (Reason: ${why})`);
       return error(`${e.name}: ${describe(e.error)}`);
+    }
     case 'key-problem':
       return error(`Upload of '${e.path}' is not possible (Reason: ${e.reason})`);
     case 'refused':
       return error(`Refusing to download '${e.name}': ${e.problem}, so it would be written outside '${e.root}'.`);
     case 'local-problem':
+      // s3cmd passes over the entries of a directory it may list but not enter without a word
+      if (e.quiet) return info(`Upload of '${e.path}' is not possible (Reason: ${e.reason})`);
       return error(e.side === 'source' ? `Upload of '${e.path}' is not possible (Reason: ${e.reason})` : `${e.path}: ${e.reason}`);
     case 'skipped':
       return reportLocalSkip(e.path, e.why);
@@ -72,7 +104,8 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
 
   const s = ctx.settings;
   const totals = newTotals();
-  const reporter: SyncReporter = { event: print, status: setStatus };
+  const dstBase = normalize(dstArg.endsWith('/') ? dstArg : dstArg + '/');
+  const reporter: SyncReporter = { event: (e) => print(e, dstBase), status: setStatus };
   const t0 = performance.now();
   let rc: number = EX.OK;
   for (const src of srcs) {

@@ -21,6 +21,8 @@ export interface LocalFile {
 export interface WalkProblem {
   path: string;
   reason: string;
+  /** An entry of a directory that may be listed but not entered (s3cmd says nothing about it). */
+  quiet?: boolean;
 }
 
 export interface WalkOptions {
@@ -91,7 +93,7 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
         st = target;
       }
     } catch (e) {
-      o.onProblem({ path: full, reason: errText(e) });
+      o.onProblem({ path: full, reason: errText(e), quiet: (e as NodeJS.ErrnoException).code === 'EACCES' });
       continue;
     }
     if (!st.isDirectory() && !st.isFile()) {
@@ -149,7 +151,7 @@ export interface ExpandLocalOptions {
   /** Keep the file with this relative name (--exclude/--include). */
   keep: (relative: string) => boolean;
   pruneDir?: (walkedPath: string) => boolean;
-  onProblem: (path: string, reason: string) => void;
+  onProblem: (path: string, reason: string, quiet?: boolean) => void;
   onSkip?: (path: string, why: string) => void;
 }
 
@@ -176,7 +178,7 @@ export async function* expandLocal(sources: string[], o: ExpandLocalOptions): As
     if (st.isDirectory()) {
       if (!o.recursive) throw new ParameterError(`Use --recursive to upload a directory: ${src}`);
       const prefix = src.endsWith('/') ? '' : basename(src) + '/';
-      const walkOpts = { followSymlinks: o.followSymlinks, onProblem: (p: WalkProblem) => o.onProblem(p.path, p.reason), onSkip: o.onSkip, pruneDir: o.pruneDir };
+      const walkOpts = { followSymlinks: o.followSymlinks, onProblem: (p: WalkProblem) => o.onProblem(p.path, p.reason, p.quiet), onSkip: o.onSkip, pruneDir: o.pruneDir };
       for await (const f of walk(src, prefix, walkOpts)) if (o.keep(f.relative)) yield f;
     } else if (st.isFile()) {
       try {

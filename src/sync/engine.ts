@@ -44,13 +44,13 @@ export type SyncEvent =
   /** --dry-run: this transfer would run. */
   | { type: 'would-transfer'; action: TransferAction; from: string; to: string }
   /** A transfer failed; `name` is the source's path or key. */
-  | { type: 'failed'; name: string; error: unknown }
+  | { type: 'failed'; name: string; error: unknown; action: TransferAction; relative: string; to: string }
   /** A file not uploaded because S3 cannot store its key. */
   | { type: 'key-problem'; path: string; reason: string }
   /** An object not downloaded because its key would write outside `root`. */
   | { type: 'refused'; name: string; problem: string; root: string }
   /** A file or directory that could not be read while listing the local side. */
-  | { type: 'local-problem'; side: 'source' | 'destination'; path: string; reason: string }
+  | { type: 'local-problem'; side: 'source' | 'destination'; path: string; reason: string; quiet?: boolean }
   /** A symbolic link or special file left out of the local source. */
   | { type: 'skipped'; path: string; why: string }
   | { type: 'retry'; name: string; attempt: number; reason: string }
@@ -193,7 +193,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
           if (err instanceof S3Error && (err.status === 403 || err.code === 'NoSuchBucket')) throw err;
           if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
           totals.failed++;
-          report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err });
+          report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err, action, relative: e.relative, to: dst.target(e.relative).name });
           if (s.stopOnError) stop = true;
         }
       });

@@ -18,7 +18,7 @@ import { headObject } from '../s3/ops.ts';
 import { S3Error } from '../s3/errors.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
 import type { S3Url, LocalPath } from '../storage/url.ts';
-import { LocalTree } from '../storage/local.ts';
+import { LocalTree, type WalkProblem } from '../storage/local.ts';
 import { S3Tree } from '../storage/s3.ts';
 import type { Location } from '../storage/location.ts';
 import { makeFilter } from './select.ts';
@@ -66,7 +66,7 @@ async function uploadPair(srcPath: string, dst: S3Url, ctx: PlanContext): Promis
     followSymlinks: s.followSymlinks,
     keep,
     pruneDir: pathFilter.prunesDir,
-    onProblem: (p: { path: string; reason: string }) => ctx.report.event({ type: 'local-problem', side: 'source', path: p.path, reason: p.reason }),
+    onProblem: (p: WalkProblem) => ctx.report.event({ type: 'local-problem', side: 'source', path: p.path, reason: p.reason, quiet: p.quiet }),
     onSkip: (path: string, why: string) => ctx.report.event({ type: 'skipped', path, why }),
   };
   if (st.isDirectory()) {

@@ -69,6 +69,8 @@ const STEPS: Step[] = [
   { args: ['du', '-H', 's3://{B}/tree/'] },
   { args: ['info', 's3://{B}/dir/a.txt'] },
   { args: ['info', 's3://{B}'] },
+  // a directory where a downloaded file would go: that download fails, the rest goes on (exit 2)
+  { args: ['sync', 's3://{B}/tree', '{D}/sod'], unordered: true },
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', '--force', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
@@ -120,6 +122,7 @@ function prepare(dir: string, bucket: string): void {
   fs.writeFileSync(path.join(dir, 'a.txt'), 'hello\n');
   fs.writeFileSync(path.join(dir, 'tree', 'one.txt'), 'one\n');
   fs.writeFileSync(path.join(dir, 'tree', 'sub', 'two.txt'), 'two!\n');
+  fs.mkdirSync(path.join(dir, 'sod', 'tree', 'sub', 'two.txt'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'links'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'links', 'real.txt'), 'real\n');
   fs.symlinkSync('real.txt', path.join(dir, 'links', 'ln.txt'));
