@@ -34,13 +34,15 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   else if (args.length === 1 && parseArg(args[0]).type === 'file') throw new ParameterError('Nothing to download. Expecting S3 URI.');
   const sources: S3Url[] = args.map((a) => {
     const u = s3Arg(a);
-    if (!u.key && !s.recursive) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${a}`);
+    if ((!u.key || u.key.endsWith('/')) && !u.wildcard && !s.recursive) throw new ParameterError(`Expecting S3 URI with a filename or --recursive: ${s3uri(u.bucket, u.key)}`);
     return u;
   });
   const selected = selection(s, debug, false);
   const toStdout = destBase === '-';
   const destStat = toStdout ? undefined : await stat(destBase).catch(() => undefined);
-  const destIsDir = !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase));
+  // A trailing '/' names a directory to create, for one object or with -r; several objects without
+  // -r need an existing directory, as in s3cmd.
+  const destIsDirFor = (count: number) => !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase) && (s.recursive || count === 1));
 
   // Resolve the remote list (streamed per argument; held only as light records).
   const items: Item[] = [];
@@ -52,6 +54,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
     if (sources.some((u) => s.recursive || u.wildcard)) warning('Remote list is empty.');
     return EX.OK;
   }
+  const destIsDir = destIsDirFor(items.length);
   if (!toStdout && !destIsDir && items.length > 1) throw new ParameterError('Destination must be a directory or stdout when downloading multiple sources.');
 
   let rc: number = EX.OK;

@@ -75,6 +75,11 @@ const STEPS: Step[] = [
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', '--force', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', '-r', 's3://{B}/tree', '{D}/gets/'], unordered: true },
+  // a prefix without -r, a bucket without -r, several objects into a directory that does not exist
+  { args: ['get', 's3://{B}/tree/', '{D}/gets/'] },
+  { args: ['get', 's3://{B}', '{D}/gets/'] },
+  { args: ['get', 's3://{B}/tree/one.txt', 's3://{B}/dir/a.txt', '{D}/nodir/'] },
+  { args: ['get', 's3://{B}/tree/*', 's3://{B}/dir/a.txt', '{D}/nodir/'] },
   { args: ['cp', 's3://{B}/dir/a.txt', 's3://{B}/copy.txt'] },
   { args: ['cp', '-r', 's3://{B}/tree/', 's3://{B}/t2/'] },
   { args: ['cp', '-r', 's3://{B}/tree', 's3://{B}/t3/'] },
