@@ -1,6 +1,7 @@
 // get: single objects, wildcards, -r prefixes, '-' for stdout; parallel across objects; temp+rename.
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
+import { normalize } from 'node:path';
 import type { Context } from './context.ts';
 import { s3uri } from '../s3/uri.ts';
 import { output, warning, error, info, debug, transferStats, setStatus } from '../cli/output.ts';
@@ -69,7 +70,9 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
         rc = EX.PARTIAL;
         continue;
       }
-      targets.push({ it, dest: j.path });
+      // s3cmd's name: the destination, a '/', the key below the argument ('./a.txt' for '.')
+      const shown = (/[\\/]$/.test(destBase) ? destBase : destBase + '/') + it.relative;
+      targets.push({ it, dest: normalize(shown) === normalize(j.path) ? shown : j.path });
     }
   }
 

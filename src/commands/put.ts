@@ -1,7 +1,7 @@
 // put: files, -r directories, '-' for stdin; parallel across files, multipart above the chunk size.
 import { stat } from 'node:fs/promises';
 import type { Context } from './context.ts';
-import { s3uri, keyProblem } from '../s3/uri.ts';
+import { s3uri, keyProblem, publicUrl } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg } from '../storage/url.ts';
@@ -69,6 +69,9 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     (quiet ? info : error)(`Upload of '${path}' is not possible (Reason: ${reason})`);
   };
 
+  const printPublicUrl = (key: string) => {
+    if (s.aclPublic === true) output(`Public URL of the object is: ${publicUrl(s.endpoint, s.hostBucketTemplate, dest.bucket, key)}`);
+  };
   const c = ctx.s3();
   const uploadOpts = {
     limiter: s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined,
@@ -136,6 +139,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
           const r = await uploadStream(c, process.stdin, dest.bucket, it.key, headers, uploadOpts);
           bytes = r.bytes;
           output(`upload: '<stdin>' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
+          printPublicUrl(it.key);
           return;
         }
         const f = it.local;
@@ -156,6 +160,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
         }
         progress.fileDone();
         output(`upload: '${f.path}' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
+        printPublicUrl(it.key);
       } catch (e) {
         if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
         if (e instanceof FileChangedError || (!(e instanceof S3Error) && ['EACCES', 'ENOENT', 'EISDIR'].includes((e as NodeJS.ErrnoException).code ?? ''))) {

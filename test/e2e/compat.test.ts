@@ -35,6 +35,7 @@ const STEPS: Step[] = [
   { args: ['mb', 's3://ab'] },
   { args: ['put', '{D}/a.txt', 's3://{B}/dir/a.txt'] },
   { args: ['put', '-r', '{D}/tree', 's3://{B}/'], unordered: true },
+  { args: ['put', '--acl-public', '{D}/a.txt', 's3://{B}/pub/a.txt'] },
   {
     args: ['put', '{D}/missing.txt', 's3://{B}/x'],
     known: {
