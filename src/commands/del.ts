@@ -21,7 +21,8 @@ export async function cmdDel(ctx: Context, args: string[]): Promise<number> {
     if (s.recursive || u.wildcard) {
       // a wildcard without -r stays at its own level, as in s3cmd
       const r = await removeAll(ctx.s3(), u, removeOptions(s, s.recursive, debug), removalLines);
-      const code = removalSummary(r, u.uri);
+      const filtered = s.exclude.length + s.include.length + s.rexclude.length + s.rinclude.length > 0 || s.maxDelete > 0;
+      const code = removalSummary(r, u.uri, s.stats && s.recursive && !filtered);
       if (code !== EX.OK) rc = code;
     } else if (!makeFilter(s, debug).keeps(u.name)) {
       info(`Summary: 0 remote files to delete`);

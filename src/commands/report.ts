@@ -12,14 +12,20 @@ export const removalLines: RemoveReport = {
   failed: (uri, code, message) => error(`delete failed: '${uri}': ${code} ${message}`),
 };
 
-/** The summary of removeAll, and its exit code. */
-export function removalSummary(r: RemoveResult, uri: string): number {
+/**
+ * The summary of removeAll, and its exit code. `stats`: --stats where s3cmd honours it (del -r
+ * without filters or --max-delete), a blank line and the count instead of the INFO line.
+ */
+export function removalSummary(r: RemoveResult, uri: string, stats = false): number {
   if (r.overMaxDelete) {
     warning('delete: maximum requested number of deletes would be exceeded, none performed.');
     return EX.OK;
   }
   if (r.count === 0) warning('Remote list is empty.');
-  else info(`Deleted ${r.count} objects (${r.bytes}) from ${uri}`);
+  else if (stats) {
+    output('');
+    output(`Stats: Number of files deleted: ${r.count} (${r.bytes} bytes) `);
+  } else info(`Deleted ${r.count} objects (${r.bytes}) from ${uri}`);
   return r.failed ? EX.PARTIAL : EX.OK;
 }
 

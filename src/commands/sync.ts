@@ -132,8 +132,9 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
   }
   if (s.stats) {
     out += `\nStats: Number of files: ${totals.srcFiles} (${totals.srcBytes} bytes) `;
-    if (totals.transferred) out += `\nStats: Number of files transferred: ${totals.transferred} (${totals.bytes} bytes) `;
-    if (totals.deleted) out += `\nStats: Number of files deleted: ${totals.deleted} (${totals.deletedBytes} bytes) `;
+    // s3cmd: S3 -> S3 copies count as 'copied'; only a download reports the bytes deleted
+    if (totals.transferred) out += `\nStats: Number of files ${dir === 'copy' ? 'copied' : 'transferred'}: ${totals.transferred} (${totals.bytes} bytes) `;
+    if (totals.deleted) out += `\nStats: Number of files deleted: ${totals.deleted}` + (dir === 'down' ? ` (${totals.deletedBytes} bytes) ` : '');
     for (const l of out.split('\n')) output(l);
   } else if (totals.bytes > 0 || (dir === 'copy' && totals.transferred > 0)) output(out);
   else info(out);

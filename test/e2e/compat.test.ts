@@ -108,6 +108,8 @@ const STEPS: Step[] = [
   { args: ['payer', 's3://{B}'] },
   { args: ['del', 's3://{B}/moved.txt'] },
   { args: ['del', 's3://{B}/nope.txt'] },
+  { args: ['del', '--stats', '-r', 's3://{B}/t4/'] },
+  { args: ['del', '--stats', '-r', '--exclude', 'nothing', 's3://{B}/t5/'] },
   { args: ['ls', 's3://{B}-missing'] },
   { args: ['get', 's3://{B}/nope.txt', '{D}/nope'] },
   {
