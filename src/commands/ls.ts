@@ -64,6 +64,9 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
     if (text) process.stdout.write(text + (final ? '\n' : ''));
   };
   let count = 0;
+  // s3cmd lists every page before it prints, DIR lines first: without -r the object lines wait
+  // for the last page (one level of a bucket); with -r there are no DIR lines and pages stream.
+  const held: string[] = [];
   try {
     for await (const page of listView(c, u, { recursive: s.recursive, limit: s.limit })) {
       const out: string[] = [];
@@ -87,9 +90,15 @@ async function listBucket(ctx: Context, u: S3Url): Promise<void> {
         else out.push(line(formatDateTime(o.lastModified), fmtSize(o.size), md5, o.storageClass, s3uri(u.bucket, o.key)));
         count++;
       }
-      resultLines(out);
+      if (s.recursive) resultLines(out);
+      else {
+        const firstObject = out.length - page.objects.length;
+        resultLines(out.slice(0, firstObject));
+        for (const l of out.slice(firstObject)) held.push(l);
+      }
       if (json.length) flushJson(false);
     }
+    resultLines(held);
   } catch (e) {
     reportBucketError(e);
     throw e;

@@ -277,4 +277,18 @@ describe('core commands against the lab', () => {
     assert.match(r.stdout, new RegExp(`s3://${bucket}/dir/\\n`));
     assert.match(r.stdout, /\n\n/);
   });
+
+  it('ls without -r over more than 1,000 entries prints every DIR line first, as s3cmd does', async () => {
+    // 1,001 objects fill the first page; the prefix 'zdir/' only comes on the second
+    const names = Array.from({ length: 1001 }, (_, i) => `many/a${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((k) => adminPutObject(bucket, k, 'x')));
+    await adminPutObject(bucket, 'many/zdir/f', 'y');
+    const r = await s3k(['ls', `s3://${bucket}/many/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1002);
+    assert.equal(lines[0], `                          DIR  s3://${bucket}/many/zdir/`);
+    assert.match(lines[1], new RegExp(`  s3://${bucket}/many/a0000$`));
+    assert.match(lines[1001], new RegExp(`  s3://${bucket}/many/a1000$`));
+  });
 });
