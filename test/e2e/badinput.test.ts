@@ -103,6 +103,29 @@ describe('bad input and hostile conditions', () => {
     assert.deepEqual((await adminListKeys(bucket, 'unread/')).sort(), ['unread/locked/f.txt', 'unread/ok1/f.txt', 'unread/ok2/f.txt']);
   });
 
+  it("an unreadable file during sync and put -r: s3cmd's 'Upload of F is not possible' line, exit 2; a directory that can be listed but not entered is passed over quietly", async () => {
+    const src = tempDir('perm');
+    fs.chmodSync(src, 0o755);
+    fs.mkdirSync(path.join(src, 'p', 'half'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'p', 'ok.txt'), 'ok');
+    fs.writeFileSync(path.join(src, 'p', 'denied.txt'), 'no');
+    fs.writeFileSync(path.join(src, 'p', 'half', 'inside.txt'), 'in');
+    fs.chmodSync(path.join(src, 'p'), 0o755);
+    fs.chmodSync(path.join(src, 'p', 'ok.txt'), 0o644);
+    fs.chmodSync(path.join(src, 'p', 'denied.txt'), 0o000);
+    fs.chmodSync(path.join(src, 'p', 'half'), 0o444);
+    try {
+      for (const cmd of [['sync', 'p/', `s3://${bucket}/perm-sync/`], ['put', '-r', 'p/', `s3://${bucket}/perm-put/`]]) {
+        const r = await s3kAsNobody(cmd, { env, cwd: src });
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stderr, "ERROR: Upload of 'p/denied.txt' is not possible (Reason: Permission denied)\n", cmd.join(' '));
+        assert.match(r.stdout, /upload: 'p\/ok\.txt' -> /);
+      }
+    } finally {
+      fs.chmodSync(path.join(src, 'p', 'half'), 0o755);
+    }
+  });
+
   it('a full disk during get: exit 74, one line, no partial file', async (t) => {
     const mnt = tempDir('tmpfs');
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
