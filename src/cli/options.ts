@@ -388,7 +388,7 @@ export const OPTIONS: OptionRecord[] = [
   bool({ dest: 'debug', flags: [on('debug', 'Enable debug output (secrets are redacted).', { short: 'd' })], default: false, commands: '*', use: MAIN }),
   bool({ dest: 'show_version', flags: [on('version', 'Show s3k version and exit.')], default: false, commands: '*', use: MAIN }),
   bool({ dest: 'follow_symlinks', s3cfg: 'follow_symlinks', flags: [on('follow-symlinks', 'Follow symbolic links as if they are regular files', { short: 'F' })], default: false, commands: ['put', 'sync'], use: reads('followSymlinks', 'commands/put.ts', 'sync/plan.ts') }),
-  value({ dest: 'cache_file', s3cfg: 'cache_file', flags: [flag('cache-file', 'FILE', 'Cache FILE containing local source MD5 values')], default: '', parser: text, commands: ['put', 'sync'], use: refused('sync compares sizes and MD5 sums without a cache file; drop the option.') }),
+  value({ dest: 'cache_file', s3cfg: 'cache_file', flags: [flag('cache-file', 'FILE', 'Cache FILE containing local source MD5 values')], default: '', parser: text, commands: ['put', 'sync'], use: reads('cacheFile', 'sync/plan.ts', 'sync/engine.ts') }),
   bool({ dest: 'quiet', flags: [on('quiet', 'Silence output on stdout', { short: 'q' })], default: false, commands: '*', use: MAIN }),
   // ---------------------------------------------------------------- TLS and connections
   value({ dest: 'ca_certs_file', s3cfg: 'ca_certs_file', env: ['AWS_CA_BUNDLE'], flags: [flag('ca-certs', 'CA_CERTS_FILE', 'Path to SSL CA certificate FILE (instead of system default)')], default: '', parser: text, commands: '*', use: reads('caCertsFile', 'commands/context.ts') }),

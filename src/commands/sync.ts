@@ -76,6 +76,8 @@ function print(e: SyncEvent, dstBase: string): void {
     }
     case 'debug':
       return debug(e.message);
+    case 'notice':
+      return info(e.message);
     case 'deletions-held':
       return warning(`delete: not deleting ${e.count} files because ${e.failed} transfers failed; re-run sync once they succeed.`);
     case 'deletions-refused':

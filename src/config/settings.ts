@@ -76,6 +76,8 @@ export interface Settings {
   aclGrants: AclChange[];
   aclRevokes: AclChange[];
   preserveAttrs: boolean;
+  /** --cache-file: where local files' MD5s are kept between syncs ('' none). */
+  cacheFile: string;
   followSymlinks: boolean;
   humanReadable: boolean;
   listMd5: boolean;
@@ -343,6 +345,7 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     aclGrants: val('acl_grants'),
     aclRevokes: val('acl_revokes'),
     preserveAttrs: val('preserve_attrs'),
+    cacheFile: val('cache_file'),
     followSymlinks: val('follow_symlinks'),
     humanReadable: val('human_readable_sizes'),
     listMd5: val('list_md5'),

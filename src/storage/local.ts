@@ -9,6 +9,7 @@ import { basename, join, resolve, sep } from 'node:path';
 import { ParameterError } from '../cli/exit-codes.ts';
 import { strerror } from '../errors.ts';
 import type { Entry, Removal, Target } from './location.ts';
+import type { HashCache } from './hashcache.ts';
 
 export interface LocalFile {
   /** Path as the user would see it (the argument joined with the relative path). */
@@ -201,10 +202,12 @@ export interface LocalTreeOptions {
   onProblem: (p: WalkProblem) => void;
   /** A symbolic link or special file left out ('symbolic link', 'symbolic link to a directory', 'non regular file'). */
   onSkip?: (path: string, why: string) => void;
+  /** --cache-file: MD5s of unchanged files are taken from it. */
+  cache?: HashCache;
 }
 
 export function localEntry(path: string, relative: string, st: Stats): Entry {
-  return { relative, size: st.size, path, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs, mode: st.mode, uid: st.uid, gid: st.gid };
+  return { relative, size: st.size, path, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs, mode: st.mode, uid: st.uid, gid: st.gid };
 }
 
 /**
@@ -236,15 +239,29 @@ export class LocalTree {
       this.o.onProblem(p);
     };
     for await (const f of walk(this.root, '', { followSymlinks: this.o.followSymlinks, onProblem, onSkip: this.o.onSkip, pruneDir: this.o.pruneDir }))
-      if (this.o.keep(f.relative)) yield localEntry(f.path, f.relative, f.stat);
+      if (this.o.keep(f.relative)) {
+        const e = localEntry(f.path, f.relative, f.stat);
+        this.o.cache?.seen(e);
+        yield e;
+      }
+  }
+
+  /** The --cache-file in use, saved by the sync when it ends. */
+  get cache(): HashCache | undefined {
+    return this.o.cache;
   }
 
   name(e: Entry): string {
     return e.path!;
   }
 
-  md5(e: Entry): Promise<string | undefined> {
-    return md5File(e.path!, e.size);
+  async md5(e: Entry): Promise<string | undefined> {
+    const cache = this.o.cache;
+    const hit = cache?.get(e);
+    if (hit) return hit;
+    const md5 = await md5File(e.path!, e.size);
+    cache?.set(e, md5);
+    return md5;
   }
 
   target(relative: string): Target {

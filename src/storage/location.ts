@@ -16,6 +16,9 @@ export interface Entry {
   key?: string;
   etag?: string;
   mtimeMs?: number;
+  /** Local side: device and inode (the --cache-file key). */
+  dev?: number;
+  ino?: number;
   mode?: number;
   uid?: number;
   gid?: number;

@@ -57,6 +57,8 @@ export type SyncEvent =
   /** Same size on both sides: the MD5s compared (undefined: not known, taken as the same). */
   | { type: 'compared'; relative: string; src: { kind: Location['kind']; md5?: string }; dst: { kind: Location['kind']; md5?: string } }
   | { type: 'debug'; message: string | (() => string) }
+  /** Something the user may want to know (-v). */
+  | { type: 'notice'; message: string }
   /** Deletions not done: some transfers failed. */
   | { type: 'deletions-held'; count: number; failed: number }
   /** Deletions not done: nothing in the source (without --force), or more than --max-delete. */
@@ -204,6 +206,13 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     report.status(undefined);
   }
   totals.failed += problemsOf(src) + problemsOf(dst) + refused;
+  if (s.cacheFile && src.kind === 'local' && src.cache && !s.dryRun) {
+    try {
+      src.cache.save();
+    } catch (e) {
+      report.event({ type: 'notice', message: `cannot write the cache file '${s.cacheFile}': ${(e as Error).message}` });
+    }
+  }
   await runDeletions(dst, deletions, s, totals, report);
 }
 

@@ -19,6 +19,7 @@ import { S3Error } from '../s3/errors.ts';
 import { ParameterError } from '../cli/exit-codes.ts';
 import type { S3Url, LocalPath } from '../storage/url.ts';
 import { LocalTree, type WalkProblem } from '../storage/local.ts';
+import { HashCache } from '../storage/hashcache.ts';
 import { S3Tree } from '../storage/s3.ts';
 import type { Location } from '../storage/location.ts';
 import { makeFilter } from './select.ts';
@@ -68,6 +69,7 @@ async function uploadPair(srcPath: string, dst: S3Url, ctx: PlanContext): Promis
     pruneDir: pathFilter.prunesDir,
     onProblem: (p: WalkProblem) => ctx.report.event({ type: 'local-problem', side: 'source', path: p.path, reason: p.reason, quiet: p.quiet }),
     onSkip: (path: string, why: string) => ctx.report.event({ type: 'skipped', path, why }),
+    cache: s.cacheFile ? HashCache.load(s.cacheFile, (why) => ctx.report.event({ type: 'notice', message: why })) : undefined,
   };
   if (st.isDirectory()) {
     const prefix = destKey + (contents ? '' : basename(srcPath) + '/');

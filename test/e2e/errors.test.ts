@@ -96,9 +96,9 @@ describe('errors and exit codes', () => {
   });
 
   it('an option s3k does not implement: one line saying so, 64; a proxy in .s3cfg too', async () => {
-    const r = await s3k(['sync', '--cache-file=/tmp/md5cache', tempDir('c') + '/', `s3://${bucket}/c/`], { env });
+    const r = await s3k(['sync', '--delete-after-fetch', `s3://${bucket}/c/`, tempDir('c') + '/'], { env });
     assert.equal(r.code, 64);
-    oneLine(r.stderr, /^ERROR: s3k does not support --cache-file yet; /);
+    oneLine(r.stderr, /^ERROR: s3k does not support --delete-after-fetch yet; /);
     const cfg = writeS3cfg({ extra: { proxy_host: 'proxy.internal', proxy_port: '3128' } });
     const r2 = await s3k(['-c', cfg, 'ls', `s3://${bucket}`]);
     assert.equal(r2.code, 64);

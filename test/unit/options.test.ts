@@ -84,7 +84,8 @@ describe('the option table: every option is read by the code it names, or refuse
   it('--help lists every command-line flag', () => {
     const help = optionsHelp().join('\n');
     for (const r of OPTIONS) for (const f of r.flags) assert.match(help, new RegExp(`--${esc(f.long)}\\b`));
-    assert.match(help, /--cache-file=FILE +Cache FILE containing local source MD5 values \[s3k: not\s+supported yet\]/);
+    assert.match(help, /--delete-after-fetch +Delete remote objects after fetching to local file \(only\s+for \[get\] and \[sync\] commands\)\. \[s3k: not supported yet\]/);
+    assert.doesNotMatch(help, /--cache-file=FILE +Cache FILE containing local source MD5 values \[s3k/);
     assert.match(help, /--no-encrypt +Don't encrypt files\.\n/, 'a flag that asks for the default is not marked');
   });
 });
@@ -127,9 +128,9 @@ describe('refused options: one line, exit 64', () => {
       const e = refusal(resolveSettings({ config: cfg }, env), 'ls');
       assert.match(e.message, /^s3k does not support proxy_host = proxy.internal \(in '.*s3cfg'\) yet; there is no HTTP proxy support/);
       // a .s3cfg value only stops the commands that would read it
-      fs.writeFileSync(cfg, '[default]\ncache_file = /var/cache/s3cmd\n');
+      fs.writeFileSync(cfg, '[default]\ndelete_after_fetch = True\n');
       checkRefused(resolveSettings({ config: cfg }, env), 'ls');
-      assert.match(refusal(resolveSettings({ config: cfg }, env), 'sync').message, /cache_file/);
+      assert.match(refusal(resolveSettings({ config: cfg }, env), 'sync').message, /delete_after_fetch/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

