@@ -58,15 +58,15 @@ export class HashCache {
     const id = HashCache.id(k);
     if (!id) return undefined;
     const it = this.kept.get(id) ?? this.old.get(id);
-    if (!it || it.mtimeMs !== Math.trunc(k.mtimeMs!) || it.size !== k.size) return undefined;
+    if (!it || it.mtimeMs !== Math.round(k.mtimeMs!) || it.size !== k.size) return undefined;
     this.kept.set(id, it);
     return it.md5;
   }
 
   set(k: CacheKey, md5: string): void {
     const id = HashCache.id(k);
-    // mtime to the millisecond: what utimes() with a Date and most file systems keep
-    if (id) this.kept.set(id, { mtimeMs: Math.trunc(k.mtimeMs!), size: k.size, md5 });
+    // mtime to the nearest millisecond (the float from stat is not exact)
+    if (id) this.kept.set(id, { mtimeMs: Math.round(k.mtimeMs!), size: k.size, md5 });
   }
 
   /** A file seen in this run: its still-valid entry is kept. */
