@@ -79,7 +79,7 @@ function print(e: SyncEvent, dstBase: string): void {
     case 'notice':
       return info(e.message);
     case 'deletions-held':
-      return warning(`delete: not deleting ${e.count} files because ${e.failed} transfers failed; re-run sync once they succeed.`);
+      return warning(`delete: not deleting ${e.count} files because ${e.failed} transfers failed or files could not be read (those files, or under those directories); re-run sync once they succeed.`);
     case 'deletions-refused':
       if (e.reason === 'empty-source') return warning('delete: cowardly refusing to delete because no source files were found.  Use --force to override.');
       return warning('delete: maximum requested number of deletes would be exceeded, none performed.');

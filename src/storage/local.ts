@@ -5,7 +5,7 @@ import { readdir, stat, lstat, realpath, access, unlink, constants } from 'node:
 import { createReadStream, readFileSync, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { ParameterError } from '../cli/exit-codes.ts';
 import { strerror } from '../errors.ts';
 import type { Entry, Removal, Target } from './location.ts';
@@ -218,6 +218,8 @@ export class LocalTree {
   readonly kind = 'local';
   /** Files or directories that could not be read while listing. */
   problems = 0;
+  /** Their names relative to the root ('' the root itself), kept to hold the deletions they could explain. */
+  readonly problemNames: string[] = [];
 
   constructor(
     readonly root: string,
@@ -236,6 +238,7 @@ export class LocalTree {
     }
     const onProblem = (p: WalkProblem) => {
       this.problems++;
+      this.problemNames.push(relative(this.root, p.path).split(sep).join('/'));
       this.o.onProblem(p);
     };
     for await (const f of walk(this.root, '', { followSymlinks: this.o.followSymlinks, onProblem, onSkip: this.o.onSkip, pruneDir: this.o.pruneDir }))

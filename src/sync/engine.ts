@@ -3,9 +3,10 @@
 // checks (size, then MD5) and transfers run in one bounded pool, so the first transfer starts while
 // the listings are still being read and memory does not grow with the number of files.
 // The transfer is chosen by the pair of locations: upload, download or server-side copy.
-// Deletions (--delete-removed) are held until every copy has succeeded: a sync never deletes
-// before the copies it depends on, never when a transfer failed, never more than --max-delete,
-// and never everything because the source was empty (without --force).
+// Deletions (--delete-removed) are held until every copy has finished: a sync never deletes
+// before the copies it depends on, never a key a failure could explain (the name of a failed
+// transfer or of an unreadable file or directory, or anything under it), never more than
+// --max-delete, and never everything because the source was empty (without --force).
 // Nothing here prints: what happens is reported as SyncEvents, and the command prints them.
 import type { Stats } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
@@ -59,7 +60,7 @@ export type SyncEvent =
   | { type: 'debug'; message: string | (() => string) }
   /** Something the user may want to know (-v). */
   | { type: 'notice'; message: string }
-  /** Deletions not done: some transfers failed. */
+  /** Deletions not done because failures could explain them (the failed names, or under them). */
   | { type: 'deletions-held'; count: number; failed: number }
   /** Deletions not done: nothing in the source (without --force), or more than --max-delete. */
   | { type: 'deletions-refused'; reason: 'empty-source' | 'max-delete' }
@@ -89,6 +90,26 @@ function statLike(e: Entry): Stats {
 const problemsOf = (l: Location) => (l.kind === 'local' ? l.problems : 0);
 
 /**
+ * Names a failure could explain the absence of: a deletion of one of them, or of anything under
+ * one of them, is held. Memory grows with the number of failures only.
+ */
+class Blocked {
+  private names = new Set<string>();
+  add(relative: string): void {
+    this.names.add(relative.replace(/\/+$/, ''));
+  }
+  get size(): number {
+    return this.names.size;
+  }
+  holds(relative: string): boolean {
+    if (this.names.has('')) return true;
+    if (this.names.has(relative)) return true;
+    for (let i = relative.indexOf('/'); i >= 0; i = relative.indexOf('/', i + 1)) if (this.names.has(relative.slice(0, i))) return true;
+    return false;
+  }
+}
+
+/**
  * Make `dst` hold what `src` holds (s3cmd's sync): new and changed entries are transferred,
  * unchanged ones skipped, and with --delete-removed entries only in `dst` deleted afterwards.
  * Adds to `totals`, which a command running several sources shares between them.
@@ -100,6 +121,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const pool = new Pool(s.parallel);
   const limiter = s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined;
   const deletions = new DeferredList<Entry>();
+  const blocked = new Blocked();
   // N in [n of N] is the number of transfers decided so far: exact once the listings are done,
   // which is usually long before the last transfer finishes.
   let decided = 0;
@@ -175,10 +197,12 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
           if (t.problem) {
             if (dst.kind === 'local') {
               refused++;
+              blocked.add(e.relative);
               report.event({ type: 'refused', name: from, problem: t.problem, root: dst.root });
               return;
             }
             totals.failed++;
+            blocked.add(e.relative);
             report.event({ type: 'key-problem', path: from, reason: t.problem });
             if (s.stopOnError) stop = true;
             return;
@@ -195,6 +219,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
           if (err instanceof S3Error && (err.status === 403 || err.code === 'NoSuchBucket')) throw err;
           if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
           totals.failed++;
+          blocked.add(e.relative);
           report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err, action, relative: e.relative, to: dst.target(e.relative).name });
           if (s.stopOnError) stop = true;
         }
@@ -206,6 +231,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     report.status(undefined);
   }
   totals.failed += problemsOf(src) + problemsOf(dst) + refused;
+  for (const l of [src, dst]) if (l.kind === 'local') for (const n of l.problemNames) blocked.add(n);
   if (s.cacheFile && src.kind === 'local' && src.cache && !s.dryRun) {
     try {
       src.cache.save();
@@ -213,11 +239,11 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       report.event({ type: 'notice', message: `cannot write the cache file '${s.cacheFile}': ${(e as Error).message}` });
     }
   }
-  await runDeletions(dst, deletions, s, totals, report);
+  await runDeletions(dst, deletions, blocked, s, totals, report);
 }
 
-/** Deletions after the copies: only when every copy succeeded and within --max-delete. */
-async function runDeletions(dst: Location, deletions: DeferredList<Entry>, s: Settings, totals: SyncTotals, report: SyncReporter): Promise<void> {
+/** Deletions after the copies: none that a failure could explain, and within --max-delete. */
+async function runDeletions(dst: Location, deletions: DeferredList<Entry>, blocked: Blocked, s: Settings, totals: SyncTotals, report: SyncReporter): Promise<void> {
   const removeBatch = async (batch: Entry[]) => {
     for (const r of await dst.remove(batch)) {
       if (r.problem !== undefined) {
@@ -232,11 +258,15 @@ async function runDeletions(dst: Location, deletions: DeferredList<Entry>, s: Se
   };
   try {
     if (!deletions.count) return;
-    if (totals.failed) return report.event({ type: 'deletions-held', count: deletions.count, failed: totals.failed });
     if (totals.srcFiles === 0 && !s.force) return report.event({ type: 'deletions-refused', reason: 'empty-source' });
     if (s.maxDelete > 0 && deletions.count > s.maxDelete) return report.event({ type: 'deletions-refused', reason: 'max-delete' });
     let batch: Entry[] = [];
+    let held = 0;
     for await (const e of deletions.items()) {
+      if (blocked.size && blocked.holds(e.relative)) {
+        held++;
+        continue;
+      }
       if (s.dryRun) {
         report.event({ type: 'would-delete', name: dst.name(e) });
         continue;
@@ -248,6 +278,7 @@ async function runDeletions(dst: Location, deletions: DeferredList<Entry>, s: Se
       }
     }
     if (batch.length) await removeBatch(batch);
+    if (held) report.event({ type: 'deletions-held', count: held, failed: blocked.size });
   } finally {
     deletions.dispose();
   }

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { adminDeleteBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, s3k, tempDir, uniqueBucket } from '../support/lab.ts';
+import { adminDeleteBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, s3k, s3kAsNobody, tempDir, uniqueBucket } from '../support/lab.ts';
 
 const env = adminEnv();
 const lines = (s: string) => s.split('\n').filter(Boolean);
@@ -26,6 +26,8 @@ describe('sync fidelity', () => {
     const cache = path.join(tempDir('cachedir'), 'md5.cache');
     fs.writeFileSync(path.join(src, 'a.txt'), 'hello');
     fs.writeFileSync(path.join(src, 'b.txt'), 'world');
+    const when = new Date('2024-05-01T12:00:00Z');
+    for (const f of ['a.txt', 'b.txt']) fs.utimesSync(path.join(src, f), when, when);
     const dst = `s3://${bucket}/cache/`;
     let r = await s3k(['sync', src + '/', dst, '--cache-file', cache], { env });
     assert.equal(r.code, 0, r.stderr);
@@ -38,9 +40,8 @@ describe('sync fidelity', () => {
     assert.equal(Object.keys(j.entries).length, 2);
     // same size, same mtime, different content: the cache says unchanged (as s3cmd's does)
     const a = path.join(src, 'a.txt');
-    const st = fs.statSync(a);
     fs.writeFileSync(a, 'HELLO');
-    fs.utimesSync(a, st.atime, st.mtime);
+    fs.utimesSync(a, when, when);
     r = await s3k(['sync', src + '/', dst, '--cache-file', cache], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stdout.includes('upload:'), r.stdout);
@@ -60,5 +61,29 @@ describe('sync fidelity', () => {
     r = await s3k(['sync', '-v', src + '/', `s3://${bucket}/cache2/`, '--cache-file', cache], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(fs.readFileSync(cache, 'utf8')).format, 's3k-md5-cache');
+  });
+
+  it('an unreadable directory holds only the deletions under it: other removed files are deleted, exit 2', async () => {
+    const src = tempDir('narrow');
+    fs.chmodSync(src, 0o755);
+    for (const d of ['ok', 'locked']) {
+      fs.mkdirSync(path.join(src, d));
+      fs.writeFileSync(path.join(src, d, 'f.txt'), d);
+      fs.chmodSync(path.join(src, d, 'f.txt'), 0o644);
+      fs.chmodSync(path.join(src, d), 0o755);
+    }
+    const pre = `narrow/`;
+    await adminPutObject(bucket, pre + 'locked/f.txt', 'locked');
+    await adminPutObject(bucket, pre + 'locked/old.txt', 'removed, but under the unreadable directory');
+    await adminPutObject(bucket, pre + 'lockedX/gone.txt', 'a sibling whose name starts the same');
+    await adminPutObject(bucket, pre + 'gone.txt', 'removed locally');
+    fs.chmodSync(path.join(src, 'locked'), 0o000);
+    const r = await s3kAsNobody(['sync', '--delete-removed', src + '/', `s3://${bucket}/${pre}`], { env, cwd: src });
+    fs.chmodSync(path.join(src, 'locked'), 0o755);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^delete: 's3://${bucket}/narrow/gone\\.txt'$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^delete: 's3://${bucket}/narrow/lockedX/gone\\.txt'$`, 'm'));
+    assert.match(r.stderr, /not deleting 2 files/);
+    assert.deepEqual((await adminListKeys(bucket, pre)).sort(), [pre + 'locked/f.txt', pre + 'locked/old.txt', pre + 'ok/f.txt']);
   });
 });
