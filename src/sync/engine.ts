@@ -7,6 +7,11 @@
 // before the copies it depends on, never a key a failure could explain (the name of a failed
 // transfer or of an unreadable file or directory, or anything under it), never more than
 // --max-delete, and never everything because the source was empty (without --force).
+// Into S3, an entry whose content the destination already holds under another key (a renamed
+// file, duplicates in the source, a symlink to an uploaded file) is copied server-side there
+// (s3cmd's "remote copy: 'a' -> 'b'"), in a second phase: copies read only keys this sync does
+// not overwrite, or keys it uploaded in the first phase (so a copy never reads a key being
+// replaced), and deletions come after both phases.
 // Nothing here prints: what happens is reported as SyncEvents, and the command prints them.
 import type { Stats } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
@@ -109,6 +114,9 @@ class Blocked {
   }
 }
 
+/** The MD5 an ETag is, for a plain (not multipart) upload. */
+const etagMd5 = (e: Entry) => (e.etag && /^[0-9a-f]{32}$/.test(e.etag) ? e.etag : undefined);
+
 /**
  * Make `dst` hold what `src` holds (s3cmd's sync): new and changed entries are transferred,
  * unchanged ones skipped, and with --delete-removed entries only in `dst` deleted afterwards.
@@ -122,6 +130,21 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const limiter = s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined;
   const deletions = new DeferredList<Entry>();
   const blocked = new Blocked();
+  // Remote copies (into S3 only). `stable`: size:MD5 -> key of destination objects this sync does
+  // not overwrite (unchanged, or only in the destination). It holds every such object with a plain
+  // ETag, about 150 bytes each: memory grows with the destination's size here.
+  const copyInto = dst.kind === 's3' && !s.shard;
+  const stable = new Map<string, { key: string; relative: string }>();
+  const stableSizes = new Set<number>();
+  const remember = (e: Entry | undefined) => {
+    const m = e && etagMd5(e);
+    if (!copyInto || !e || !m) return;
+    stable.set(`${e.size}:${m}`, { key: e.key!, relative: e.relative });
+    stableSizes.add(e.size);
+  };
+  // new entries into S3 wait until the destination is fully listed (a match may be listed later)
+  const pending = new DeferredList<Entry>();
+  const pendingSizes = new Map<number, number>();
   // N in [n of N] is the number of transfers decided so far: exact once the listings are done,
   // which is usually long before the last transfer finishes.
   let decided = 0;
@@ -165,6 +188,113 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     return invalidPair();
   };
 
+  /** Transfer one entry to its place in `dst` (the source's own kind of transfer). */
+  const transferOne = async (e: Entry): Promise<void> => {
+    const from = src.name(e);
+    const t = dst.target(e.relative);
+    if (s.dryRun) {
+      report.event({ type: 'would-transfer', action, from, to: t.name });
+      return;
+    }
+    if (t.problem) {
+      if (dst.kind === 'local') {
+        refused++;
+        blocked.add(e.relative);
+        report.event({ type: 'refused', name: from, problem: t.problem, root: dst.root });
+        return;
+      }
+      totals.failed++;
+      blocked.add(e.relative);
+      report.event({ type: 'key-problem', path: from, reason: t.problem });
+      if (s.stopOnError) stop = true;
+      return;
+    }
+    const t0 = performance.now();
+    const bytes = await transfer(e, t, from);
+    totals.transferred++;
+    totals.bytes += bytes;
+    const n = ++started;
+    progress.fileDone();
+    report.event({ type: 'transferred', action, from, to: t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+  };
+
+  /** A failed transfer: counted and reported; a forbidden or missing bucket, or a full disk, ends the run. */
+  const failure = (e: Entry, err: unknown): void => {
+    // a forbidden or missing bucket, or a full disk, ends the whole run
+    if (err instanceof S3Error && (err.status === 403 || err.code === 'NoSuchBucket')) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
+    totals.failed++;
+    blocked.add(e.relative);
+    report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err, action, relative: e.relative, to: dst.target(e.relative).name });
+    if (s.stopOnError) stop = true;
+  };
+
+  /** Copy `e`'s content server-side from `from`, a destination key that holds it and is not being replaced. */
+  const copyOne = async (e: Entry, from: { key: string; relative: string }): Promise<void> => {
+    const t = dst.target(e.relative);
+    if (t.problem || dst.kind !== 's3') return transferOne(e);
+    if (s.dryRun) return report.event({ type: 'would-transfer', action: 'remote copy', from: from.relative, to: e.relative });
+    const t0 = performance.now();
+    await copyRemote(dst.client, { bucket: dst.bucket, key: from.key, size: e.size }, { bucket: dst.bucket, key: t.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8) });
+    totals.transferred++;
+    const n = ++started;
+    progress.fileDone();
+    report.event({ type: 'transferred', action: 'remote copy', from: from.relative, to: e.relative, bytes: 0, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+  };
+
+  /**
+   * The new entries held back until the destination was listed. Phase 1 transfers those whose
+   * content the destination does not hold (of several with equal content, the first); phase 2, once
+   * phase 1 has finished, copies the rest server-side from a key this sync does not overwrite, or
+   * from the key phase 1 wrote (when that transfer failed, the entry is transferred instead).
+   * A local file is hashed only when an object or another new file has its size.
+   */
+  const copyPhases = async (): Promise<void> => {
+    const planned = new Map<string, { key: string; relative: string }>();
+    const written = new Set<string>();
+    const copies: { e: Entry; id: string }[] = [];
+    const idOf = async (e: Entry): Promise<string | undefined> => {
+      if (src.kind === 's3') return etagMd5(e) && `${e.size}:${etagMd5(e)}`;
+      if (!stableSizes.has(e.size) && (pendingSizes.get(e.size) ?? 0) < 2) return undefined;
+      const m = await src.md5(e).catch(() => undefined);
+      return m && `${e.size}:${m}`;
+    };
+    for await (const e of pending.items()) {
+      if (stop) break;
+      const id = await idOf(e);
+      if (id && (stable.has(id) || planned.has(id))) {
+        copies.push({ e, id });
+        continue;
+      }
+      const t = dst.target(e.relative);
+      if (id && !t.problem) planned.set(id, { key: t.key!, relative: e.relative });
+      await pool.submit(async () => {
+        try {
+          await transferOne(e);
+          if (id) written.add(id);
+        } catch (err) {
+          failure(e, err);
+        }
+      });
+      if (pool.failed) break;
+    }
+    await pool.drain();
+    for (const { e, id } of copies) {
+      if (stop || pool.failed) break;
+      await pool.submit(async () => {
+        try {
+          const kept = stable.get(id);
+          if (kept) await copyOne(e, kept);
+          else if (written.has(id) || s.dryRun) await copyOne(e, planned.get(id)!);
+          else await transferOne(e);
+        } catch (err) {
+          failure(e, err);
+        }
+      });
+    }
+    await pool.drain();
+  };
+
   if (!s.dryRun) report.status(() => progress.line());
   try {
     for await (const p of mergeJoin(src.list(), dst.list())) {
@@ -175,60 +305,43 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
         totals.srcBytes += p.src.size;
       }
       const d = decide(p, { checkMd5: s.checkMd5, skipExisting: s.skipExisting, deleteRemoved: s.deleteRemoved });
-      if (d === 'skip') continue;
+      if (d === 'skip') {
+        if (!p.src || p.src.size === p.dst?.size) remember(p.dst);
+        continue;
+      }
       if (d === 'delete') {
+        remember(p.dst);
         deletions.push(p.dst!);
         continue;
       }
       if (d === 'transfer') decided++;
       const e = p.src!;
+      if (d === 'transfer' && copyInto) {
+        pending.push(e);
+        pendingSizes.set(e.size, (pendingSizes.get(e.size) ?? 0) + 1);
+        continue;
+      }
       await pool.submit(async () => {
         try {
           if (d === 'check-md5') {
-            if (await sameContent(src, e, dst, p.dst!, report)) return;
-            decided++;
-          }
-          const from = src.name(e);
-          const t = dst.target(e.relative);
-          if (s.dryRun) {
-            report.event({ type: 'would-transfer', action, from, to: t.name });
-            return;
-          }
-          if (t.problem) {
-            if (dst.kind === 'local') {
-              refused++;
-              blocked.add(e.relative);
-              report.event({ type: 'refused', name: from, problem: t.problem, root: dst.root });
+            if (await sameContent(src, e, dst, p.dst!, report)) {
+              remember(p.dst);
               return;
             }
-            totals.failed++;
-            blocked.add(e.relative);
-            report.event({ type: 'key-problem', path: from, reason: t.problem });
-            if (s.stopOnError) stop = true;
-            return;
+            decided++;
           }
-          const t0 = performance.now();
-          const bytes = await transfer(e, t, from);
-          totals.transferred++;
-          totals.bytes += bytes;
-          const n = ++started;
-          progress.fileDone();
-          report.event({ type: 'transferred', action, from, to: t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+          await transferOne(e);
         } catch (err) {
-          // a forbidden or missing bucket, or a full disk, ends the whole run
-          if (err instanceof S3Error && (err.status === 403 || err.code === 'NoSuchBucket')) throw err;
-          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
-          totals.failed++;
-          blocked.add(e.relative);
-          report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err, action, relative: e.relative, to: dst.target(e.relative).name });
-          if (s.stopOnError) stop = true;
+          failure(e, err);
         }
       });
       if (pool.failed) break;
     }
     await pool.drain();
+    if (copyInto) await copyPhases();
   } finally {
     report.status(undefined);
+    pending.dispose();
   }
   totals.failed += problemsOf(src) + problemsOf(dst) + refused;
   for (const l of [src, dst]) if (l.kind === 'local') for (const n of l.problemNames) blocked.add(n);
