@@ -288,7 +288,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   bool({
     dest: 'keep_dirs', s3cfg: 'keep_dirs', flags: [on('keep-dirs', 'Preserve all local directories as remote objects including empty directories. Experimental feature.')], default: false, commands: ['put', 'sync'],
-    use: refused('empty directories are not stored as objects; drop the option.'),
+    use: reads('keepDirs', 'sync/plan.ts'),
   }),
   // ---------------------------------------------------------------- filters
   list({ dest: 'exclude', flags: [flag('exclude', 'GLOB', 'Filenames and paths matching GLOB will be excluded from sync')], parser: text, commands: TRANSFER, use: reads('exclude', 'sync/filter.ts') }),

@@ -1,5 +1,5 @@
 // get: single objects, wildcards, -r prefixes, '-' for stdout; parallel across objects; temp+rename.
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { normalize } from 'node:path';
 import type { Context } from './context.ts';
@@ -96,6 +96,11 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   try {
     for (const t of targets) {
       const uri = s3uri(t.it.bucket, t.it.key);
+      // a directory marker (a key ending in '/') is a directory, never a 0-byte file
+      if (t.it.key.endsWith('/') && destIsDir) {
+        await mkdir(t.dest, { recursive: true });
+        continue;
+      }
       // Existing-file policy, checked before any byte moves.
       const existing = statOrUndefined(t.dest);
       let resumeFrom = 0;

@@ -46,7 +46,8 @@ function downloadReason(code: string, to: string): string | undefined {
 function print(e: SyncEvent, dstBase: string): void {
   switch (e.type) {
     case 'transferred':
-      if (e.action === 'remote copy') output(`remote copy: '${e.from}' -> '${e.to}'  [${e.n} of ${e.of}]`);
+      if (e.action === 'mkdir') output(`mkdir: '${e.from}' -> '${e.to}' [${e.n} of ${e.of}]`);
+      else if (e.action === 'remote copy') output(`remote copy: '${e.from}' -> '${e.to}'  [${e.n} of ${e.of}]`);
       else output(`${e.action}: '${e.from}' -> '${e.to}' ${transferStats(e.bytes, e.seconds)} [${e.n} of ${e.of}]`);
       return;
     case 'would-transfer':

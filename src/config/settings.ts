@@ -78,6 +78,8 @@ export interface Settings {
   preserveAttrs: boolean;
   /** --cache-file: where local files' MD5s are kept between syncs ('' none). */
   cacheFile: string;
+  /** --keep-dirs: directories are stored as 'dir/' objects by sync. */
+  keepDirs: boolean;
   followSymlinks: boolean;
   humanReadable: boolean;
   listMd5: boolean;
@@ -346,6 +348,7 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     aclRevokes: val('acl_revokes'),
     preserveAttrs: val('preserve_attrs'),
     cacheFile: val('cache_file'),
+    keepDirs: val('keep_dirs'),
     followSymlinks: val('follow_symlinks'),
     humanReadable: val('human_readable_sizes'),
     listMd5: val('list_md5'),

@@ -35,6 +35,8 @@ export interface WalkOptions {
    * s3cmd builds it (the root as given, '/', the names below it, and a trailing '/').
    */
   pruneDir?: (walkedPath: string) => boolean;
+  /** Yield directories too (--keep-dirs), each before its contents, as 'dir/'. */
+  dirs?: boolean;
 }
 
 /** Python's os.path.join(a, b): no normalisation, one '/' between. */
@@ -111,6 +113,7 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
     if (e.isDir) {
       const w = pyJoin(walked, e.name);
       if (o.pruneDir?.(w + '/')) continue;
+      if (o.dirs) yield { path: full, relative: rel + '/', stat: e.st };
       yield* walk(full, rel + '/', o, seen, w);
     }
     else yield { path: full, relative: rel, stat: e.st };
@@ -204,9 +207,12 @@ export interface LocalTreeOptions {
   onSkip?: (path: string, why: string) => void;
   /** --cache-file: MD5s of unchanged files are taken from it. */
   cache?: HashCache;
+  /** List directories too (--keep-dirs), as 'dir/' entries. */
+  dirs?: boolean;
 }
 
 export function localEntry(path: string, relative: string, st: Stats): Entry {
+  if (st.isDirectory()) return { relative, size: 0, path, dir: true, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs, mode: st.mode, uid: st.uid, gid: st.gid };
   return { relative, size: st.size, path, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs, mode: st.mode, uid: st.uid, gid: st.gid };
 }
 
@@ -241,7 +247,7 @@ export class LocalTree {
       this.problemNames.push(relative(this.root, p.path).split(sep).join('/'));
       this.o.onProblem(p);
     };
-    for await (const f of walk(this.root, '', { followSymlinks: this.o.followSymlinks, onProblem, onSkip: this.o.onSkip, pruneDir: this.o.pruneDir }))
+    for await (const f of walk(this.root, '', { followSymlinks: this.o.followSymlinks, onProblem, onSkip: this.o.onSkip, pruneDir: this.o.pruneDir, dirs: this.o.dirs }))
       if (this.o.keep(f.relative)) {
         const e = localEntry(f.path, f.relative, f.stat);
         this.o.cache?.seen(e);

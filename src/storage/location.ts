@@ -25,6 +25,8 @@ export interface Entry {
   atimeMs?: number;
   ctimeMs?: number;
   storageClass?: string;
+  /** A directory: a local directory, or an S3 directory marker (a key ending in '/'); `relative` ends in '/'. */
+  dir?: boolean;
 }
 
 /** Where an entry with a given relative name goes in a location. */

@@ -187,11 +187,13 @@ export interface S3TreeOptions {
   keep: (relative: string) => boolean;
   /** Just this key, under this relative name (a single-file sync). */
   only?: { key: string; relative: string };
+  /** List directory markers (keys ending in '/') as directory entries. */
+  dirs?: boolean;
 }
 
 /**
  * One side of a sync in S3: every object under a prefix ('' or ending in '/'), named relative to
- * it (directory markers left out), or one key. The prefix is literal: no wildcards, as in s3cmd's
+ * it (directory markers only when asked for), or one key. The prefix is literal: no wildcards, as in s3cmd's
  * recursive listings. New entries are written at prefix + relative name (or at the one key).
  */
 export class S3Tree {
@@ -212,13 +214,15 @@ export class S3Tree {
         continue;
       }
       const relative = obj.key.slice(this.prefix.length);
-      if (!relative || relative.endsWith('/') || !this.o.keep(relative)) continue;
+      if (!relative || (relative.endsWith('/') && !this.o.dirs) || !this.o.keep(relative)) continue;
       yield this.entry(obj, relative);
     }
   }
 
   private entry(o: ObjectInfo, relative: string): Entry {
-    return { relative, size: o.size, key: o.key, etag: o.etag, mtimeMs: o.lastModified.getTime(), storageClass: o.storageClass };
+    const e: Entry = { relative, size: o.size, key: o.key, etag: o.etag, mtimeMs: o.lastModified.getTime(), storageClass: o.storageClass };
+    if (o.key.endsWith('/')) e.dir = true;
+    return e;
   }
 
   name(e: Entry): string {

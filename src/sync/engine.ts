@@ -14,11 +14,13 @@
 // replaced), and deletions come after both phases.
 // Nothing here prints: what happens is reported as SyncEvents, and the command prints them.
 import type { Stats } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { putObject } from '../s3/ops.ts';
 import type { Settings } from '../config/settings.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { Entry, Location } from '../storage/location.ts';
 import { buildAttrs } from '../storage/attrs.ts';
-import { mergeJoin, decide, type Pair } from './merge.ts';
+import { mergeJoin, decide, compareRelative, type Pair } from './merge.ts';
 import { DeferredList } from './deferred.ts';
 import { inShard } from './select.ts';
 import { Pool } from '../transfer/pool.ts';
@@ -29,7 +31,7 @@ import { downloadToFile } from '../transfer/download.ts';
 import { copyRemote } from '../transfer/copy.ts';
 import { objectHeaders } from '../transfer/headers.ts';
 
-export type TransferAction = 'upload' | 'download' | 'remote copy';
+export type TransferAction = 'upload' | 'download' | 'remote copy' | 'mkdir';
 
 /** Counts over a whole sync command (all its sources). */
 export interface SyncTotals {
@@ -136,10 +138,13 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const copyInto = dst.kind === 's3' && !s.shard;
   const stable = new Map<string, { key: string; relative: string }>();
   const stableSizes = new Set<number>();
+  // (empty objects are never copied: a copy saves nothing; of several keys, the first by name is used)
   const remember = (e: Entry | undefined) => {
     const m = e && etagMd5(e);
-    if (!copyInto || !e || !m) return;
-    stable.set(`${e.size}:${m}`, { key: e.key!, relative: e.relative });
+    if (!copyInto || !e || !m || e.size === 0) return;
+    const id = `${e.size}:${m}`;
+    const had = stable.get(id);
+    if (!had || compareRelative(e.relative, had.relative) < 0) stable.set(id, { key: e.key!, relative: e.relative });
     stableSizes.add(e.size);
   };
   // new entries into S3 wait until the destination is fully listed (a match may be listed later)
@@ -156,6 +161,17 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
 
   /** Transfer one entry to its target; the bytes moved. */
   const transfer = async (e: Entry, to: { path?: string; key?: string }, name: string): Promise<number> => {
+    if (e.dir && src.kind === 'local' && dst.kind === 's3') {
+      const h = objectHeaders(s, undefined);
+      if (s.preserveAttrs) h['x-amz-meta-s3cmd-attrs'] = buildAttrs(statLike(e), undefined) ?? '';
+      if (!h['x-amz-meta-s3cmd-attrs']) delete h['x-amz-meta-s3cmd-attrs'];
+      await putObject(dst.client, dst.bucket, to.key!, Buffer.alloc(0), h);
+      return 0;
+    }
+    if (e.dir && dst.kind === 'local') {
+      await mkdir(to.path!, { recursive: true });
+      return 0;
+    }
     if (src.kind === 'local' && dst.kind === 's3') {
       const res = await uploadFile(dst.client, e.path!, e.size, dst.bucket, to.key!, objectHeaders(s, e.path), {
         chunkSize: s.multipartChunkBytes,
@@ -209,13 +225,16 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       if (s.stopOnError) stop = true;
       return;
     }
+    // a directory that is already there: nothing to do
+    if (e.dir && dst.kind === 'local' && (await stat(t.path!).catch(() => undefined))?.isDirectory()) return;
     const t0 = performance.now();
     const bytes = await transfer(e, t, from);
     totals.transferred++;
     totals.bytes += bytes;
     const n = ++started;
     progress.fileDone();
-    report.event({ type: 'transferred', action, from, to: t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+    const mkdirLine = e.dir && dst.kind === 'local';
+    report.event({ type: 'transferred', action: mkdirLine ? 'mkdir' : action, from, to: mkdirLine ? t.path! + '/' : t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
   };
 
   /** A failed transfer: counted and reported; a forbidden or missing bucket, or a full disk, ends the run. */
@@ -254,6 +273,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     const written = new Set<string>();
     const copies: { e: Entry; id: string }[] = [];
     const idOf = async (e: Entry): Promise<string | undefined> => {
+      if (e.size === 0) return undefined;
       if (src.kind === 's3') return etagMd5(e) && `${e.size}:${etagMd5(e)}`;
       if (!stableSizes.has(e.size) && (pendingSizes.get(e.size) ?? 0) < 2) return undefined;
       const m = await src.md5(e).catch(() => undefined);

@@ -81,6 +81,8 @@ export function decide(p: Pair, o: DecideOptions): Decision {
   if (p.src && !p.dst) return 'transfer';
   if (!p.src && p.dst) return o.deleteRemoved ? 'delete' : 'skip';
   if (o.skipExisting) return 'skip';
+  // a directory on both sides: nothing to compare
+  if (p.src!.dir && p.dst!.dir) return 'skip';
   if (p.src!.size !== p.dst!.size) return 'transfer';
   return o.checkMd5 ? 'check-md5' : 'skip';
 }

@@ -69,11 +69,12 @@ async function uploadPair(srcPath: string, dst: S3Url, ctx: PlanContext): Promis
     pruneDir: pathFilter.prunesDir,
     onProblem: (p: WalkProblem) => ctx.report.event({ type: 'local-problem', side: 'source', path: p.path, reason: p.reason, quiet: p.quiet }),
     onSkip: (path: string, why: string) => ctx.report.event({ type: 'skipped', path, why }),
+    dirs: s.keepDirs,
     cache: s.cacheFile ? HashCache.load(s.cacheFile, (why) => ctx.report.event({ type: 'notice', message: why })) : undefined,
   };
   if (st.isDirectory()) {
     const prefix = destKey + (contents ? '' : basename(srcPath) + '/');
-    return [new LocalTree(srcPath, treeOptions), new S3Tree(ctx.s3(), dst.bucket, prefix, { keep })];
+    return [new LocalTree(srcPath, treeOptions), new S3Tree(ctx.s3(), dst.bucket, prefix, { keep, dirs: s.keepDirs })];
   }
   const relative = basename(srcPath);
   const key = destIsDir ? destKey + relative : destKey;
@@ -112,7 +113,8 @@ async function downloadPair(src: S3Url, dstPath: string, ctx: PlanContext): Prom
       prefix += '/';
     }
   }
-  const remote = new S3Tree(c, src.bucket, prefix, { keep, only });
+  // directory markers are re-created as directories (never written as files)
+  const remote = new S3Tree(c, src.bucket, prefix, { keep, only, dirs: true });
   const rootSt = await stat(root).catch(() => undefined);
   if (rootSt && !rootSt.isDirectory()) throw new ParameterError(`Destination '${root}' exists and is not a directory.`);
   const local = new LocalTree(
@@ -142,5 +144,5 @@ async function copyPair(src: S3Url, dst: S3Url, ctx: PlanContext): Promise<[Loca
     matchBase = basename(srcPrefix) + '/';
     srcPrefix += '/';
   }
-  return [new S3Tree(c, src.bucket, srcPrefix, { keep }), new S3Tree(c, dst.bucket, dstPrefix, { keep })];
+  return [new S3Tree(c, src.bucket, srcPrefix, { keep, dirs: true }), new S3Tree(c, dst.bucket, dstPrefix, { keep, dirs: true })];
 }

@@ -90,11 +90,16 @@ describe('sync fidelity', () => {
     fs.writeFileSync(path.join(src, 'a.txt'), 'shared content');
     fs.writeFileSync(path.join(src, 'dup.txt'), 'shared content');
     fs.writeFileSync(path.join(src, 'other.txt'), 'something else');
+    fs.writeFileSync(path.join(src, 'empty1'), '');
+    fs.writeFileSync(path.join(src, 'empty2'), '');
     const dst = `s3://${bucket}/rc/`;
     let r = await s3k(['sync', src + '/', dst], { env });
     assert.equal(r.code, 0, r.stderr);
+    // empty files are uploaded, never copied (as s3cmd: a copy saves nothing)
+    assert.match(r.stdout, /^upload: '.*empty1' -> /m);
+    assert.match(r.stdout, /^upload: '.*empty2' -> /m);
     assert.match(r.stdout, /^upload: '.*a\.txt' -> /m);
-    assert.match(r.stdout, /^remote copy: 'a\.txt' -> 'dup\.txt'  \[\d of 3\]$/m);
+    assert.match(r.stdout, /^remote copy: 'a\.txt' -> 'dup\.txt'  \[\d of 5\]$/m);
     assert.doesNotMatch(r.stdout, /upload: '.*dup\.txt'/);
     assert.equal((await adminGetObject(bucket, 'rc/dup.txt')).body.toString(), 'shared content');
     // a rename: copied from a key that stays (or is deleted only afterwards), not uploaded again
@@ -105,7 +110,7 @@ describe('sync fidelity', () => {
     assert.match(r.stdout, new RegExp(`^delete: 's3://${bucket}/rc/other\\.txt'$`, 'm'));
     assert.doesNotMatch(r.stdout, /upload:/);
     assert.equal((await adminGetObject(bucket, 'rc/renamed.txt')).body.toString(), 'something else');
-    assert.deepEqual((await adminListKeys(bucket, 'rc/')).sort(), ['rc/a.txt', 'rc/dup.txt', 'rc/renamed.txt']);
+    assert.deepEqual((await adminListKeys(bucket, 'rc/')).sort(), ['rc/a.txt', 'rc/dup.txt', 'rc/empty1', 'rc/empty2', 'rc/renamed.txt']);
   });
 
   it('remote copy never reads a key this sync overwrites (S3 -> S3)', async () => {
@@ -116,5 +121,38 @@ describe('sync fidelity', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await adminGetObject(bucket, 'rcd/a.txt')).body.toString(), 'NEW!');
     assert.equal((await adminGetObject(bucket, 'rcd/b.html')).body.toString(), 'OLD.', 'b.html has its own content, not the overwritten a.txt');
+  });
+
+  it('--keep-dirs: directories become dir/ markers; sync and get -r re-create them as directories, never as files', async () => {
+    const src = tempDir('kd');
+    fs.mkdirSync(path.join(src, 'empty'));
+    fs.mkdirSync(path.join(src, 'd'));
+    fs.writeFileSync(path.join(src, 'd', 'f.txt'), 'f');
+    let r = await s3k(['sync', src + '/', `s3://${bucket}/nokd/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await adminListKeys(bucket, 'nokd/')).sort(), ['nokd/d/f.txt'], 'without --keep-dirs: no markers');
+    r = await s3k(['sync', '--keep-dirs', src + '/', `s3://${bucket}/kd/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^upload: '${src}/empty' -> 's3://${bucket}/kd/empty/'`, 'm'));
+    assert.deepEqual((await adminListKeys(bucket, 'kd/')).sort(), ['kd/d/', 'kd/d/f.txt', 'kd/empty/']);
+    r = await s3k(['sync', '--keep-dirs', src + '/', `s3://${bucket}/kd/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /upload:/, 'markers are not uploaded again');
+
+    const down = tempDir('kddown');
+    r = await s3k(['sync', `s3://${bucket}/kd/`, down + '/'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^mkdir: 's3://${bucket}/kd/empty/' -> '${down}/empty/' \\[\\d of 3\\]$`, 'm'));
+    assert.ok(fs.statSync(path.join(down, 'empty')).isDirectory());
+    assert.equal(fs.readFileSync(path.join(down, 'd', 'f.txt'), 'utf8'), 'f');
+    r = await s3k(['sync', `s3://${bucket}/kd/`, down + '/'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /mkdir:|download:/);
+
+    const got = tempDir('kdget');
+    r = await s3k(['get', '-r', `s3://${bucket}/kd/`, got + '/'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.statSync(path.join(got, 'empty')).isDirectory(), 'a marker is a directory, not a 0-byte file');
+    assert.equal(fs.readFileSync(path.join(got, 'd', 'f.txt'), 'utf8'), 'f');
   });
 });
