@@ -288,7 +288,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   bool({
     dest: 'keep_dirs', s3cfg: 'keep_dirs', flags: [on('keep-dirs', 'Preserve all local directories as remote objects including empty directories. Experimental feature.')], default: false, commands: ['put', 'sync'],
-    use: reads('keepDirs', 'sync/plan.ts'),
+    use: reads('keepDirs', 'sync/plan.ts', 'commands/put.ts'),
   }),
   // ---------------------------------------------------------------- filters
   list({ dest: 'exclude', flags: [flag('exclude', 'GLOB', 'Filenames and paths matching GLOB will be excluded from sync')], parser: text, commands: TRANSFER, use: reads('exclude', 'sync/filter.ts') }),
@@ -388,7 +388,7 @@ export const OPTIONS: OptionRecord[] = [
   bool({ dest: 'debug', flags: [on('debug', 'Enable debug output (secrets are redacted).', { short: 'd' })], default: false, commands: '*', use: MAIN }),
   bool({ dest: 'show_version', flags: [on('version', 'Show s3k version and exit.')], default: false, commands: '*', use: MAIN }),
   bool({ dest: 'follow_symlinks', s3cfg: 'follow_symlinks', flags: [on('follow-symlinks', 'Follow symbolic links as if they are regular files', { short: 'F' })], default: false, commands: ['put', 'sync'], use: reads('followSymlinks', 'commands/put.ts', 'sync/plan.ts') }),
-  value({ dest: 'cache_file', s3cfg: 'cache_file', flags: [flag('cache-file', 'FILE', 'Cache FILE containing local source MD5 values')], default: '', parser: text, commands: ['put', 'sync'], use: reads('cacheFile', 'sync/plan.ts', 'sync/engine.ts') }),
+  value({ dest: 'cache_file', s3cfg: 'cache_file', flags: [flag('cache-file', 'FILE', 'Cache FILE containing local source MD5 values')], default: '', parser: text, commands: ['put', 'sync'], use: reads('cacheFile', 'sync/plan.ts', 'sync/engine.ts', 'commands/put.ts') }),
   bool({ dest: 'quiet', flags: [on('quiet', 'Silence output on stdout', { short: 'q' })], default: false, commands: '*', use: MAIN }),
   // ---------------------------------------------------------------- TLS and connections
   value({ dest: 'ca_certs_file', s3cfg: 'ca_certs_file', env: ['AWS_CA_BUNDLE'], flags: [flag('ca-certs', 'CA_CERTS_FILE', 'Path to SSL CA certificate FILE (instead of system default)')], default: '', parser: text, commands: '*', use: reads('caCertsFile', 'commands/context.ts') }),

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Context } from './context.ts';
 import { s3uri, keyProblem, publicUrl } from '../s3/uri.ts';
 import { output, warning, error, info, transferStats, debug, setStatus } from '../cli/output.ts';
-import { EX, ParameterError } from '../cli/exit-codes.ts';
+import { EX, ParameterError, UnsupportedOptionError } from '../cli/exit-codes.ts';
 import { parseArg } from '../storage/url.ts';
 import { expandLocal, errText, type LocalFile } from '../storage/local.ts';
 import { buildAttrs } from '../storage/attrs.ts';
@@ -43,6 +43,9 @@ async function* localItems(ctx: Context, sources: string[], destKey: (rel: strin
 
 export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   const s = ctx.settings;
+  // s3k keeps directories and caches MD5s in sync only; put refuses them rather than ignore them
+  if (s.keepDirs) throw new UnsupportedOptionError('s3k supports --keep-dirs with sync only, not put; use: s3k sync --keep-dirs DIR/ s3://BUCKET/PREFIX/');
+  if (s.cacheFile) throw new UnsupportedOptionError('s3k supports --cache-file with sync only, not put (put hashes each file while it uploads it); drop the option');
   const args = [...argsIn];
   const dest = parseArg(args.pop()!);
   if (dest.type !== 's3') throw new ParameterError(`Destination must be S3Uri. Got: ${argsIn[argsIn.length - 1]}`);

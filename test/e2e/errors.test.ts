@@ -99,6 +99,11 @@ describe('errors and exit codes', () => {
     const r = await s3k(['sync', '--delete-after-fetch', `s3://${bucket}/c/`, tempDir('c') + '/'], { env });
     assert.equal(r.code, 64);
     oneLine(r.stderr, /^ERROR: s3k does not support --delete-after-fetch yet; /);
+    for (const opt of ['--keep-dirs', '--cache-file=/tmp/s3k-cache']) {
+      const rp = await s3k(['put', opt, '/etc/hostname', `s3://${bucket}/c/`], { env });
+      assert.equal(rp.code, 64, opt);
+      oneLine(rp.stderr, /^ERROR: s3k supports --(keep-dirs|cache-file) with sync only, not put/);
+    }
     const cfg = writeS3cfg({ extra: { proxy_host: 'proxy.internal', proxy_port: '3128' } });
     const r2 = await s3k(['-c', cfg, 'ls', `s3://${bucket}`]);
     assert.equal(r2.code, 64);
