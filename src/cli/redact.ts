@@ -21,6 +21,9 @@ const PATTERNS: [RegExp, string][] = [
   [/(<SecretAccessKey>)[^<]*/g, '$1<redacted>'],
   [/(<SessionToken>)[^<]*/g, '$1<redacted>'],
   [/("(?:SecretAccessKey|Token|SessionToken)"\s*:\s*")[^"]*/g, '$1<redacted>'],
+  // proxy credentials: Proxy-Authorization headers and user:password@ in URLs
+  [/(Proxy-Authorization["']?\s*[:=]\s*["']?Basic\s+)[A-Za-z0-9+/=]+/gi, '$1<redacted>'],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+@/gi, '$1<redacted>@'],
   [/(WebIdentityToken=)[^&\s]+/g, '$1<redacted>'],
   [/((?:secret_key|access_token|aws_secret_access_key|aws_session_token)\s*[=:]\s*)\S+/gi, '$1<redacted>'],
 ];

@@ -9,6 +9,7 @@ import { debug, info } from '../cli/output.ts';
 import { addSecret } from '../cli/redact.ts';
 import { CliError, EX } from '../cli/exit-codes.ts';
 import type { TlsOptions } from '../net/http.ts';
+import { configureProxy, proxyConfig, redactProxyUrl } from '../net/proxy.ts';
 
 export interface Context {
   settings: Settings;
@@ -22,6 +23,17 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
   let provider: CredentialProvider | undefined;
   let client: S3Client | undefined;
   let tls: TlsOptions | undefined;
+  // The proxy for S3 and STS (never for IMDS or the container agents): .s3cfg proxy_host, else
+  // HTTP(S)_PROXY; NO_PROXY applies to both.
+  try {
+    const proxy = proxyConfig(env, { host: settings.proxyHost, port: settings.proxyPort });
+    for (const u of [proxy.http, proxy.https]) if (u?.password) addSecret(decodeURIComponent(u.password));
+    configureProxy(proxy);
+    if (proxy.http || proxy.https)
+      debug(() => `proxy: http ${proxy.http ? redactProxyUrl(proxy.http) : 'direct'}, https ${proxy.https ? redactProxyUrl(proxy.https) : 'direct'}, no_proxy ${proxy.noProxy.join(',') || '(none)'}`);
+  } catch (e) {
+    throw new CliError(redactProxyUrl((e as Error).message), EX.CONFIG);
+  }
   const ctx: Context = {
     settings,
     env,

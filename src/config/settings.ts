@@ -51,6 +51,9 @@ export interface Settings {
   checkCertificate: boolean;
   checkHostname: boolean;
   caCertsFile?: string;
+  /** .s3cfg proxy_host / proxy_port: the HTTP proxy for every endpoint but IMDS and the container agents. */
+  proxyHost?: string;
+  proxyPort: number;
   maxRetries: number;
   socketTimeoutMs: number;
   multipartChunkBytes: number;
@@ -327,6 +330,8 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     checkCertificate: val('check_ssl_certificate'),
     checkHostname: val('check_ssl_hostname'),
     caCertsFile: nonEmpty('ca_certs_file'),
+    proxyHost: nonEmpty('proxy_host'),
+    proxyPort: val<number>('proxy_port'),
     maxRetries: val('max_retries'),
     socketTimeoutMs: val<number>('socket_timeout') * 1000,
     multipartChunkBytes: chunkMb * 1024 * 1024,

@@ -134,7 +134,7 @@ export async function fetchContainerCredentials(cfg: ContainerConfig, opts: Cont
         secrets = [auth];
         const headers: Record<string, string> = { accept: 'application/json' };
         if (auth) headers.authorization = auth;
-        const r = await callOnce({ method: 'GET', url: cfg.url, headers, connectTimeoutMs: timeout, totalTimeoutMs: timeout, tls: opts.tls });
+        const r = await callOnce({ method: 'GET', url: cfg.url, headers, connectTimeoutMs: timeout, totalTimeoutMs: timeout, tls: opts.tls, direct: true });
         if (r.status === 200) return r;
         const j = parseJson(r.body.toString('utf8'));
         const code = typeof j?.Code === 'string' ? j.Code : undefined;

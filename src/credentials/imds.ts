@@ -74,6 +74,7 @@ export async function fetchImdsCredentials(base: URL, opts: ImdsOptions = {}): P
           connectTimeoutMs: opts.connectTimeoutMs ?? IMDS_CONNECT_TIMEOUT_MS,
           totalTimeoutMs: opts.totalTimeoutMs ?? IMDS_TOTAL_TIMEOUT_MS,
           tls: opts.tls,
+          direct: true,
         });
         if (r.status === 200) return r.body.toString('utf8');
         throw new HttpStatusError(r.status, undefined, undefined);

@@ -31,6 +31,8 @@ export interface CallOptions {
   /** Abort if the whole exchange (connect, send, full response) takes longer. */
   totalTimeoutMs: number;
   tls?: TlsOptions;
+  /** Never through a proxy: the instance metadata service and the container credential endpoints. */
+  direct?: boolean;
 }
 
 /** One attempt. Network failures and timeouts come back as NetworkError. */
@@ -47,6 +49,7 @@ export async function callOnce(o: CallOptions): Promise<HttpResponse> {
       tls: o.tls,
       noKeepAlive: true,
       signal,
+      direct: o.direct,
     });
   } catch (e) {
     if (e instanceof NetworkError) throw e;

@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
+import { activeProxyConfig, proxyAuthorization, proxyForUrl } from './proxy.ts';
 
 export interface H1Options {
   rejectUnauthorized?: boolean;
@@ -282,12 +283,12 @@ class Conn {
 
 const pools = new Map<string, Conn[]>();
 
-function poolKey(url: URL, o: H1Options): string {
-  return `${url.protocol}//${url.host}|${o.rejectUnauthorized !== false}|${o.checkHostname !== false}|${o.ca ? 'ca' : ''}`;
+function poolKey(url: URL, o: H1Options, proxy: URL | undefined): string {
+  return `${url.protocol}//${url.host}|${o.rejectUnauthorized !== false}|${o.checkHostname !== false}|${o.ca ? 'ca' : ''}|${proxy ? proxy.href : ''}`;
 }
 
-function getConn(url: URL, o: H1Options): Conn {
-  const key = poolKey(url, o);
+function getConn(url: URL, o: H1Options, proxy: URL | undefined): Conn {
+  const key = poolKey(url, o, proxy);
   const idle = pools.get(key);
   while (idle && idle.length) {
     const c = idle.pop()!;
@@ -296,9 +297,11 @@ function getConn(url: URL, o: H1Options): Conn {
       return c;
     }
   }
-  const secure = url.protocol === 'https:';
-  const port = url.port ? Number(url.port) : secure ? 443 : 80;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // Through an HTTP proxy: connect to the proxy and send absolute-form requests.
+  const target = proxy ?? url;
+  const secure = target.protocol === 'https:';
+  const port = target.port ? Number(target.port) : secure ? 443 : 80;
+  const host = target.hostname.replace(/^\[|\]$/g, '');
   return new Conn(key, host, port, secure, o, (c) => {
     let list = pools.get(c.key);
     if (!list) pools.set(c.key, (list = []));
@@ -313,11 +316,18 @@ export interface H1Request {
   body?: Buffer | string | (() => Readable) | Readable;
   timeoutMs: number;
   tls?: H1Options;
+  /** Never through a proxy. */
+  direct?: boolean;
 }
 
 /** Send a request and resolve with the response once its head arrives. */
 export async function h1Request(req: H1Request): Promise<H1Response> {
-  let head = `${req.method} ${req.url.pathname}${req.url.search} HTTP/1.1\r\nHost: ${req.url.host}\r\n`;
+  const proxy = req.direct ? undefined : proxyForUrl(req.url, activeProxyConfig());
+  if (proxy && req.url.protocol === 'https:') throw Object.assign(new Error('HTTPS through a proxy (CONNECT) is not supported yet; add the endpoint to NO_PROXY'), { code: 'EPROXY' });
+  const target = proxy ? `${req.url.protocol}//${req.url.host}${req.url.pathname}${req.url.search}` : `${req.url.pathname}${req.url.search}`;
+  let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.url.host}\r\n`;
+  const auth = proxy && proxyAuthorization(proxy);
+  if (auth) head += `Proxy-Authorization: ${auth}\r\n`;
   let hasLength = false;
   for (const [k, v] of Object.entries(req.headers)) {
     if (k.toLowerCase() === 'host') continue;
@@ -332,7 +342,7 @@ export async function h1Request(req: H1Request): Promise<H1Response> {
   // One send. A kept-alive socket the server closed while it sat idle fails with
   // `reusedBeforeAnyByte` set; the caller's retry budget decides whether to send again (on a fresh
   // connection, without waiting), so that attempt is counted like any other.
-  return getConn(req.url, req.tls ?? {}).send(head, body, req.method, req.timeoutMs);
+  return getConn(req.url, req.tls ?? {}, proxy).send(head, body, req.method, req.timeoutMs);
 }
 
 /** Close every pooled connection (at exit). */

@@ -3,7 +3,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import tls from 'node:tls';
+import net from 'node:net';
 import { h1Request, closeH1Pools } from './h1.ts';
+import { activeProxyConfig, proxyAuthorization, proxyForUrl } from './proxy.ts';
 import { EX, S3kError, exitCodeForErrno } from '../errors.ts';
 
 export interface TlsOptions {
@@ -28,6 +31,8 @@ export interface HttpRequest {
   /** Use a fresh connection instead of the shared keep-alive pool (metadata endpoints). */
   noKeepAlive?: boolean;
   signal?: AbortSignal;
+  /** Never through a proxy (instance metadata, container credential endpoints). */
+  direct?: boolean;
 }
 
 export interface HttpResponse {
@@ -126,9 +131,11 @@ function toNetworkError(err: NodeJS.ErrnoException & { reusedBeforeAnyByte?: boo
 /** Send a request and resolve with the response stream once the headers arrive. */
 export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
   // The S3 data path goes through the lean client; metadata endpoints (short connect timeouts,
-  // abort signals, no keep-alive) keep node:http.
-  if (!useNodeHttp && !req.noKeepAlive && !req.connectTimeoutMs && !req.signal) {
-    return h1Request({ method: req.method, url: req.url, headers: req.headers ?? {}, body: req.body, timeoutMs: req.timeoutMs ?? 300_000, tls: req.tls }).then(
+  // abort signals, no keep-alive) keep node:http, and so does HTTPS through a proxy (a CONNECT
+  // tunnel per request).
+  const proxy = req.direct ? undefined : proxyForUrl(req.url, activeProxyConfig());
+  if (!useNodeHttp && !req.noKeepAlive && !req.connectTimeoutMs && !req.signal && !(proxy && req.url.protocol === 'https:')) {
+    return h1Request({ method: req.method, url: req.url, headers: req.headers ?? {}, body: req.body, timeoutMs: req.timeoutMs ?? 300_000, tls: req.tls, direct: req.direct }).then(
       (r) => r as unknown as http.IncomingMessage,
       (e: NodeJS.ErrnoException) => {
         throw toNetworkError(e, req.url);
@@ -144,19 +151,40 @@ export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
       settled = true;
       reject(e);
     };
-    const r = mod.request(
-      url,
-      {
-        method: req.method,
-        headers: req.headers as http.OutgoingHttpHeaders,
-        agent: agentFor(url, req.tls, !req.noKeepAlive),
-        signal: req.signal,
-      },
-      (res) => {
-        settled = true;
-        resolve(res);
-      },
-    );
+    const auth = proxy && proxyAuthorization(proxy);
+    const options: https.RequestOptions = {
+      method: req.method,
+      headers: req.headers as http.OutgoingHttpHeaders,
+      agent: agentFor(url, req.tls, !req.noKeepAlive),
+      signal: req.signal,
+    };
+    let target: URL | string = url;
+    if (proxy && url.protocol === 'http:') {
+      // absolute-form request to the proxy
+      Object.assign(options, {
+        protocol: 'http:',
+        hostname: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: proxy.port || 80,
+        path: url.href,
+        agent: agentFor(new URL('http://proxy'), undefined, !req.noKeepAlive),
+        headers: { ...(req.headers as http.OutgoingHttpHeaders), host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) },
+      });
+      target = '';
+    } else if (proxy) {
+      options.agent = false;
+      options.createConnection = ((_o: unknown, cb: (err: Error | null, s?: net.Socket) => void) => {
+        connectTunnel(proxy, url, auth, req.connectTimeoutMs ?? req.timeoutMs ?? 300_000, req.tls).then(
+          (s) => cb(null, s),
+          (e: Error) => cb(e),
+        );
+        return undefined;
+      }) as unknown as https.RequestOptions['createConnection'];
+    }
+    const r = target ? mod.request(target, options, onResponse) : http.request(options, onResponse);
+    function onResponse(res: http.IncomingMessage) {
+      settled = true;
+      resolve(res);
+    }
     const timeout = req.timeoutMs ?? 300_000;
     r.setTimeout(timeout, () => {
       r.destroy(Object.assign(new Error(`no response in ${timeout} ms`), { code: 'ETIMEDOUT' }));
@@ -182,6 +210,54 @@ export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
       });
       body.pipe(r);
     }
+  });
+}
+
+/** Open a CONNECT tunnel through `proxy` to `url`'s host and start TLS in it. */
+function connectTunnel(proxy: URL, url: URL, auth: string | undefined, timeoutMs: number, o: TlsOptions | undefined): Promise<tls.TLSSocket> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 443);
+  const authority = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const proxySecure = proxy.protocol === 'https:';
+    const pHost = proxy.hostname.replace(/^\[|\]$/g, '');
+    const pPort = Number(proxy.port || (proxySecure ? 443 : 80));
+    const raw: net.Socket = proxySecure ? tls.connect({ host: pHost, port: pPort, servername: net.isIP(pHost) ? undefined : pHost }) : net.connect({ host: pHost, port: pPort });
+    const t = setTimeout(() => raw.destroy(Object.assign(new Error(`proxy CONNECT timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    let buf = Buffer.alloc(0);
+    const done = (e?: Error) => {
+      clearTimeout(t);
+      raw.removeAllListeners('data');
+      if (e) {
+        raw.destroy();
+        reject(e);
+      }
+    };
+    raw.once('error', (e) => done(e));
+    raw.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buf.length > 16384) done(Object.assign(new Error('proxy answered CONNECT with a too large head'), { code: 'EPROTO' }));
+        return;
+      }
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, end));
+      if (!status || status[1] !== '200') {
+        done(Object.assign(new Error(`proxy refused CONNECT to ${authority}: ${status ? `HTTP ${status[1]}` : 'malformed answer'}`), { code: 'EPROXY' }));
+        return;
+      }
+      done();
+      raw.removeAllListeners('error');
+      const s = tls.connect({
+        socket: raw,
+        servername: net.isIP(host) ? undefined : host,
+        rejectUnauthorized: o?.rejectUnauthorized !== false,
+        ...(o?.ca ? { ca: o.ca } : {}),
+        ...(o?.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
+      });
+      resolve(s);
+    });
+    raw.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
   });
 }
 

@@ -1,0 +1,88 @@
+// Proxy selection (src/net/proxy.ts): HTTP(S)_PROXY in both cases, NO_PROXY as curl and the AWS
+// CLI read it, .s3cfg proxy_host/proxy_port, and the endpoints that are never proxied.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { noProxyMatches, parseProxyUrl, proxyAuthorization, proxyConfig, proxyForUrl, redactProxyUrl, splitNoProxy } from '../../src/net/proxy.ts';
+import { redact } from '../../src/cli/redact.ts';
+
+const u = (s: string) => new URL(s);
+const via = (url: string, env: Record<string, string>) => proxyForUrl(u(url), proxyConfig(env))?.href;
+
+describe('proxy from the environment', () => {
+  it('https:// uses HTTPS_PROXY, http:// uses HTTP_PROXY, either case', () => {
+    assert.equal(via('https://s3.amazonaws.com/b', { HTTPS_PROXY: 'http://p:3128' }), 'http://p:3128/');
+    assert.equal(via('https://s3.amazonaws.com/b', { https_proxy: 'http://p:3128' }), 'http://p:3128/');
+    assert.equal(via('http://s3.local/b', { HTTP_PROXY: 'http://q:8080' }), 'http://q:8080/');
+    assert.equal(via('http://s3.local/b', { HTTPS_PROXY: 'http://q:8080' }), undefined);
+    assert.equal(via('https://s3.local/b', { HTTP_PROXY: 'http://q:8080' }), undefined);
+  });
+  it('lower case wins over upper case; empty means unset', () => {
+    assert.equal(via('http://h/', { http_proxy: 'http://low:1', HTTP_PROXY: 'http://up:2' }), 'http://low:1/');
+    assert.equal(via('http://h/', { http_proxy: '', HTTP_PROXY: 'http://up:2' }), 'http://up:2/');
+    assert.equal(via('http://h/', { no_proxy: 'h', NO_PROXY: '', HTTP_PROXY: 'http://up:2' }), undefined);
+  });
+  it('a proxy without scheme is http://', () => {
+    assert.equal(parseProxyUrl('proxy.corp:3128').href, 'http://proxy.corp:3128/');
+    assert.throws(() => parseProxyUrl('socks5://x:1080'), /unsupported proxy scheme/);
+  });
+  it('.s3cfg proxy_host/proxy_port: both schemes, over the environment, NO_PROXY still applies', () => {
+    const c = proxyConfig({ HTTPS_PROXY: 'http://env:1', NO_PROXY: 'internal' }, { host: 'squid.corp', port: 8080 });
+    assert.equal(proxyForUrl(u('https://s3.amazonaws.com/'), c)?.href, 'http://squid.corp:8080/');
+    assert.equal(proxyForUrl(u('http://s3.amazonaws.com/'), c)?.href, 'http://squid.corp:8080/');
+    assert.equal(proxyForUrl(u('http://s3.internal/'), c), undefined);
+    assert.equal(proxyConfig({}, { host: '', port: 3128 }).http, undefined);
+  });
+});
+
+describe('NO_PROXY', () => {
+  const m = (host: string, list: string, port = 443) => noProxyMatches(host, port, splitNoProxy(list));
+  it('* bypasses everything', () => assert.ok(m('anything.example', '*')));
+  it('host names match themselves and subdomains, not other suffixes', () => {
+    assert.ok(m('example.com', 'example.com'));
+    assert.ok(m('s3.example.com', 'example.com'));
+    assert.ok(m('s3.example.com', '.example.com'));
+    assert.ok(m('s3.example.com', '*.example.com'));
+    assert.ok(m('S3.Example.COM', 'example.com'));
+    assert.ok(!m('badexample.com', 'example.com'));
+    assert.ok(!m('example.org', 'example.com'));
+  });
+  it('comma and space separated lists', () => {
+    assert.ok(m('b.internal', 'a.local, b.internal'));
+    assert.ok(m('b.internal', 'a.local b.internal'));
+  });
+  it('IP addresses match exactly, CIDR blocks match their addresses', () => {
+    assert.ok(m('127.0.0.1', '127.0.0.1'));
+    assert.ok(!m('127.0.0.10', '127.0.0.1'));
+    assert.ok(m('10.1.2.3', '10.0.0.0/8'));
+    assert.ok(!m('11.1.2.3', '10.0.0.0/8'));
+    assert.ok(m('192.168.1.77', '192.168.1.0/24'));
+    assert.ok(m('::1', '::1'));
+    assert.ok(m('[fd00::5]', 'fd00::/8'));
+    assert.ok(!m('fe80::1', 'fd00::/8'));
+    assert.ok(!m('10.0.0.1', 'example.com'));
+  });
+  it('host:port matches that port only', () => {
+    assert.ok(m('s3.local', 's3.local:7480', 7480));
+    assert.ok(!m('s3.local', 's3.local:7480', 443));
+    assert.ok(m('127.0.0.1', '127.0.0.1:7780', 7780));
+  });
+});
+
+describe('never proxied', () => {
+  const env = { HTTP_PROXY: 'http://p:1', HTTPS_PROXY: 'http://p:1' };
+  for (const url of ['http://169.254.169.254/latest/api/token', 'http://[fd00:ec2::254]/latest/', 'http://169.254.170.23/v1/credentials', 'http://169.254.170.2/v2/credentials/x', 'http://[fd00:ec2::23]/v1/credentials'])
+    it(url, () => assert.equal(via(url, env), undefined));
+  it('STS goes through the proxy like S3', () => assert.equal(via('https://sts.us-east-1.amazonaws.com/', env), 'http://p:1/'));
+});
+
+describe('proxy credentials', () => {
+  it('user:password in the URL becomes Basic Proxy-Authorization', () => {
+    assert.equal(proxyAuthorization(u('http://alice:s%40cret@p:1')), `Basic ${Buffer.from('alice:s@cret').toString('base64')}`);
+    assert.equal(proxyAuthorization(u('http://p:1')), undefined);
+  });
+  it('passwords are redacted in messages and debug lines', () => {
+    assert.equal(redactProxyUrl('http://alice:hunter2@p:1/'), 'http://alice:<redacted>@p:1/');
+    assert.doesNotMatch(redact('proxy http://alice:hunter2@p:1/'), /hunter2/);
+    assert.doesNotMatch(redact('Proxy-Authorization: Basic YWxpY2U6aHVudGVyMg=='), /YWxpY2U6aHVudGVyMg/);
+  });
+});
