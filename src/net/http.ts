@@ -171,7 +171,8 @@ export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
       });
       target = '';
     } else if (proxy) {
-      options.agent = false;
+      // no agent: node:http then calls createConnection (with agent: false it would not)
+      delete options.agent;
       options.createConnection = ((_o: unknown, cb: (err: Error | null, s?: net.Socket) => void) => {
         connectTunnel(proxy, url, auth, req.connectTimeoutMs ?? req.timeoutMs ?? 300_000, req.tls).then(
           (s) => cb(null, s),
@@ -250,6 +251,7 @@ function connectTunnel(proxy: URL, url: URL, auth: string | undefined, timeoutMs
       raw.removeAllListeners('error');
       const s = tls.connect({
         socket: raw,
+        host,
         servername: net.isIP(host) ? undefined : host,
         rejectUnauthorized: o?.rejectUnauthorized !== false,
         ...(o?.ca ? { ca: o.ca } : {}),

@@ -3,9 +3,14 @@
 // in the proxy URL becomes Basic Proxy-Authorization and never shows in -d output or errors.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
-import { adminDeleteBucket, adminEnv, labEndpoint, s3k, tempDir, uniqueBucket } from '../support/lab.ts';
+import { adminDeleteBucket, adminEnv, assumeRole, irsaEnv, labEndpoint, mintToken, s3k, setupIrsa, tempDir, uniqueBucket, writeToken } from '../support/lab.ts';
+import { startContainerAgent, startImds } from '../support/emulators.ts';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.ts';
 
 const env = adminEnv();
@@ -122,5 +127,112 @@ describe('proxy credentials', () => {
     assert.ok(proxy.rejected > 0);
     assert.match(r.stderr, /407/);
     assert.ok(!r.stderr.includes('wrong-passw0rd') && !r.stderr.includes(pass), r.stderr);
+  });
+});
+
+describe('credential endpoints and proxies', () => {
+  let proxy: ForwardProxy;
+  let roleArn = '';
+  const dir = tempDir('proxycred');
+  const tokenFile = path.join(dir, 'token');
+  const closers: (() => Promise<void>)[] = [];
+  const s3Only = () => ({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: labEndpoint(), AWS_ENDPOINT_URL_STS: labEndpoint() });
+  before(async () => {
+    proxy = await startForwardProxy();
+    ({ roleArn } = await setupIrsa());
+    await writeToken(tokenFile);
+  });
+  after(async () => {
+    for (const c of closers) await c();
+    await proxy.close();
+  });
+
+  it('STS (IRSA web identity) goes through the proxy like S3', async () => {
+    const n = proxy.requests.length;
+    const r = await s3k(['ls'], { env: { ...irsaEnv(roleArn, tokenFile), HTTP_PROXY: proxy.url } });
+    assert.equal(r.code, 0, r.stderr);
+    const seen = proxy.requests.slice(n);
+    assert.ok(seen.some((q) => q.method === 'POST'), `STS POST through the proxy: ${seen.map((q) => `${q.method} ${q.target}`)}`);
+    assert.ok(seen.some((q) => q.method === 'GET'), 'S3 through the proxy');
+  });
+
+  it('the container agent (Pod Identity / ECS) is never proxied', async () => {
+    const creds = await assumeRole(await mintToken(), roleArn);
+    const agent = await startContainerAgent({ credentials: () => creds });
+    closers.push(agent.close);
+    const n = proxy.requests.length;
+    const r = await s3k(['ls'], { env: { ...s3Only(), AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url, HTTP_PROXY: proxy.url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(agent.requests.length > 0);
+    const port = new URL(agent.url).port;
+    const seen = proxy.requests.slice(n);
+    assert.ok(seen.length > 0, 'S3 went through the proxy');
+    assert.ok(seen.every((q) => !q.target.includes(`:${port}/`)), seen.map((q) => q.target).join(' '));
+  });
+
+  it('IMDS is never proxied', async () => {
+    const creds = await assumeRole(await mintToken(), roleArn);
+    const imds = await startImds({ roleName: 'node-role', credentials: () => creds });
+    closers.push(imds.close);
+    const n = proxy.requests.length;
+    const r = await s3k(['ls'], {
+      env: { ...s3Only(), AWS_EC2_METADATA_DISABLED: undefined, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, HTTP_PROXY: proxy.url },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(imds.requests.length > 0);
+    const port = new URL(imds.url).port;
+    const seen = proxy.requests.slice(n);
+    assert.ok(seen.length > 0, 'S3 went through the proxy');
+    assert.ok(seen.every((q) => !q.target.includes(`:${port}/`)), seen.map((q) => q.target).join(' '));
+  });
+});
+
+describe('HTTPS through a CONNECT tunnel', () => {
+  let proxy: ForwardProxy;
+  let server: https.Server;
+  let port = 0;
+  const dir = tempDir('proxytls');
+  const bucket = uniqueBucket('proxytls');
+  before(async () => {
+    proxy = await startForwardProxy({ auth: { user: 'bob', pass: 'tunnel-pass' } });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
+      const p = http.request({ host: ENDPOINT.hostname, port: ENDPOINT.port, method: req.method, path: req.url, headers: req.headers }, (u) => {
+        res.writeHead(u.statusCode ?? 502, u.headers);
+        u.pipe(res);
+      });
+      p.on('error', () => res.destroy());
+      req.pipe(p);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await proxy.close();
+    await adminDeleteBucket(bucket).catch(() => undefined);
+  });
+
+  it('HTTPS_PROXY: mb, put, get through CONNECT with Basic auth; the certificate is checked end to end', async () => {
+    const e = { ...env, AWS_ENDPOINT_URL: `https://127.0.0.1:${port}`, HTTPS_PROXY: `http://bob:tunnel-pass@127.0.0.1:${proxy.port}` };
+    const ca = ['--ca-certs', path.join(dir, 'cert.pem')];
+    const src = path.join(dir, 'x.txt');
+    fs.writeFileSync(src, 'through the tunnel\n');
+    for (const args of [['mb', `s3://${bucket}`], ['put', src, `s3://${bucket}/x.txt`], ['get', '--force', `s3://${bucket}/x.txt`, path.join(dir, 'y.txt')]]) {
+      const r = await s3k([...ca, '-d', ...args], { env: e });
+      assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+      assert.ok(!r.stderr.includes('tunnel-pass'));
+    }
+    assert.equal(fs.readFileSync(path.join(dir, 'y.txt'), 'utf8'), 'through the tunnel\n');
+    assert.ok(proxy.connects.length >= 3);
+    for (const c of proxy.connects) {
+      assert.equal(c.authority, `127.0.0.1:${port}`);
+      assert.equal(c.proxyAuthorization, `Basic ${Buffer.from('bob:tunnel-pass').toString('base64')}`);
+    }
+    assert.equal(proxy.requests.length, 0, 'nothing in the clear');
+    // without the CA the tunnel still ends at the real server: verification fails (77)
+    const r = await s3k(['ls', `s3://${bucket}`], { env: e });
+    assert.equal(r.code, 77, r.stderr);
   });
 });
