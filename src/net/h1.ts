@@ -323,7 +323,7 @@ export interface H1Request {
 /** Send a request and resolve with the response once its head arrives. */
 export async function h1Request(req: H1Request): Promise<H1Response> {
   const proxy = req.direct ? undefined : proxyForUrl(req.url, activeProxyConfig());
-  if (proxy && req.url.protocol === 'https:') throw Object.assign(new Error('HTTPS through a proxy (CONNECT) is not supported yet; add the endpoint to NO_PROXY'), { code: 'EPROXY' });
+  if (proxy && req.url.protocol === 'https:') throw Object.assign(new Error('HTTPS through a proxy goes through net/http.ts (a CONNECT tunnel), not h1'), { code: 'EPROXY' });
   const target = proxy ? `${req.url.protocol}//${req.url.host}${req.url.pathname}${req.url.search}` : `${req.url.pathname}${req.url.search}`;
   let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.url.host}\r\n`;
   const auth = proxy && proxyAuthorization(proxy);
