@@ -95,7 +95,7 @@ describe('errors and exit codes', () => {
     oneLine(r.stderr, /^ERROR: Parameter problem: Invalid header format: foo$/);
   });
 
-  it('an option s3k does not implement: one line saying so, 64; a proxy in .s3cfg too', async () => {
+  it('an option s3k does not implement: one line saying so, 64', async () => {
     const r = await s3k(['sync', '--delete-after-fetch', `s3://${bucket}/c/`, tempDir('c') + '/'], { env });
     assert.equal(r.code, 64);
     oneLine(r.stderr, /^ERROR: s3k does not support --delete-after-fetch yet; /);
@@ -104,10 +104,6 @@ describe('errors and exit codes', () => {
       assert.equal(rp.code, 64, opt);
       oneLine(rp.stderr, /^ERROR: s3k supports --(keep-dirs|cache-file) with sync only, not put/);
     }
-    const cfg = writeS3cfg({ extra: { proxy_host: 'proxy.internal', proxy_port: '3128' } });
-    const r2 = await s3k(['-c', cfg, 'ls', `s3://${bucket}`]);
-    assert.equal(r2.code, 64);
-    oneLine(r2.stderr, /^ERROR: s3k does not support proxy_host = proxy.internal \(in '.*s3cfg'\) yet; there is no HTTP proxy support in s3k at all/);
   });
 
   it('connection refused (wrong port): 111', async () => {
