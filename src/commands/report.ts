@@ -5,6 +5,7 @@
 import { output, error, warning, info, debug } from '../cli/output.ts';
 import { EX } from '../cli/exit-codes.ts';
 import { bucketProblem } from '../storage/s3.ts';
+import { RENAMED } from '../storage/local.ts';
 import type { RemoveReport, RemoveResult } from '../sync/remove.ts';
 
 export const removalLines: RemoveReport = {
@@ -44,5 +45,6 @@ export function reportBucketError(e: unknown, bucket?: string): void {
  */
 export function reportLocalSkip(path: string, why: string): void {
   if (why === 'symbolic link' || why === 'non regular file') warning(`Skipping over ${why}: ${path}`);
+  else if (why.endsWith(RENAMED)) warning(`${why} in: ${path}`);
   else debug(`Skipping ${why}: ${path}`);
 }

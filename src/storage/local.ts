@@ -39,6 +39,24 @@ export interface WalkOptions {
   dirs?: boolean;
 }
 
+/**
+ * s3cmd's replace_nonprintables (its default urlencoding_mode "normal"): a control character in a
+ * local name becomes '^' and a letter (0x01 -> '^A', 0x7f -> '^?') in the relative name, so in the
+ * key. Returns the new name and how many characters were replaced.
+ */
+export function replaceNonprintables(name: string): [string, number] {
+  let n = 0;
+  const out = name.replace(/[\x00-\x1f\x7f]/g, (c) => {
+    n++;
+    const o = c.charCodeAt(0);
+    return o === 127 ? '^?' : '^' + String.fromCharCode(64 + o);
+  });
+  return [out, n];
+}
+
+/** What onSkip hears when names were changed by replaceNonprintables (s3cmd's warning, reworded by the printer). */
+export const RENAMED = 'non-printable characters replaced';
+
 /** Python's os.path.join(a, b): no normalisation, one '/' between. */
 const pyJoin = (a: string, b: string) => (a === '' || a.endsWith('/') ? a + b : a + '/' + b);
 
@@ -46,7 +64,7 @@ const pyJoin = (a: string, b: string) => (a === '' || a.endsWith('/') ? a + b : 
  * Files under `root`, in byte order of their relative path (S3 listing order), one directory
  * level in memory at a time. Symlinks are skipped unless followSymlinks; loops are detected.
  */
-export async function* walk(root: string, prefix: string, o: WalkOptions, seen = new Set<string>(), walked = root): AsyncGenerator<LocalFile> {
+export async function* walk(root: string, prefix: string, o: WalkOptions, seen = new Set<string>(), walked = root, replaced = 0): AsyncGenerator<LocalFile> {
   if (o.followSymlinks) {
     try {
       const real = await realpath(root);
@@ -77,7 +95,7 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
     return;
   }
   // Sort by the relative path S3 would order by: a directory "a" sorts as "a/".
-  const entries: { name: string; st: Stats; isDir: boolean }[] = [];
+  const entries: { name: string; printable: string; n: number; st: Stats; isDir: boolean }[] = [];
   for (const name of names) {
     const full = join(root, name);
     let st: Stats;
@@ -103,20 +121,28 @@ export async function* walk(root: string, prefix: string, o: WalkOptions, seen =
       o.onSkip?.(full, 'non regular file');
       continue;
     }
-    entries.push({ name, st, isDir: st.isDirectory() });
+    const [printable, n] = replaceNonprintables(name);
+    entries.push({ name, printable, n, st, isDir: st.isDirectory() });
   }
-  const sortKey = (e: { name: string; isDir: boolean }) => Buffer.from(e.isDir ? e.name + '/' : e.name, 'utf8');
+  // sorted by the name as it appears in keys (after s3cmd's replacement of control characters)
+  const sortKey = (e: { printable: string; isDir: boolean }) => Buffer.from(e.isDir ? e.printable + '/' : e.printable, 'utf8');
   entries.sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
   for (const e of entries) {
     const full = join(root, e.name);
-    const rel = prefix + e.name;
+    const rel = prefix + e.printable;
+    const n = replaced + e.n;
     if (e.isDir) {
       const w = pyJoin(walked, e.name);
       if (o.pruneDir?.(w + '/')) continue;
-      if (o.dirs) yield { path: full, relative: rel + '/', stat: e.st };
-      yield* walk(full, rel + '/', o, seen, w);
+      if (o.dirs) {
+        if (n) o.onSkip?.(rel + '/', `${n} ${RENAMED}`);
+        yield { path: full, relative: rel + '/', stat: e.st };
+      }
+      yield* walk(full, rel + '/', o, seen, w, n);
+    } else {
+      if (n) o.onSkip?.(rel, `${n} ${RENAMED}`);
+      yield { path: full, relative: rel, stat: e.st };
     }
-    else yield { path: full, relative: rel, stat: e.st };
   }
 }
 
@@ -191,7 +217,9 @@ export async function* expandLocal(sources: string[], o: ExpandLocalOptions): As
         o.onProblem(src, errText(e));
         continue;
       }
-      if (o.keep(basename(src))) yield { path: src, relative: basename(src), stat: st };
+      const [name, n] = replaceNonprintables(basename(src));
+      if (n) o.onSkip?.(name, `${n} ${RENAMED}`);
+      if (o.keep(name)) yield { path: src, relative: name, stat: st };
     } else o.onSkip?.(src, 'non regular file');
   }
 }

@@ -156,3 +156,29 @@ describe('sync fidelity', () => {
     assert.equal(fs.readFileSync(path.join(got, 'd', 'f.txt'), 'utf8'), 'f');
   });
 });
+
+describe("control characters in local names become '^A'..'^Z' in keys, as s3cmd does", () => {
+  const bucket = uniqueBucket('nonprint');
+  before(async () => {
+    const r = await s3k(['mb', `s3://${bucket}`], { env });
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => adminDeleteBucket(bucket));
+
+  it('sync and put -r store s3cmd\'s key names, warn once per file, and a second sync sends nothing', async () => {
+    const src = tempDir('nonprint');
+    fs.mkdirSync(path.join(src, 'd\x01x'));
+    fs.writeFileSync(path.join(src, 'd\x01x', 'f\x02\x7fg'), 'a');
+    fs.writeFileSync(path.join(src, 'plain'), 'b');
+    let r = await s3k(['sync', src + '/', `s3://${bucket}/s/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'WARNING: 3 non-printable characters replaced in: d^Ax/f^B^?g\n');
+    assert.deepEqual((await adminListKeys(bucket, 's/')).sort(), ['s/d^Ax/f^B^?g', 's/plain']);
+    r = await s3k(['sync', src + '/', `s3://${bucket}/s/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!/upload:/.test(r.stdout), r.stdout);
+    r = await s3k(['put', '-r', src + '/', `s3://${bucket}/p/`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await adminListKeys(bucket, 'p/')).sort(), ['p/d^Ax/f^B^?g', 'p/plain']);
+  });
+});
