@@ -10,7 +10,7 @@ import { refreshingProvider, type ProviderOptions } from './refresh.ts';
 import { parseAssumeRoleResponse, parseStsError } from './sts-xml.ts';
 import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
-import { isValidRoleArn, normalizeRegion, STS_API_VERSION, STS_CONNECT_TIMEOUT_MS, STS_RETRY, STS_TOTAL_TIMEOUT_MS } from './web-identity.ts';
+import { isValidRoleArn, normalizeRegion, stsRoleForm, STS_CONNECT_TIMEOUT_MS, STS_RETRY, STS_TOTAL_TIMEOUT_MS } from './web-identity.ts';
 
 const SESSION_NAME_RE = /^[\w+=,.@-]{2,64}$/;
 /** STS's bounds for ExternalId. */
@@ -98,16 +98,7 @@ export async function assumeRole(cfg: AssumeRoleConfig, opts: AssumeRoleOptions 
   const sessionName = cfg.sessionName ?? `s3k-${now()}`;
   const url = new URL(cfg.stsEndpoint);
   const endpoint = safeUrl(url);
-  const form: [string, string][] = [
-    ['Action', 'AssumeRole'],
-    ['Version', STS_API_VERSION],
-    ['RoleArn', cfg.roleArn],
-    ['RoleSessionName', sessionName],
-  ];
-  if (cfg.externalId !== undefined) form.push(['ExternalId', cfg.externalId]);
-  if (cfg.durationSeconds !== undefined) form.push(['DurationSeconds', String(cfg.durationSeconds)]);
-  // encodeURIComponent, not URLSearchParams: some STS servers (Ceph RGW 16) do not decode '+'.
-  const body = form.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const body = stsRoleForm('AssumeRole', cfg.roleArn, sessionName, [['ExternalId', cfg.externalId]], cfg.durationSeconds);
   const payloadHash = sha256Hex(body);
   const retry = { ...STS_RETRY, ...opts.retry };
 

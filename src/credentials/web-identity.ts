@@ -29,6 +29,17 @@ import {
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 
 export const STS_API_VERSION = '2011-06-15';
+
+/**
+ * The form body of an STS role call (AssumeRole, AssumeRoleWithWebIdentity): Action, Version,
+ * RoleArn, RoleSessionName, then the given parameters in order, DurationSeconds last when set.
+ * encodeURIComponent, not URLSearchParams: some STS servers (Ceph RGW 16) do not decode '+'.
+ */
+export function stsRoleForm(action: string, roleArn: string, sessionName: string, extra: [string, string | undefined][], durationSeconds?: number): string {
+  const form: [string, string | undefined][] = [['Action', action], ['Version', STS_API_VERSION], ['RoleArn', roleArn], ['RoleSessionName', sessionName], ...extra];
+  if (durationSeconds !== undefined) form.push(['DurationSeconds', String(durationSeconds)]);
+  return form.filter((kv): kv is [string, string] => kv[1] !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+}
 export const STS_CONNECT_TIMEOUT_MS = 5_000;
 export const STS_TOTAL_TIMEOUT_MS = 30_000;
 export const STS_RETRY: RetrySettings = { maxRetries: 3, baseMs: 100, capMs: 2_000 };
@@ -217,16 +228,7 @@ export async function assumeRoleWithWebIdentity(cfg: WebIdentityConfig, opts: We
 
   const url = new URL(cfg.stsEndpoint);
   const endpoint = safeUrl(url);
-  const form: [string, string][] = [
-    ['Action', 'AssumeRoleWithWebIdentity'],
-    ['Version', STS_API_VERSION],
-    ['RoleArn', cfg.roleArn],
-    ['RoleSessionName', sessionName],
-    ['WebIdentityToken', token],
-  ];
-  if (cfg.durationSeconds !== undefined) form.push(['DurationSeconds', String(cfg.durationSeconds)]);
-  // encodeURIComponent, not URLSearchParams: some STS servers (Ceph RGW 16) do not decode '+'.
-  const body = form.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const body = stsRoleForm('AssumeRoleWithWebIdentity', cfg.roleArn, sessionName, [['WebIdentityToken', token]], cfg.durationSeconds);
   const retry = { ...STS_RETRY, ...opts.retry };
   let attempts = 0;
   const secrets = [token];
