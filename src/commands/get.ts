@@ -41,9 +41,9 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   const selected = selection(s, debug, false);
   const toStdout = destBase === '-';
   const destStat = toStdout ? undefined : await stat(destBase).catch(() => undefined);
-  // A trailing '/' names a directory to create, for one object or with -r; several objects without
-  // -r need an existing directory, as in s3cmd.
-  const destIsDirFor = (count: number) => !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase) && (s.recursive || count === 1));
+  // Several objects need an existing directory, as in s3cmd (also with -r). A trailing '/' on a
+  // missing one names a directory to create for a single object (where s3cmd fails to write 'dir/').
+  const destIsDirFor = (count: number) => !!destStat?.isDirectory() || (!toStdout && /[\\/]$/.test(destBase) && count === 1);
 
   // Resolve the remote list (streamed per argument; held only as light records).
   const items: Item[] = [];

@@ -84,6 +84,8 @@ function print(e: SyncEvent, dstBase: string): void {
     case 'deletions-refused':
       if (e.reason === 'empty-source') return warning('delete: cowardly refusing to delete because no source files were found.  Use --force to override.');
       return warning('delete: maximum requested number of deletes would be exceeded, none performed.');
+    case 'summary':
+      return output(`Summary: ${e.copy} source files to copy, ${e.delete} files at destination to delete`);
     case 'would-delete':
     case 'deleted':
       return output(`delete: '${e.name}'`);
@@ -128,7 +130,9 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
   }
   const elapsed = Math.max(1.0, (performance.now() - t0) / 1000);
   let out: string;
-  if (dir === 'copy') out = `Done. Copied ${totals.transferred} files in ${elapsed.toFixed(1)} seconds, ${(totals.transferred / elapsed).toFixed(2)} files/s.`;
+  // s3cmd's rate counts the copies from the source only, not those from the destination's own objects
+  const fromSource = totals.transferred - totals.copiedWithin;
+  if (dir === 'copy') out = `Done. Copied ${totals.transferred} files in ${elapsed.toFixed(1)} seconds, ${(fromSource / elapsed).toFixed(2)} files/s.`;
   else {
     const [v, c] = formatSize(totals.bytes / elapsed, true, true);
     out = `Done. ${dir === 'up' ? 'Uploaded' : 'Downloaded'} ${totals.bytes} bytes in ${elapsed.toFixed(1)} seconds, ${v.toFixed(2)} ${c}B/s.`;
@@ -139,7 +143,7 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
     if (totals.transferred) out += `\nStats: Number of files ${dir === 'copy' ? 'copied' : 'transferred'}: ${totals.transferred} (${totals.bytes} bytes) `;
     if (totals.deleted) out += `\nStats: Number of files deleted: ${totals.deleted}` + (dir === 'down' ? ` (${totals.deletedBytes} bytes) ` : '');
     for (const l of out.split('\n')) output(l);
-  } else if (totals.bytes > 0 || (dir === 'copy' && totals.transferred > 0)) output(out);
+  } else if (totals.bytes > 0 || (dir === 'copy' && fromSource > 0)) output(out);
   else info(out);
   return rc;
 }

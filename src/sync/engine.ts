@@ -38,16 +38,18 @@ export interface SyncTotals {
   srcFiles: number;
   srcBytes: number;
   transferred: number;
+  /** Of `transferred`: server-side copies from an object the destination already held. */
+  copiedWithin: number;
   bytes: number;
   deleted: number;
   deletedBytes: number;
   failed: number;
 }
 
-export const newTotals = (): SyncTotals => ({ srcFiles: 0, srcBytes: 0, transferred: 0, bytes: 0, deleted: 0, deletedBytes: 0, failed: 0 });
+export const newTotals = (): SyncTotals => ({ srcFiles: 0, srcBytes: 0, transferred: 0, copiedWithin: 0, bytes: 0, deleted: 0, deletedBytes: 0, failed: 0 });
 
 export type SyncEvent =
-  /** A transfer finished; n is its number, of the number of transfers decided so far. */
+  /** A transfer finished; n is its number (in the order started), of the number of transfers decided. */
   | { type: 'transferred'; action: TransferAction; from: string; to: string; bytes: number; seconds: number; n: number; of: number }
   /** --dry-run: this transfer would run. */
   | { type: 'would-transfer'; action: TransferAction; from: string; to: string }
@@ -71,6 +73,8 @@ export type SyncEvent =
   | { type: 'deletions-held'; count: number; failed: number }
   /** Deletions not done: nothing in the source (without --force), or more than --max-delete. */
   | { type: 'deletions-refused'; reason: 'empty-source' | 'max-delete' }
+  /** S3 -> S3 only, before the first copy (s3cmd's 'Summary:' line): copies to make, destination-only objects. */
+  | { type: 'summary'; copy: number; delete: number }
   | { type: 'would-delete'; name: string }
   | { type: 'deleted'; name: string }
   | { type: 'delete-failed'; name: string; kind: Location['kind']; problem: string };
@@ -116,6 +120,35 @@ class Blocked {
   }
 }
 
+type Transferred = Extract<SyncEvent, { type: 'transferred' }>;
+
+/**
+ * The transfer lines, held until N in [n of N] is known (the listings and comparisons done), as
+ * s3cmd knows it before its first transfer. At most 1,000 lines, or 1 second, are held: past that
+ * they are printed with the count so far, and later ones as they come.
+ */
+class NumberedLines {
+  private held: Transferred[] | undefined = [];
+  private timer?: NodeJS.Timeout;
+  constructor(
+    private readonly report: SyncReporter,
+    private readonly total: () => number,
+  ) {}
+  emit(e: Transferred): void {
+    if (!this.held) return this.report.event(e);
+    this.held.push(e);
+    if (this.held.length >= 1000) return this.release();
+    this.timer ??= setTimeout(() => this.release(), 1000).unref();
+  }
+  /** The count is final (or waiting is over): print what is held, from now on print at once. */
+  release(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const e of held) this.report.event({ ...e, of: Math.max(e.n, e.of, this.total()) });
+  }
+}
+
 /** The MD5 an ETag is, for a plain (not multipart) upload. */
 const etagMd5 = (e: Entry) => (e.etag && /^[0-9a-f]{32}$/.test(e.etag) ? e.etag : undefined);
 
@@ -136,6 +169,11 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   // not overwrite (unchanged, or only in the destination). It holds every such object with a plain
   // ETag, about 150 bytes each: memory grows with the destination's size here.
   const copyInto = dst.kind === 's3' && !s.shard;
+  // S3 -> S3 announces its counts before the first copy, as s3cmd does: every transfer waits in
+  // `pending` until the listings and comparisons are done
+  const announce = action === 'remote copy';
+  const deferred = copyInto || announce;
+  let dstOnly = 0;
   const stable = new Map<string, { key: string; relative: string }>();
   const stableSizes = new Set<number>();
   // (empty objects are never copied: a copy saves nothing; of several keys, the first by name is used)
@@ -154,6 +192,15 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   // which is usually long before the last transfer finishes.
   let decided = 0;
   let started = 0;
+  // copies from the destination's own objects are numbered apart, [k of K], as s3cmd numbers them
+  let copiesStarted = 0;
+  let copiesTotal = 0;
+  const lines = new NumberedLines(report, () => decided);
+  let listed = false;
+  let comparing = 0;
+  const counted = () => {
+    if (listed && comparing === 0 && !deferred) lines.release();
+  };
   let refused = 0;
   let stop = false;
   // --shard splits by S3 key: the source's, else the destination's
@@ -227,14 +274,15 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     }
     // a directory that is already there: nothing to do
     if (e.dir && dst.kind === 'local' && (await stat(t.path!).catch(() => undefined))?.isDirectory()) return;
+    // numbered when it starts, in the order the entries were decided (by name), as s3cmd numbers them
+    const n = ++started;
     const t0 = performance.now();
     const bytes = await transfer(e, t, from);
     totals.transferred++;
     totals.bytes += bytes;
-    const n = ++started;
     progress.fileDone();
     const mkdirLine = e.dir && dst.kind === 'local';
-    report.event({ type: 'transferred', action: mkdirLine ? 'mkdir' : action, from, to: mkdirLine ? t.path! + '/' : t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+    lines.emit({ type: 'transferred', action: mkdirLine ? 'mkdir' : action, from, to: mkdirLine ? t.path! + '/' : t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
   };
 
   /** A failed transfer: counted and reported; a forbidden or missing bucket, or a full disk, ends the run. */
@@ -252,13 +300,15 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const copyOne = async (e: Entry, from: { key: string; relative: string }): Promise<void> => {
     const t = dst.target(e.relative);
     if (t.problem || dst.kind !== 's3') return transferOne(e);
-    if (s.dryRun) return report.event({ type: 'would-transfer', action: 'remote copy', from: from.relative, to: e.relative });
+    // (s3cmd's S3 -> S3 --dry-run lists only the copies from the source)
+    if (s.dryRun) return announce ? undefined : report.event({ type: 'would-transfer', action: 'remote copy', from: from.relative, to: e.relative });
+    const n = ++copiesStarted;
     const t0 = performance.now();
     await copyRemote(dst.client, { bucket: dst.bucket, key: from.key, size: e.size }, { bucket: dst.bucket, key: t.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8) });
     totals.transferred++;
-    const n = ++started;
+    totals.copiedWithin++;
     progress.fileDone();
-    report.event({ type: 'transferred', action: 'remote copy', from: from.relative, to: e.relative, bytes: 0, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
+    report.event({ type: 'transferred', action: 'remote copy', from: from.relative, to: e.relative, bytes: 0, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, copiesTotal) });
   };
 
   /**
@@ -273,17 +323,33 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     const written = new Set<string>();
     const copies: { e: Entry; id: string }[] = [];
     const idOf = async (e: Entry): Promise<string | undefined> => {
-      if (e.size === 0) return undefined;
+      if (e.size === 0 || !copyInto) return undefined;
       if (src.kind === 's3') return etagMd5(e) && `${e.size}:${etagMd5(e)}`;
       if (!stableSizes.has(e.size) && (pendingSizes.get(e.size) ?? 0) < 2) return undefined;
       const m = await src.md5(e).catch(() => undefined);
       return m && `${e.size}:${m}`;
     };
+    if (announce) {
+      // the same choice as below, counted first (an S3 source's ids are its ETags: nothing is read)
+      const seen = new Set<string>();
+      let copy = 0;
+      for await (const e of pending.items()) {
+        const id = await idOf(e);
+        if (id && (stable.has(id) || seen.has(id))) continue;
+        copy++;
+        if (id && !dst.target(e.relative).problem) seen.add(id);
+      }
+      report.event({ type: 'summary', copy, delete: dstOnly });
+      decided = started + copy;
+      lines.release();
+    }
     for await (const e of pending.items()) {
       if (stop) break;
       const id = await idOf(e);
       if (id && (stable.has(id) || planned.has(id))) {
         copies.push({ e, id });
+        if (!announce) decided--;
+        copiesTotal++;
         continue;
       }
       const t = dst.target(e.relative);
@@ -298,6 +364,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       });
       if (pool.failed) break;
     }
+    lines.release();
     await pool.drain();
     for (const { e, id } of copies) {
       if (stop || pool.failed) break;
@@ -320,6 +387,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     for await (const p of mergeJoin(src.list(), dst.list())) {
       if (stop) break;
       if (s.shard && !inShard(s, shardKey(p))) continue;
+      if (!p.src) dstOnly++;
       if (p.src) {
         totals.srcFiles++;
         totals.srcBytes += p.src.size;
@@ -336,19 +404,28 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       }
       if (d === 'transfer') decided++;
       const e = p.src!;
-      if (d === 'transfer' && copyInto) {
+      const defer = (e: Entry) => {
         pending.push(e);
         pendingSizes.set(e.size, (pendingSizes.get(e.size) ?? 0) + 1);
+      };
+      if (d === 'transfer' && deferred) {
+        defer(e);
         continue;
       }
+      if (d === 'check-md5') comparing++;
       await pool.submit(async () => {
         try {
           if (d === 'check-md5') {
-            if (await sameContent(src, e, dst, p.dst!, report)) {
-              remember(p.dst);
-              return;
+            let same: boolean;
+            try {
+              same = await sameContent(src, e, dst, p.dst!, report);
+              if (!same) decided++;
+            } finally {
+              comparing--;
+              counted();
             }
-            decided++;
+            if (same) return remember(p.dst);
+            if (announce) return defer(e);
           }
           await transferOne(e);
         } catch (err) {
@@ -357,9 +434,12 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       });
       if (pool.failed) break;
     }
+    listed = true;
+    counted();
     await pool.drain();
-    if (copyInto) await copyPhases();
+    if (deferred) await copyPhases();
   } finally {
+    lines.release();
     report.status(undefined);
     pending.dispose();
   }

@@ -72,6 +72,16 @@ const STEPS: Step[] = [
   { args: ['info', 's3://{B}'] },
   // a directory where a downloaded file would go: that download fails, the rest goes on (exit 2)
   { args: ['sync', 's3://{B}/tree', '{D}/sod'], unordered: true },
+  // a file whose content the bucket already holds is copied server-side ('remote copy', numbered apart)
+  { args: ['sync', '{D}/dup/', 's3://{B}/dup/'], unordered: true },
+  // S3 -> S3: the 'Summary:' line before the copies, then the copies
+  { args: ['sync', 's3://{B}/dup/', 's3://{B}/dup2/'], unordered: true },
+  { args: ['sync', '--delete-removed', 's3://{B}/tree/', 's3://{B}/dup2/'], unordered: true },
+  { args: ['sync', '--dry-run', '--delete-removed', 's3://{B}/dup/', 's3://{B}/dup2/'], unordered: true },
+  // a failed download holds back only the deletions it could explain: extra.txt is deleted (exit 2)
+  { args: ['sync', '--delete-removed', 's3://{B}/tree', '{D}/sod2'], unordered: true },
+  // several objects into a directory that does not exist, also with -r: 64
+  { args: ['get', '-r', 's3://{B}/tree/', '{D}/nodir/'] },
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', '--force', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
@@ -131,6 +141,12 @@ function prepare(dir: string, bucket: string): void {
   fs.writeFileSync(path.join(dir, 'tree', 'one.txt'), 'one\n');
   fs.writeFileSync(path.join(dir, 'tree', 'sub', 'two.txt'), 'two!\n');
   fs.mkdirSync(path.join(dir, 'sod', 'tree', 'sub', 'two.txt'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'sod2', 'tree', 'sub', 'two.txt'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'sod2', 'tree', 'extra.txt'), 'extra\n');
+  fs.mkdirSync(path.join(dir, 'dup'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'dup', 'a.txt'), 'dup\n');
+  fs.writeFileSync(path.join(dir, 'dup', 'b.txt'), 'dup\n');
+  fs.writeFileSync(path.join(dir, 'dup', 'c.txt'), 'other\n');
   fs.mkdirSync(path.join(dir, 'links'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'links', 'real.txt'), 'real\n');
   fs.symlinkSync('real.txt', path.join(dir, 'links', 'ln.txt'));
@@ -215,5 +231,41 @@ describe('s3k and s3cmd print the same lines', () => {
         assert.deepEqual(b.stderr, step.known.stderr, 'stderr (the known difference, nothing else)');
       } else assert.deepEqual(ord(b.stderr), ord(a.stderr), 'stderr');
     });
+  });
+});
+
+// One listing of more than 1,000 entries (two pages) with prefixes among the keys: s3cmd prints every
+// DIR line first, then the objects; s3k must print the same lines in the same order.
+describe('s3k and s3cmd list more than one page the same way', () => {
+  const skip = s3cmdAvailable();
+  const tmp = makeTempDir('compat-ls');
+  const bucket = uniqueBucket('compat-ls');
+  let cfg = '';
+
+  before(async () => {
+    if (skip) return;
+    cfg = writeS3cfg({ dir: tmp.path });
+    const src = path.join(tmp.path, 'many');
+    for (const d of ['a-dir', 'm-dir', 'z-dir']) fs.mkdirSync(path.join(src, d), { recursive: true });
+    for (let i = 0; i < 1003; i++) fs.writeFileSync(path.join(src, `k${String(i).padStart(4, '0')}.txt`), `${i}\n`);
+    for (const d of ['a-dir', 'm-dir', 'z-dir']) fs.writeFileSync(path.join(src, d, 'f.txt'), d);
+    assert.equal((await s3k(['-c', cfg, 'mb', `s3://${bucket}`])).code, 0);
+    const r = await s3k(['-c', cfg, 'put', '-r', '--quiet', src + '/', `s3://${bucket}/p/`]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await adminDeleteBucket(bucket);
+    tmp.cleanup();
+  });
+
+  it('ls s3://B/p/ (1,003 objects and 3 prefixes)', { skip }, async () => {
+    const args = ['-c', cfg, 'ls', `s3://${bucket}/p/`];
+    const a = await run('s3cmd', args);
+    const b = await s3k(args);
+    assert.equal(b.code, a.code);
+    const ours = normalise(b.stdout, bucket, tmp.path);
+    assert.equal(ours.length, 1006);
+    assert.match(ours[2], /DIR +s3:\/\/\{B\}\/p\/z-dir\/$/);
+    assert.deepEqual(ours, normalise(a.stdout, bucket, tmp.path));
   });
 });

@@ -48,9 +48,10 @@ describe('sync', () => {
     assert.equal(r.code, 0, r.stderr);
     const ups = lines(r.stdout).filter((l) => l.startsWith('upload: '));
     assert.equal(ups.length, 4);
-    // N in [n of N] counts the transfers decided so far (the listing is still being read)
-    for (const l of ups) assert.match(l, /^upload: '.*' -> 's3:\/\/.*' \(\d+ bytes in \d+\.\d seconds, [\d.]+ [KM]?B\/s\) \[\d of [1-4]\]$/);
-    assert.match(ups.at(-1)!, /\[4 of 4\]$/);
+    // [n of N] as s3cmd numbers them: n in name order, N the number of transfers (known before the lines)
+    for (const l of ups) assert.match(l, /^upload: '.*' -> 's3:\/\/.*' \(\d+ bytes in \d+\.\d seconds, [\d.]+ [KM]?B\/s\) \[\d of 4\]$/);
+    const numbered = new Map(ups.map((l) => [l.match(/-> 's3:\/\/[^/]+\/up\/(.*)' \(/)![1], Number(l.match(/\[(\d) of 4\]$/)![1])]));
+    assert.deepEqual(Object.fromEntries(numbered), { 'a.txt': 1, 'big.bin': 2, 'dir/b.txt': 3, 'dir/sub/c d.txt': 4 });
     assert.match(lines(r.stdout).at(-1)!, /^Done\. Uploaded 6291465 bytes in \d+\.\d seconds, [\d.]+ [KM]?B\/s\.$/);
     assert.deepEqual((await adminListKeys(bucket, 'up/')).sort(), ['up/a.txt', 'up/big.bin', 'up/dir/b.txt', 'up/dir/sub/c d.txt']);
     assert.equal(md5((await adminGetObject(bucket, 'up/big.bin')).body), md5(big));
@@ -159,8 +160,10 @@ describe('sync', () => {
     assert.match(r.stdout, new RegExp(`remote copy: 's3://${bucket}/s2s-src/p.txt' -> 's3://${bucket}/s2s-dst/p.txt'  \\[\\d of 2\\]`));
     assert.match(lines(r.stdout).at(-1)!, /^Done\. Copied 2 files in \d+\.\d seconds, [\d.]+ files\/s\.$/);
     assert.deepEqual((await adminListKeys(bucket, 's2s-dst/')).sort(), ['s2s-dst/p.txt', 's2s-dst/q/r.txt']);
+    assert.equal(lines(r.stdout)[0], 'Summary: 2 source files to copy, 0 files at destination to delete');
     r = await s3k(['sync', `s3://${bucket}/s2s-src/`, `s3://${bucket}/s2s-dst/`], { env });
-    assert.equal(r.stdout, '');
+    // s3cmd prints its S3 -> S3 summary even when there is nothing to do
+    assert.equal(r.stdout, 'Summary: 0 source files to copy, 0 files at destination to delete\n');
   });
 
   it('--exclude/--include with fnmatch semantics; --stats lines', async () => {
