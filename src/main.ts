@@ -3,11 +3,12 @@ import { parseCommandLine, optionsHelp } from './cli/options.ts';
 import { COMMANDS } from './cli/commands-table.ts';
 import { EX, USAGE_LINE } from './cli/exit-codes.ts';
 import { asS3kError, UnexpectedError } from './errors.ts';
-import { setVerbosity, setProgress, error, warning, debug, result, printable } from './cli/output.ts';
+import { setVerbosity, getVerbosity, setProgress, setProgressInterval, resultsToStderr, jsonResult, error, warning, debug, result, printable } from './cli/output.ts';
 import { addSecret, redact } from './cli/redact.ts';
 import { resolveSettings, checkRefused } from './config/settings.ts';
 import { createContext, type Context } from './commands/context.ts';
 import { destroyAgents } from './net/http.ts';
+import { summaryJson } from './transfer/summary.ts';
 
 declare const S3K_VERSION: string;
 const VERSION = typeof S3K_VERSION === 'string' ? S3K_VERSION : '0.0.0-dev';
@@ -128,6 +129,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   for (const l of settings.invalidConfigLines) warning(`Ignoring invalid line in '${settings.configPath}' (line ${l.line}): ${l.text}`);
   checkRefused(settings, command);
   setProgress(settings.progress);
+  // the interval lines stand in for the meter when it is off; -q silences them unless asked for
+  const quietDefault = getVerbosity() === 'quiet' && settings.options.progress_interval?.source === 'default';
+  setProgressInterval(settings.progress || quietDefault ? 0 : settings.progressInterval);
   if (settings.delayUpdates && command === 'sync') warning('`delay-updates` is obsolete.');
   const loader = HANDLERS[command];
   if (!loader) {
@@ -136,8 +140,26 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const ctx = createContext(settings, env);
   debug(() => `Endpoint: ${settings.endpoint.href} (${settings.hostBucketTemplate ? 'virtual-host' : 'path'} style), region ${settings.region}`);
-  return (await loader())(ctx, args);
+  const handler = await loader();
+  if (!(settings.json && JSON_SUMMARY.has(command))) return handler(ctx, args);
+  // --json: one summary object on stdout at the end, whatever happened; the result lines go to
+  // stderr so that stdout parses as JSON.
+  resultsToStderr();
+  const t0 = performance.now();
+  let code: number;
+  let fatal: string | undefined;
+  try {
+    code = await handler(ctx, args);
+  } catch (e) {
+    code = report(e);
+    fatal = asS3kError(e).render().map((l) => printable(redact(l)).replace(/^ERROR: /, '')).join(' ');
+  }
+  jsonResult(summaryJson(command === 'rm' ? 'del' : command, ctx.tally, (performance.now() - t0) / 1000, code, fatal));
+  return code;
 }
+
+/** Commands whose --json is a summary of the run (the others print their results as JSON). */
+const JSON_SUMMARY = new Set(['put', 'get', 'sync', 'del', 'rm']);
 
 /** The one way out for an error: its line(s) on stderr, its exit code. */
 function report(e: unknown): number {

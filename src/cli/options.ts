@@ -413,7 +413,16 @@ export const OPTIONS: OptionRecord[] = [
   value({ dest: 'content_type', s3cfg: 'content_type', flags: [flag('content-type', 'CONTENT_TYPE', 'Provide a Content-Type for signed URLs, e.g., "video/mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentType', 'commands/signurl.ts') }),
   // ---------------------------------------------------------------- s3k's own
   value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts', 'commands/cp.ts', 'sync/remove.ts') }),
-  bool({ dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami)')], default: false, commands: ['ls', 'la', 'du', 'info', 'whoami'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts') }),
+  bool({
+    dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami); for put, get, sync and del one summary object on stdout at the end (counts, bytes, seconds, failures, exit code), with the per-file lines moved to stderr')],
+    default: false, commands: ['ls', 'la', 'du', 'info', 'whoami', 'put', 'get', 'sync', 'del', 'rm'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts', 'commands/get.ts', 'main.ts'),
+  }),
+  // s3k's own; the environment variable lets a CronJob's manifest set it without touching the command.
+  value({
+    dest: 'progress_interval', env: ['S3K_PROGRESS_INTERVAL'],
+    flags: [flag('progress-interval', 'SECONDS', "[s3k] When the progress meter is off (stdout is not a terminal), print a 'progress:' line on stderr every SECONDS seconds during put, get, sync, cp, mv and del (default 30; 0 or --no-progress: none)")],
+    default: 30, parser: int(0, 86400), commands: [...TRANSFER, 'del', 'rm'], use: reads('progressInterval', 'main.ts'),
+  }),
   // No .s3cfg key and no environment variable: the aws cli has only the command-line option.
   bool({ dest: 'no_sign_request', flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),
   value({ dest: 'shard', flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: TRANSFER, use: reads('shard', 'sync/select.ts') }),

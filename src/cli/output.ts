@@ -23,19 +23,38 @@ process.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
 });
 
 // One live status line at the bottom of a terminal (progress); result lines are written above it.
-let status: (() => string) | undefined;
+// When the meter is off (stdout is not a terminal) and --progress-interval is on, a `progress:`
+// line goes to stderr every interval instead: a CronJob's log shows a long transfer moving, and
+// stdout keeps exactly the lines scripts parse.
+
+/** What a command shows progress with: the terminal's status line and the log's interval line. */
+export interface Meter {
+  line(): string;
+  logLine(): string;
+}
+
+let meter: Meter | undefined;
 let statusShown = false;
 let statusTimer: NodeJS.Timeout | undefined;
+let logTimer: NodeJS.Timeout | undefined;
+
+// --json: stdout carries the summary object only; s3cmd's result lines (and the terminal's status
+// line) go to stderr instead.
+let results: NodeJS.WriteStream = process.stdout;
+/** --json for a transfer command: result lines to stderr, stdout kept for the JSON summary. */
+export function resultsToStderr(): void {
+  results = process.stderr;
+}
 
 function drawStatus(): void {
-  if (!status || stdoutBroken) return;
-  const cols = process.stdout.columns || 100;
-  process.stdout.write('\r\x1b[K' + status().slice(0, cols - 1));
+  if (!meter || (results === process.stdout && stdoutBroken)) return;
+  const cols = results.columns || 100;
+  results.write('\r\x1b[K' + meter.line().slice(0, cols - 1));
   statusShown = true;
 }
 function clearStatus(): void {
   if (statusShown) {
-    process.stdout.write('\r\x1b[K');
+    results.write('\r\x1b[K');
     statusShown = false;
   }
 }
@@ -45,28 +64,49 @@ let progress = !!process.stdout.isTTY;
 export function setProgress(on: boolean): void {
   progress = on;
 }
+let progressInterval = 0;
+/** Seconds between `progress:` lines on stderr while the meter is off (0: none). */
+export function setProgressInterval(seconds: number): void {
+  progressInterval = seconds;
+}
 
-/** Show a live status line (when the progress meter is on and not -q); undefined removes it. */
-export function setStatus(fn: (() => string) | undefined): void {
-  if (fn && (!progress || verbosity === 'quiet')) return;
+/**
+ * Show progress while a transfer runs: the live status line (when the meter is on and not -q),
+ * else a line every --progress-interval seconds on stderr. undefined stops both. The timers never
+ * keep the process alive.
+ */
+export function setStatus(m: Meter | undefined): void {
   if (statusTimer) clearInterval(statusTimer);
-  statusTimer = undefined;
-  if (!fn) {
+  if (logTimer) clearInterval(logTimer);
+  statusTimer = logTimer = undefined;
+  if (!m) {
     clearStatus();
-    status = undefined;
+    meter = undefined;
     return;
   }
-  status = fn;
-  statusTimer = setInterval(drawStatus, 250);
-  statusTimer.unref();
+  if (progress) {
+    if (verbosity === 'quiet') return;
+    meter = m;
+    statusTimer = setInterval(drawStatus, 250);
+    statusTimer.unref();
+  } else if (progressInterval > 0) {
+    logTimer = setInterval(() => process.stderr.write(m.logLine() + '\n'), progressInterval * 1000);
+    logTimer.unref();
+  }
 }
 
 /** A result line on stdout (suppressed by -q). */
 export function output(line: string): void {
-  if (verbosity === 'quiet' || stdoutBroken) return;
+  if (verbosity === 'quiet' || (results === process.stdout && stdoutBroken)) return;
   clearStatus();
-  process.stdout.write(printable(line) + '\n');
-  if (status) drawStatus();
+  results.write(printable(line) + '\n');
+  if (meter) drawStatus();
+}
+
+/** One JSON document on stdout (the --json summary): printed even with -q, which silences results. */
+export function jsonResult(value: unknown): void {
+  if (stdoutBroken) return;
+  process.stdout.write(JSON.stringify(value) + '\n');
 }
 /** Many result lines in one write (a listing page): fewer syscalls and less buffering. */
 export function resultLines(lines: string[]): void {

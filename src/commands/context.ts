@@ -1,4 +1,5 @@
-// What every command gets: resolved settings, a lazily built S3 client and credential chain.
+// What every command gets: resolved settings, a lazily built S3 client and credential chain, and
+// the tally of what a transfer command did (its --stats, exit code and --json summary read it).
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
 import { S3Client } from '../s3/client.ts';
@@ -10,6 +11,7 @@ import { addSecret } from '../cli/redact.ts';
 import { CliError, EX } from '../cli/exit-codes.ts';
 import type { TlsOptions } from '../net/http.ts';
 import { configureProxy, proxyConfig, redactProxyUrl } from '../net/proxy.ts';
+import { Tally } from '../transfer/summary.ts';
 
 export interface Context {
   settings: Settings;
@@ -17,6 +19,8 @@ export interface Context {
   credentials(): CredentialProvider;
   s3(): S3Client;
   tls(): TlsOptions;
+  /** What put, get, sync and del did: counts, bytes and failures. */
+  tally: Tally;
 }
 
 export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Context {
@@ -37,6 +41,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
   const ctx: Context = {
     settings,
     env,
+    tally: new Tally(),
     tls() {
       if (!tls) {
         let ca: Buffer | undefined;

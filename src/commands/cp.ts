@@ -8,7 +8,7 @@ import { headObject, headBucket, deleteObject, type HeadInfo } from '../s3/ops.t
 import { getAcl, putAcl, isOwnerOnly, type Acl } from '../s3/acl.ts';
 import { S3Error, TransferError } from '../s3/errors.ts';
 import { s3uri, publicUrl } from '../s3/uri.ts';
-import { output, warning, error, info, debug } from '../cli/output.ts';
+import { output, warning, error, info, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg, s3Arg, type S3Url } from '../storage/url.ts';
 import { expand, type RemoteItem } from '../storage/s3.ts';
@@ -16,6 +16,7 @@ import { selection } from '../sync/select.ts';
 import { copyRemote, FIVE_GIB } from '../transfer/copy.ts';
 import { storageHeaders } from '../transfer/headers.ts';
 import { Pool } from '../transfer/pool.ts';
+import { Progress } from '../transfer/progress.ts';
 import { warnEmptyName } from './report.ts';
 
 export type CopyAction = 'copy' | 'move' | 'modify';
@@ -101,6 +102,8 @@ export function copyHeaders(ctx: Context, head: HeadInfo | undefined): Record<st
 interface Job {
   src: RemoteItem;
   dst: { bucket: string; key: string };
+  /** Bytes copied so far (progress): after each part of a multipart copy, or the whole object. */
+  onBytes?: (n: number) => void;
 }
 
 /** Copy (and for mv, delete) one object. Throws S3Error on failure. */
@@ -131,6 +134,7 @@ export async function copyOne(ctx: Context, action: CopyAction, job: Job): Promi
     concurrency: Math.max(1, Math.min(s.parallel, 8)),
     headers,
     directive: replace || multipart ? 'REPLACE' : 'COPY',
+    onBytes: job.onBytes,
   });
   if (acl && !isOwnerOnly(acl)) {
     try {
@@ -167,16 +171,19 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   const inMemory = sources.length > 1 || sources.some(overlaps);
   let memory: RemoteItem[] | undefined;
   let total = 0;
+  // the sizes the listing gave (a single object named exactly may have none: then no byte total)
+  let totalBytes: number | undefined = 0;
+  const count = (it: RemoteItem) => {
+    total++;
+    totalBytes = it.size === undefined || totalBytes === undefined ? undefined : totalBytes + it.size;
+  };
   if (inMemory) {
     const byName = new Map<string, RemoteItem>();
     for (const u of sources) for await (const it of listing(u)) byName.set(it.relative, it);
     memory = [...byName.values()].sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
-    total = memory.length;
+    for (const it of memory) count(it);
   } else {
-    for await (const it of listing(sources[0])) {
-      void it;
-      total++;
-    }
+    for await (const it of listing(sources[0])) count(it);
   }
   selected.noting = false;
   info(`Summary: ${total} remote files to ${action}`);
@@ -207,43 +214,50 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   const board = new Scoreboard();
   const printer = new OrderedPrinter();
   const pool = new Pool(Math.max(1, s.parallel));
+  const progress = new Progress(total, totalBytes);
+  setStatus(progress);
   let seq = 0;
   let stop = false;
-  for await (const it of items()) {
-    if (stop) break;
-    const n = ++seq;
-    const label = `[${n} of ${Math.max(total, n)}]`;
-    const dst = destFor(it);
-    const srcUri = s3uri(it.bucket, it.key);
-    const dstUri = s3uri(dst.bucket, dst.key);
-    await pool.submit(async () => {
-      try {
-        await copyOne(ctx, action, { src: it, dst });
-        board.ok++;
-        printer.done(n, () => {
-          if (action === 'copy') output(`remote copy: '${srcUri}' -> '${dstUri}'  ${label}`);
-          else if (action === 'move') output(`move: '${srcUri}' -> '${dstUri}'  ${label}`);
-          else output(`modify: '${srcUri}'  ${label}`);
-          if (s.aclPublic === true) info(`Public URL is: ${publicUrl(s.endpoint, s.hostBucketTemplate, dst.bucket, dst.key)}`);
-        });
-      } catch (e) {
-        if (!(e instanceof S3Error) && !(e instanceof TransferError)) {
-          printer.done(n, () => undefined);
-          throw e;
+  try {
+    for await (const it of items()) {
+      if (stop) break;
+      const n = ++seq;
+      const label = `[${n} of ${Math.max(total, n)}]`;
+      const dst = destFor(it);
+      const srcUri = s3uri(it.bucket, it.key);
+      const dstUri = s3uri(dst.bucket, dst.key);
+      await pool.submit(async () => {
+        try {
+          await copyOne(ctx, action, { src: it, dst, onBytes: (b) => progress.addBytes(b) });
+          progress.fileDone();
+          board.ok++;
+          printer.done(n, () => {
+            if (action === 'copy') output(`remote copy: '${srcUri}' -> '${dstUri}'  ${label}`);
+            else if (action === 'move') output(`move: '${srcUri}' -> '${dstUri}'  ${label}`);
+            else output(`modify: '${srcUri}'  ${label}`);
+            if (s.aclPublic === true) info(`Public URL is: ${publicUrl(s.endpoint, s.hostBucketTemplate, dst.bucket, dst.key)}`);
+          });
+        } catch (e) {
+          if (!(e instanceof S3Error) && !(e instanceof TransferError)) {
+            printer.done(n, () => undefined);
+            throw e;
+          }
+          if (e instanceof S3Error && e.code === 'NoSuchKey') {
+            board.notFound++;
+            printer.done(n, () => warning(`Key not found ${srcUri}`));
+          } else {
+            board.failed++;
+            printer.done(n, () => error(`Copy failed for: '${srcUri}' (${e.message})`));
+          }
+          if (s.stopOnError) stop = true;
         }
-        if (e instanceof S3Error && e.code === 'NoSuchKey') {
-          board.notFound++;
-          printer.done(n, () => warning(`Key not found ${srcUri}`));
-        } else {
-          board.failed++;
-          printer.done(n, () => error(`Copy failed for: '${srcUri}' (${e.message})`));
-        }
-        if (s.stopOnError) stop = true;
-      }
-    });
-    if (pool.failed) break;
+      });
+      if (pool.failed) break;
+    }
+    await pool.drain();
+  } finally {
+    setStatus(undefined);
   }
-  await pool.drain();
   return board.rc();
 }
 

@@ -40,6 +40,8 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   });
   const selected = selection(s, debug, false);
   const toStdout = destBase === '-';
+  if (toStdout && s.json) throw new ParameterError("--json prints its summary on stdout, where 'get ... -' writes the object; drop --json, or download to a file.");
+  const tally = ctx.tally;
   const destStat = toStdout ? undefined : await stat(destBase).catch(() => undefined);
   // Several objects need an existing directory, as in s3cmd (also with -r). A trailing '/' on a
   // missing one names a directory to create for a single object (where s3cmd fails to write 'dir/').
@@ -67,6 +69,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
       const j = safeJoin(destBase, it.relative);
       if (!j.path) {
         error(`Refusing to download '${s3uri(it.bucket, it.key)}': ${j.problem}, so it would be written outside '${destBase}'. Download it alone with 's3k get s3://${it.bucket}/KEY FILE' to choose a safe name.`);
+        tally.fail(s3uri(it.bucket, it.key), `${j.problem}, so it would be written outside '${destBase}'`);
         rc = EX.PARTIAL;
         continue;
       }
@@ -91,8 +94,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   const pool = new Pool(s.parallel);
   const limiter = s.limitRate > 0 ? new TokenBucket(s.limitRate) : undefined;
   const progress = new Progress(targets.length, targets.reduce((a, t) => a + t.it.size, 0));
-  setStatus(() => progress.line());
-  let failed = 0;
+  setStatus(progress);
   try {
     for (const t of targets) {
       const uri = s3uri(t.it.bucket, t.it.key);
@@ -107,17 +109,19 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
       if (existing) {
         if (existing.isDirectory()) {
           error(`Download of '${uri}' failed (Reason: '${t.dest}' is a directory)`);
-          failed++;
+          tally.fail(uri, `'${t.dest}' is a directory`);
           continue;
         }
         if (s.continueGet) {
           if (existing.size === t.it.size) {
             info(`Skipping over existing file: '${t.dest}'`);
+            tally.skipped++;
             continue;
           }
           if (existing.size < t.it.size) resumeFrom = existing.size;
         } else if (s.skipExisting) {
           info(`Skipping over existing file: '${t.dest}'`);
+          tally.skipped++;
           continue;
         } else if (!s.force) {
           await pool.drain().catch(() => undefined);
@@ -139,10 +143,11 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
             onRetry: (why, n) => info(`Retrying download of '${uri}' (attempt ${n}): ${why}`),
           });
           progress.fileDone();
+          tally.transferDone(r.bytes);
           output(`download: '${uri}' -> '${t.dest}' ${transferStats(r.bytes, (performance.now() - t0) / 1000)}`);
         } catch (e) {
           if (e instanceof S3Error && e.status === 404) {
-            failed++;
+            tally.fail(uri, e.message);
             error(`Download of '${t.dest}' failed (Reason: ${e.message})`);
             return;
           }
@@ -150,7 +155,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
           const code = (e as NodeJS.ErrnoException).code;
           if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`Download of '${t.dest}' failed (Reason: ${errText(e)}); nothing was left behind. Free some space and retry.`, EX.IOERR);
           if (code && ['EACCES', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM'].includes(code)) {
-            failed++;
+            tally.fail(uri, `'${t.dest}': ${errText(e)}`);
             error(`Download of '${t.dest}' failed (Reason: ${errText(e)})`);
             return;
           }
@@ -163,6 +168,6 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   } finally {
     setStatus(undefined);
   }
-  if (failed) return EX.PARTIAL;
+  if (tally.failed) return EX.PARTIAL;
   return rc;
 }

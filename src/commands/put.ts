@@ -65,9 +65,9 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   }
   const destKey = (rel: string) => (destIsDir ? destBase + rel : destBase);
 
-  let problems = 0;
+  const tally = ctx.tally;
   const onProblem = (path: string, reason: string, quiet?: boolean) => {
-    problems++;
+    tally.fail(path, reason);
     // s3cmd passes over the entries of a directory it may list but not enter without a word
     (quiet ? info : error)(`Upload of '${path}' is not possible (Reason: ${reason})`);
   };
@@ -102,15 +102,14 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     if (s.dryRun) output(`upload: '${it.local === 'stdin' ? '<stdin>' : it.local.path}' -> '${s3uri(dest.bucket, it.key)}'`);
   }
   if (total === 0) {
-    if (problems) return EX.PARTIAL;
+    if (tally.failed) return EX.PARTIAL;
     throw new ParameterError('Nothing to upload.');
   }
   info(`Summary: ${total} local files to upload`);
   if (s.dryRun) {
     warning('Exiting now because of --dry-run');
-    return problems ? EX.PARTIAL : EX.OK;
+    return tally.failed ? EX.PARTIAL : EX.OK;
   }
-  const firstPassProblems = problems;
   const items = (async function* () {
     if (kept) yield* kept;
     else for await (const it of localItems(ctx, args, destKey, () => undefined)) if (inShard(s, it.key)) yield it;
@@ -118,9 +117,8 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
 
   const progress = new Progress(total, hasStdin ? undefined : totalBytes);
   uploadOpts.onBytes = (n: number) => progress.addBytes(n);
-  setStatus(() => progress.line());
+  setStatus(progress);
   const pool = new Pool(s.parallel);
-  let failed = 0;
   let stop = false;
   let i = 0;
   for await (const it of items) {
@@ -128,7 +126,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
     const label = `[${++i} of ${Math.max(total, i)}]`;
     const kp = keyProblem(it.key);
     if (kp) {
-      failed++;
+      tally.fail(it.local === 'stdin' ? '-' : it.local.path, kp);
       error(`Upload of '${it.local === 'stdin' ? '<stdin>' : it.local.path}' is not possible (Reason: ${kp})`);
       continue;
     }
@@ -141,6 +139,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
           const headers = objectHeaders(s, undefined);
           const r = await uploadStream(c, process.stdin, dest.bucket, it.key, headers, uploadOpts);
           bytes = r.bytes;
+          tally.transferDone(bytes);
           output(`upload: '<stdin>' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
           printPublicUrl(it.key);
           return;
@@ -162,12 +161,13 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
           throw e;
         }
         progress.fileDone();
+        tally.transferDone(bytes);
         output(`upload: '${f.path}' -> '${uri}' ${transferStats(bytes, (performance.now() - t0) / 1000)} ${label}`);
         printPublicUrl(it.key);
       } catch (e) {
         if (e instanceof S3Error && (e.status === 403 || e.code === 'NoSuchBucket')) throw e;
         if (e instanceof FileChangedError || (!(e instanceof S3Error) && ['EACCES', 'ENOENT', 'EISDIR'].includes((e as NodeJS.ErrnoException).code ?? ''))) {
-          failed++;
+          tally.fail(it.local === 'stdin' ? '-' : it.local.path, errText(e));
           error(`Upload of '${it.local === 'stdin' ? '<stdin>' : it.local.path}' is not possible (Reason: ${errText(e)})`);
           if (s.stopOnError) stop = true;
           return;
@@ -182,7 +182,7 @@ export async function cmdPut(ctx: Context, argsIn: string[]): Promise<number> {
   } finally {
     setStatus(undefined);
   }
-  if (failed || firstPassProblems) return s.stopOnError ? EX.OSFILE : EX.PARTIAL;
+  if (tally.failed) return s.stopOnError ? EX.OSFILE : EX.PARTIAL;
   return EX.OK;
 }
 

@@ -11,7 +11,7 @@ import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { parseArg } from '../storage/url.ts';
 import { errText } from '../storage/local.ts';
 import { syncLocations } from '../sync/plan.ts';
-import { runSync, newTotals, type SyncEvent, type SyncReporter } from '../sync/engine.ts';
+import { runSync, type SyncEvent, type SyncReporter } from '../sync/engine.ts';
 import { reportBucketError, reportLocalSkip } from './report.ts';
 
 function describe(e: unknown): string {
@@ -108,7 +108,7 @@ export async function cmdSync(ctx: Context, args: string[]): Promise<number> {
   for (const u of srcs) if (u.type === 's3' && !u.bucket) throw new ParameterError(`Expecting S3 URI with a bucket name instead of '${s3uri(u.bucket)}'`);
 
   const s = ctx.settings;
-  const totals = newTotals();
+  const totals = ctx.tally;
   const dstBase = normalize(dstArg.endsWith('/') ? dstArg : dstArg + '/');
   const reporter: SyncReporter = { event: (e) => print(e, dstBase), status: setStatus };
   const t0 = performance.now();

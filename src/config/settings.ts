@@ -101,6 +101,8 @@ export interface Settings {
   limit: number;
   stopOnError: boolean;
   progress: boolean;
+  /** Seconds between 'progress:' lines on stderr while the meter is off; 0 after --no-progress. */
+  progressInterval: number;
   stats: boolean;
   json: boolean;
   requesterPays: boolean;
@@ -373,6 +375,8 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     stopOnError: val('stop_on_error'),
     // on a terminal unless --progress / --no-progress says otherwise
     progress: src('progress_meter') === 'cli' ? val<boolean>('progress_meter') : !!process.stdout.isTTY,
+    // --no-progress turns the interval lines off too, whatever --progress-interval says
+    progressInterval: src('progress_meter') === 'cli' && !val<boolean>('progress_meter') ? 0 : val<number>('progress_interval'),
     stats: val('stats'),
     json: val('json'),
     requesterPays: val('requester_pays'),

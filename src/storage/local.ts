@@ -254,6 +254,8 @@ export class LocalTree {
   problems = 0;
   /** Their names relative to the root ('' the root itself), kept to hold the deletions they could explain. */
   readonly problemNames: string[] = [];
+  /** The problems themselves (path and reason), for the run's tally of failures. */
+  readonly problemList: WalkProblem[] = [];
 
   constructor(
     readonly root: string,
@@ -273,6 +275,7 @@ export class LocalTree {
     const onProblem = (p: WalkProblem) => {
       this.problems++;
       this.problemNames.push(relative(this.root, p.path).split(sep).join('/'));
+      this.problemList.push(p);
       this.o.onProblem(p);
     };
     for await (const f of walk(this.root, '', { followSymlinks: this.o.followSymlinks, onProblem, onSkip: this.o.onSkip, pruneDir: this.o.pruneDir, dirs: this.o.dirs }))

@@ -26,6 +26,7 @@ import { inShard } from './select.ts';
 import { Pool } from '../transfer/pool.ts';
 import { TokenBucket } from '../transfer/throttle.ts';
 import { Progress } from '../transfer/progress.ts';
+import type { Tally } from '../transfer/summary.ts';
 import { uploadFile } from '../transfer/upload.ts';
 import { downloadToFile } from '../transfer/download.ts';
 import { copyRemote } from '../transfer/copy.ts';
@@ -33,20 +34,8 @@ import { objectHeaders } from '../transfer/headers.ts';
 
 export type TransferAction = 'upload' | 'download' | 'remote copy' | 'mkdir';
 
-/** Counts over a whole sync command (all its sources). */
-export interface SyncTotals {
-  srcFiles: number;
-  srcBytes: number;
-  transferred: number;
-  /** Of `transferred`: server-side copies from an object the destination already held. */
-  copiedWithin: number;
-  bytes: number;
-  deleted: number;
-  deletedBytes: number;
-  failed: number;
-}
-
-export const newTotals = (): SyncTotals => ({ srcFiles: 0, srcBytes: 0, transferred: 0, copiedWithin: 0, bytes: 0, deleted: 0, deletedBytes: 0, failed: 0 });
+/** Counts over a whole sync command (all its sources): the command's tally. */
+export type SyncTotals = Tally;
 
 export type SyncEvent =
   /** A transfer finished; n is its number (in the order started), of the number of transfers decided. */
@@ -81,8 +70,8 @@ export type SyncEvent =
 
 export interface SyncReporter {
   event(e: SyncEvent): void;
-  /** A live status line while transfers run (undefined: clear it). */
-  status(line: (() => string) | undefined): void;
+  /** Progress while transfers run, for the terminal's status line or the log's interval lines (undefined: stop). */
+  status(progress: Progress | undefined): void;
 }
 
 /** Equal content for a pair of the same size: equal ETags, else equal MD5s (an unknown MD5 counts as equal). */
@@ -98,7 +87,6 @@ function statLike(e: Entry): Stats {
   return { uid: e.uid ?? 0, gid: e.gid ?? 0, atimeMs: e.atimeMs ?? 0, mtimeMs: e.mtimeMs ?? 0, ctimeMs: e.ctimeMs ?? 0, mode: e.mode ?? 0o100644 } as Stats;
 }
 
-const problemsOf = (l: Location) => (l.kind === 'local' ? l.problems : 0);
 
 /**
  * Names a failure could explain the absence of: a deletion of one of them, or of anything under
@@ -202,6 +190,12 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     if (listed && comparing === 0 && !deferred) lines.release();
   };
   let refused = 0;
+  /** One more transfer decided: the progress line's totals grow with it. */
+  const decide1 = (e: Entry) => {
+    decided++;
+    progress.totalFiles = (progress.totalFiles ?? 0) + 1;
+    progress.totalBytes = (progress.totalBytes ?? 0) + e.size;
+  };
   let stop = false;
   // --shard splits by S3 key: the source's, else the destination's
   const shardKey = (p: Pair) => p.src?.key ?? p.dst?.key ?? (dst.kind === 's3' ? dst.target(p.src!.relative).key! : (p.src ?? p.dst)!.relative);
@@ -245,7 +239,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       return res.bytes;
     }
     if (src.kind === 's3' && dst.kind === 's3') {
-      await copyRemote(src.client, { bucket: src.bucket, key: e.key!, size: e.size }, { bucket: dst.bucket, key: to.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8) });
+      await copyRemote(src.client, { bucket: src.bucket, key: e.key!, size: e.size }, { bucket: dst.bucket, key: to.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8), onBytes: (n) => progress.addBytes(n) });
       return e.size;
     }
     return invalidPair();
@@ -261,12 +255,12 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     }
     if (t.problem) {
       if (dst.kind === 'local') {
-        refused++;
+        totals.fail(from, t.problem);
         blocked.add(e.relative);
         report.event({ type: 'refused', name: from, problem: t.problem, root: dst.root });
         return;
       }
-      totals.failed++;
+      totals.fail(from, t.problem);
       blocked.add(e.relative);
       report.event({ type: 'key-problem', path: from, reason: t.problem });
       if (s.stopOnError) stop = true;
@@ -278,8 +272,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     const n = ++started;
     const t0 = performance.now();
     const bytes = await transfer(e, t, from);
-    totals.transferred++;
-    totals.bytes += bytes;
+    totals.transferDone(bytes);
     progress.fileDone();
     const mkdirLine = e.dir && dst.kind === 'local';
     lines.emit({ type: 'transferred', action: mkdirLine ? 'mkdir' : action, from, to: mkdirLine ? t.path! + '/' : t.path ?? t.name, bytes, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, decided) });
@@ -290,7 +283,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     // a forbidden or missing bucket, or a full disk, ends the whole run
     if (err instanceof S3Error && (err.status === 403 || err.code === 'NoSuchBucket')) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
-    totals.failed++;
+    totals.fail(src.name(e), err);
     blocked.add(e.relative);
     report.event({ type: 'failed', name: (e.path ?? e.key)!, error: err, action, relative: e.relative, to: dst.target(e.relative).name });
     if (s.stopOnError) stop = true;
@@ -304,8 +297,8 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     if (s.dryRun) return announce ? undefined : report.event({ type: 'would-transfer', action: 'remote copy', from: from.relative, to: e.relative });
     const n = ++copiesStarted;
     const t0 = performance.now();
-    await copyRemote(dst.client, { bucket: dst.bucket, key: from.key, size: e.size }, { bucket: dst.bucket, key: t.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8) });
-    totals.transferred++;
+    await copyRemote(dst.client, { bucket: dst.bucket, key: from.key, size: e.size }, { bucket: dst.bucket, key: t.key! }, { partSize: s.multipartChunkBytes, concurrency: Math.min(s.parallel, 8), onBytes: (n) => progress.addBytes(n) });
+    totals.transferDone(0);
     totals.copiedWithin++;
     progress.fileDone();
     report.event({ type: 'transferred', action: 'remote copy', from: from.relative, to: e.relative, bytes: 0, seconds: (performance.now() - t0) / 1000, n, of: Math.max(n, copiesTotal) });
@@ -382,7 +375,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     await pool.drain();
   };
 
-  if (!s.dryRun) report.status(() => progress.line());
+  if (!s.dryRun) report.status(progress);
   try {
     for await (const p of mergeJoin(src.list(), dst.list())) {
       if (stop) break;
@@ -394,6 +387,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       }
       const d = decide(p, { checkMd5: s.checkMd5, skipExisting: s.skipExisting, deleteRemoved: s.deleteRemoved });
       if (d === 'skip') {
+        if (p.src) totals.skipped++;
         if (!p.src || p.src.size === p.dst?.size) remember(p.dst);
         continue;
       }
@@ -402,8 +396,8 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
         deletions.push(p.dst!);
         continue;
       }
-      if (d === 'transfer') decided++;
       const e = p.src!;
+      if (d === 'transfer') decide1(e);
       const defer = (e: Entry) => {
         pending.push(e);
         pendingSizes.set(e.size, (pendingSizes.get(e.size) ?? 0) + 1);
@@ -419,12 +413,15 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
             let same: boolean;
             try {
               same = await sameContent(src, e, dst, p.dst!, report);
-              if (!same) decided++;
+              if (!same) decide1(e);
             } finally {
               comparing--;
               counted();
             }
-            if (same) return remember(p.dst);
+            if (same) {
+              totals.skipped++;
+              return remember(p.dst);
+            }
             if (announce) return defer(e);
           }
           await transferOne(e);
@@ -443,8 +440,11 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     report.status(undefined);
     pending.dispose();
   }
-  totals.failed += problemsOf(src) + problemsOf(dst) + refused;
-  for (const l of [src, dst]) if (l.kind === 'local') for (const n of l.problemNames) blocked.add(n);
+  for (const l of [src, dst])
+    if (l.kind === 'local') {
+      for (const p of l.problemList) totals.fail(p.path, p.reason);
+      for (const n of l.problemNames) blocked.add(n);
+    }
   if (s.cacheFile && src.kind === 'local' && src.cache && !s.dryRun) {
     try {
       src.cache.save();
@@ -460,7 +460,7 @@ async function runDeletions(dst: Location, deletions: DeferredList<Entry>, block
   const removeBatch = async (batch: Entry[]) => {
     for (const r of await dst.remove(batch)) {
       if (r.problem !== undefined) {
-        totals.failed++;
+        totals.fail(dst.name(r.entry), r.problem || 'delete failed');
         report.event({ type: 'delete-failed', name: dst.name(r.entry), kind: dst.kind, problem: r.problem });
         continue;
       }

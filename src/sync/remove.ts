@@ -9,6 +9,8 @@ import { s3uri } from '../s3/uri.ts';
 import type { S3Url } from '../storage/url.ts';
 import { expand, removeKeys, type RemoteItem } from '../storage/s3.ts';
 import { Pool } from '../transfer/pool.ts';
+import type { Progress } from '../transfer/progress.ts';
+import type { Tally } from '../transfer/summary.ts';
 import { selection } from './select.ts';
 
 export interface RemoveOptions {
@@ -41,7 +43,13 @@ export interface RemoveResult {
   overMaxDelete: boolean;
 }
 
-export async function removeAll(c: S3Client, url: S3Url, o: RemoveOptions, report: RemoveReport): Promise<RemoveResult> {
+/** Where a run counts what it removed: the command's tally, and the progress shown while it runs. */
+export interface RemoveTracking {
+  tally?: Tally;
+  progress?: Progress;
+}
+
+export async function removeAll(c: S3Client, url: S3Url, o: RemoveOptions, report: RemoveReport, track: RemoveTracking = {}): Promise<RemoveResult> {
   const result: RemoveResult = { count: 0, bytes: 0, failed: 0, overMaxDelete: false };
   const listing = () => expand(c, url, { recursive: o.recursive, keep: o.keep });
   if (o.maxDelete > 0) {
@@ -62,10 +70,20 @@ export async function removeAll(c: S3Client, url: S3Url, o: RemoveOptions, repor
       const failed = await removeKeys(c, url.bucket, items.map((i) => i.key));
       for (const it of items) {
         const f = failed.get(it.key);
+        const uri = s3uri(it.bucket, it.key);
         if (f) {
           result.failed++;
-          report.failed(s3uri(it.bucket, it.key), f.code, f.message);
-        } else report.removed(s3uri(it.bucket, it.key));
+          track.tally?.fail(uri, `${f.code} ${f.message}`.trim());
+          report.failed(uri, f.code, f.message);
+        } else {
+          if (track.tally) {
+            track.tally.deleted++;
+            track.tally.deletedBytes += it.size ?? 0;
+          }
+          track.progress?.addBytes(it.size ?? 0);
+          track.progress?.fileDone();
+          report.removed(uri);
+        }
       }
     });
   };

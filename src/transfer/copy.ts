@@ -10,9 +10,14 @@ export async function copyRemote(
   c: S3Client,
   src: { bucket: string; key: string; size: number },
   dst: { bucket: string; key: string },
-  o: { partSize: number; concurrency: number; headers?: Record<string, string>; directive?: 'COPY' | 'REPLACE' },
+  /** onBytes: bytes copied (for progress), after each part or the whole object. */
+  o: { partSize: number; concurrency: number; headers?: Record<string, string>; directive?: 'COPY' | 'REPLACE'; onBytes?: (n: number) => void },
 ): Promise<string> {
-  if (src.size <= FIVE_GIB) return copyObject(c, src.bucket, src.key, dst.bucket, dst.key, o.headers ?? {}, o.directive ?? 'COPY');
+  if (src.size <= FIVE_GIB) {
+    const etag = await copyObject(c, src.bucket, src.key, dst.bucket, dst.key, o.headers ?? {}, o.directive ?? 'COPY');
+    o.onBytes?.(src.size);
+    return etag;
+  }
   // Multipart copy: metadata is not copied by UploadPartCopy, so carry it over from a HEAD.
   const h = await headObject(c, src.bucket, src.key);
   const headers: Record<string, string> = { 'Content-Type': h.contentType || 'binary/octet-stream' };
@@ -34,6 +39,7 @@ export async function copyRemote(
       const end = Math.min(src.size, start + part) - 1;
       await pool.submit(async () => {
         etags[i] = await uploadPartCopy(c, src.bucket, src.key, dst.bucket, dst.key, uploadId, i + 1, start, end);
+        o.onBytes?.(end - start + 1);
       });
       if (pool.failed) break;
     }

@@ -1,4 +1,6 @@
-// Whole-job progress: objects, bytes, rate and ETA, for the live status line on a terminal.
+// Whole-job progress: objects, bytes, rate and ETA, for the live status line on a terminal and,
+// when stdout is not a terminal, for the `progress:` lines written every --progress-interval
+// seconds (a CronJob's log).
 
 export class Progress {
   files = 0;
@@ -36,6 +38,42 @@ export class Progress {
     if (this.totalBytes !== undefined && r > 0 && this.totalBytes > this.bytes) eta = `  ETA ${clock((this.totalBytes - this.bytes) / r)}`;
     return `[${files} files  ${bytes}  ${human(r)}/s${eta}  ${clock((now - this.t0) / 1000)}]`;
   }
+
+  /**
+   * The line for a log, one per interval, in a fixed order so it can be grepped and parsed:
+   * `progress: 1.2 GiB of 5.0 GiB (24%), 3 of 10 files, 41.3 MiB/s, eta 1m32s, elapsed 25s`.
+   * Totals not known (yet) are left out: `progress: 1.2 GiB, 3 files, 41.3 MiB/s, elapsed 25s`.
+   * The rate is over the time since the previous line (at most the last few seconds).
+   */
+  logLine(now = performance.now()): string {
+    return progressLine({ bytes: this.bytes, totalBytes: this.totalBytes, files: this.files, totalFiles: this.totalFiles, rate: this.rate(now), seconds: (now - this.t0) / 1000 });
+  }
+}
+
+export interface ProgressFigures {
+  bytes: number;
+  totalBytes?: number;
+  files: number;
+  totalFiles?: number;
+  /** Bytes per second. */
+  rate: number;
+  /** Since the start. */
+  seconds: number;
+}
+
+/** Progress.logLine's format, from its figures. */
+export function progressLine(p: ProgressFigures): string {
+  const parts: string[] = [];
+  if (p.totalBytes !== undefined) {
+    // floor: 100% only once everything is there
+    const pct = p.totalBytes > 0 ? Math.min(100, Math.floor((p.bytes * 100) / p.totalBytes)) : 100;
+    parts.push(`${human(p.bytes)} of ${human(p.totalBytes)} (${pct}%)`);
+  } else parts.push(human(p.bytes));
+  parts.push(p.totalFiles !== undefined ? `${p.files} of ${p.totalFiles} files` : `${p.files} files`);
+  parts.push(`${human(p.rate)}/s`);
+  if (p.totalBytes !== undefined && p.rate > 0 && p.totalBytes > p.bytes) parts.push(`eta ${duration((p.totalBytes - p.bytes) / p.rate)}`);
+  parts.push(`elapsed ${duration(p.seconds)}`);
+  return `progress: ${parts.join(', ')}`;
 }
 
 export function human(n: number): string {
@@ -47,6 +85,17 @@ export function human(n: number): string {
     i++;
   }
   return `${i ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** A duration for a log line: `45s`, `1m32s`, `2h05m09s` (whole seconds, rounded). */
+export function duration(secs: number): string {
+  const s = Number.isFinite(secs) ? Math.max(0, Math.round(secs)) : 0;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  if (h) return `${h}h${String(m).padStart(2, '0')}m${String(ss).padStart(2, '0')}s`;
+  if (m) return `${m}m${String(ss).padStart(2, '0')}s`;
+  return `${ss}s`;
 }
 
 export function clock(secs: number): string {
