@@ -82,6 +82,12 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         requesterPays: settings.requesterPays,
         signatureV2: settings.signatureV2,
         anonymous: settings.noSignRequest,
+        // s3cmd's -v lines for a bucket in another region
+        onRegionRedirect: (_bucket, to, host) => {
+          if (to.kind === 'signing') return info(`Forwarding request to ${to.region}`);
+          if (host) info(`Redirected to: ${host}`);
+          info(`Redirected to region: ${to.region}`);
+        },
         debug,
         onRetry: (what, attempt, reason, delay) => info(`Retrying ${what} (attempt ${attempt}) after ${reason}, waiting ${(delay / 1000).toFixed(1)} s`),
       });

@@ -13,6 +13,7 @@ import { parseXml, text } from './xml.ts';
 import { encodeKey } from './uri.ts';
 import { signV4, sha256Hex, rfc3986, EMPTY_SHA256 } from './sigv4.ts';
 import { signV2 } from './sigv2.ts';
+import { regionRedirect, type RegionRedirect } from './region.ts';
 
 export interface S3ClientOptions {
   /** scheme://host[:port] of the service, e.g. http://127.0.0.1:7480 */
@@ -33,6 +34,14 @@ export interface S3ClientOptions {
   signatureV2?: boolean;
   /** --no-sign-request: send every request unsigned and never ask `credentials` for a key. */
   anonymous?: boolean;
+  /**
+   * The endpoint is AWS's own: the S3 host name for a region (config/aws-endpoints.ts, with FIPS and
+   * dual-stack applied). A bucket found in another region is then sent to that region's host;
+   * without it (a custom endpoint) only the signing region changes.
+   */
+  awsHost?: (region: string) => string;
+  /** A bucket turned out to be in another region (once per bucket and run): for s3cmd's -v lines. */
+  onRegionRedirect?: (bucket: string, to: RegionRedirect, host: string | undefined) => void;
 }
 
 export interface S3Request {
@@ -68,7 +77,15 @@ const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRe
 const reasonOf = (e: unknown) => (e instanceof S3Error ? `${e.status} (${e.code})` : e instanceof Error ? e.message : String(e));
 
 export class S3Client {
+  /** Buckets found in another region than opts.region during this run (learned from redirects). */
+  private readonly bucketRegions = new Map<string, string>();
+
   constructor(readonly opts: S3ClientOptions) {}
+
+  /** The region requests for `bucket` are signed for: the one S3 named for it, else the configured one. */
+  regionFor(bucket?: string): string {
+    return (bucket && this.bucketRegions.get(bucket)) || this.opts.region;
+  }
 
   /** A fresh budget for one logical request. */
   budget(): RetryBudget {
@@ -80,12 +97,14 @@ export class S3Client {
     const ep = this.opts.endpoint;
     const protocol = ep.protocol;
     const encKey = key ? encodeKey(key) : '';
+    const moved = bucket && this.opts.awsHost ? this.bucketRegions.get(bucket) : undefined;
+    const regionHost = moved ? this.opts.awsHost!(moved) + (ep.port ? `:${ep.port}` : '') : undefined;
     if (bucket && this.opts.hostBucketTemplate && !bucket.includes('.')) {
-      const host = this.opts.hostBucketTemplate.replace('%(bucket)s', bucket);
+      const host = regionHost ? `${bucket}.${regionHost}` : this.opts.hostBucketTemplate.replace('%(bucket)s', bucket);
       return { host, path: '/' + encKey, protocol, hostBucket: bucket };
     }
     const path = bucket ? `/${encodeURIComponent(bucket)}/${encKey}` : '/';
-    return { host: ep.host, path, protocol };
+    return { host: regionHost ?? ep.host, path, protocol };
   }
 
   private async sign(req: S3Request, forceRefresh: boolean) {
@@ -108,11 +127,41 @@ export class S3Client {
       this.opts.debug?.(() => `SigV2 string to sign: ${JSON.stringify(sts.split('\n'))}, Authorization: ${headers.Authorization}`);
     } else {
       const payloadHash = unsigned ? 'UNSIGNED-PAYLOAD' : req.body === undefined ? EMPTY_SHA256 : sha256Hex(req.body as Buffer | string);
-      signV4({ method: req.method, host, path, query, headers, payloadHash, region: this.opts.region }, creds);
+      signV4({ method: req.method, host, path, query, headers, payloadHash, region: this.regionFor(req.bucket) }, creds);
     }
     const qs = query.map(([k, v]) => (v === '' ? `${rfc3986(k)}=` : `${rfc3986(k)}=${rfc3986(v)}`)).join('&');
     const url = new URL(`${protocol}//${host}${path}${qs ? '?' + qs : ''}`);
-    return { url, headers };
+    return { url, headers, where: this.where(req.bucket, host) };
+  }
+
+  /** What decides where a request lands: the host, and the signing region where one is signed in. */
+  private where(bucket: string | undefined, host: string): string {
+    const regionSigned = !this.opts.anonymous && !this.opts.signatureV2;
+    return regionSigned ? `${host} ${this.regionFor(bucket)}` : host;
+  }
+
+  /**
+   * A wrong-region answer to a request for `bucket` sent to `usedWhere`: remember the bucket's region
+   * and say whether sending again would land differently (a new host or signing region).
+   */
+  private followRegion(e: unknown, req: S3Request, usedWhere: string): boolean {
+    if (!(e instanceof S3Error) || !req.bucket) return false;
+    const to = regionRedirect({ status: e.status, code: e.code, ...e.region }, req);
+    if (!to) return false;
+    const bucket = req.bucket;
+    const known = this.regionFor(bucket);
+    const remembered = this.bucketRegions.get(bucket);
+    // The same region can still mean a new host: the global s3.amazonaws.com, path style, for a
+    // bucket elsewhere gets a 301 naming the region the request was already signed for.
+    if (remembered !== to.region && (to.region !== known || this.opts.awsHost)) {
+      this.bucketRegions.set(bucket, to.region);
+      const host = this.opts.awsHost ? this.target(bucket).host : undefined;
+      this.opts.debug?.(
+        `S3 bucket ${bucket} is in region ${to.region}${to.region !== known ? `, not ${known}` : ''} (${e.status} ${e.code}); its requests go ${host ? `to ${host} ` : ''}there for the rest of this run. Set --region ${to.region} to save the extra request.`,
+      );
+      this.opts.onRegionRedirect?.(bucket, to, host);
+    }
+    return this.where(bucket, this.target(bucket).host) !== usedWhere;
   }
 
   /** Send a request whose answer fits in memory (XML, empty bodies). Retries; throws S3Error. */
@@ -147,8 +196,19 @@ export class S3Client {
     const budget = o.budget ?? this.budget();
     let refreshed = false;
     let forceRefresh = false;
+    let redirected = false;
+    let quietRetry = false;
     let current: S3Request | undefined;
+    let usedWhere = '';
     const decide = (e: unknown) => {
+      quietRetry = false;
+      // Sent to the wrong region: once per request, at once, inside the same budget.
+      if (!redirected && current && this.followRegion(e, current, usedWhere)) {
+        if (budget.exhausted) return 'fail' as const;
+        redirected = true;
+        quietRetry = true;
+        return 'retry-now' as const;
+      }
       if (e instanceof S3Error && EXPIRED_CODES.has(e.code) && !refreshed) {
         if (budget.exhausted) return 'fail' as const;
         refreshed = true;
@@ -164,7 +224,8 @@ export class S3Client {
       async (attempt) => {
         current = typeof req === 'function' ? await req(attempt) : req;
         const r = current;
-        const { url, headers } = await this.sign(r, forceRefresh);
+        const { url, headers, where } = await this.sign(r, forceRefresh);
+        usedWhere = where;
         forceRefresh = false;
         const body = typeof r.body === 'function' ? r.body() : r.body;
         const t0 = performance.now();
@@ -189,6 +250,7 @@ export class S3Client {
       {
         decide,
         onRetry: (e, n, delay) => {
+          if (quietRetry) return; // the redirect was reported by onRegionRedirect
           if (o.onRetry) o.onRetry(reasonOf(e), n, delay);
           else if (current) this.opts.onRetry?.(`${current.method} ${this.target(current.bucket, current.key).path}`, n, reasonOf(e), delay);
         },
@@ -211,6 +273,8 @@ export function parseError(res: HttpResponse, req: S3Request): S3Error {
   let message = '';
   let resource = '';
   let requestId = '';
+  let bodyRegion = '';
+  let endpoint = '';
   if (res.body.length) {
     try {
       const doc = parseXml(res.body);
@@ -219,6 +283,8 @@ export function parseError(res: HttpResponse, req: S3Request): S3Error {
       message = text(e.Message);
       resource = text(e.Resource);
       requestId = text(e.RequestId);
+      bodyRegion = text(e.Region);
+      endpoint = text(e.Endpoint);
     } catch {
       message = `unparseable error body (${res.body.length} bytes)`;
     }
@@ -230,5 +296,9 @@ export function parseError(res: HttpResponse, req: S3Request): S3Error {
     if (code === 'NoSuchKey') message = 'The specified key does not exist.';
   }
   if (!resource) resource = req.bucket ? `/${req.bucket}${req.key ? '/' + req.key : ''}` : '/';
-  return new S3Error(res.status, code, message, resource, requestId);
+  const err = new S3Error(res.status, code, message, resource, requestId);
+  const h = res.headers['x-amz-bucket-region'];
+  const headerRegion = Array.isArray(h) ? h[0] : h;
+  if (headerRegion || bodyRegion || endpoint) err.region = { headerRegion: headerRegion || undefined, bodyRegion: bodyRegion || undefined, endpoint: endpoint || undefined };
+  return err;
 }

@@ -1,4 +1,5 @@
 import { EX, S3kError, exitCodeForStatus } from '../errors.ts';
+import type { RegionFacts } from './region.ts';
 
 /** An error answer from S3: `S3 error: <status> (<Code>): <Message>`. */
 export class S3Error extends S3kError {
@@ -12,6 +13,8 @@ export class S3Error extends S3kError {
     super(`${status} (${code})${s3Message ? ': ' + s3Message : ''}`, exitCodeForStatus(status));
     this.name = 'S3Error';
   }
+  /** What the answer said about the bucket's region (x-amz-bucket-region, <Region>, <Endpoint>). */
+  region?: Omit<RegionFacts, 'status' | 'code'>;
   /** s3cmd's `S3 error: ...` line, with what to do about the errors users meet first. */
   override get line(): string {
     let hint = '';
@@ -19,9 +22,15 @@ export class S3Error extends S3kError {
       hint = " - check the access key and secret key (~/.s3cfg, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the role s3k assumed); 's3k whoami' shows which were used";
     else if (this.code === 'RequestTimeTooSkewed') hint = " - this machine's clock differs from the server's by more than 15 minutes; sync it (NTP) and retry";
     else if (this.code === 'KeyTooLongError') hint = ' - object keys are limited to 1024 bytes of UTF-8';
+    else if (WRONG_REGION_CODES.has(this.code) || this.status === 301) {
+      const r = this.region?.headerRegion ?? this.region?.bodyRegion;
+      hint = r ? ` - the bucket is in region ${r}; run with --region ${r} (or AWS_REGION / bucket_location)` : ' - the bucket is in another region; run with --region REGION (or AWS_REGION / bucket_location)';
+    }
     return `S3 error: ${this.message}${hint}`;
   }
 }
+
+const WRONG_REGION_CODES = new Set(['PermanentRedirect', 'TemporaryRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
 
 /** A 403 to an unsigned request (--no-sign-request): the bucket or object is not public. */
 export class AnonymousAccessDenied extends S3Error {
