@@ -7,6 +7,7 @@ import { setVerbosity, getVerbosity, setProgress, setProgressInterval, resultsTo
 import { addSecret, redact } from './cli/redact.ts';
 import { resolveSettings, checkRefused } from './config/settings.ts';
 import { createContext, type Context } from './commands/context.ts';
+import { sharedConfigKey } from './credentials/profile.ts';
 import { destroyAgents } from './net/http.ts';
 import { summaryJson } from './transfer/summary.ts';
 
@@ -122,7 +123,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   // commands that need no settings nor credentials: a broken ~/.s3cfg does not break them
   if (command === 'completion') return (await import('./commands/completion.ts')).cmdCompletion(args, VERSION);
-  const settings = resolveSettings(values, env);
+  const settings = resolveSettings(values, env, sharedConfigKey(env));
   for (const k of ['secretKey', 'sessionToken'] as const) addSecret(settings.fileKeys[k]);
   addSecret(env.AWS_SECRET_ACCESS_KEY);
   addSecret(env.AWS_SESSION_TOKEN);

@@ -310,7 +310,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   value({
     dest: 'host_base', s3cfg: 'host_base', env: ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'], flags: [flag('host', 'HOSTNAME', 'HOSTNAME:PORT for S3 endpoint (default: s3.amazonaws.com, alternatives such as s3-eu-west-1.amazonaws.com). You should also set --host-bucket.')],
-    default: 's3.amazonaws.com', parser: text, commands: '*', use: reads('endpoint', 'commands/context.ts'),
+    default: 's3.amazonaws.com', parser: text, commands: '*', use: reads(['endpoint', 'awsS3Host'], 'commands/context.ts'),
     ask: { order: 4, prompt: 'S3 Endpoint', help: 'Use "s3.amazonaws.com" for S3 Endpoint and not modify it to the target Amazon S3.' },
   }),
   value({
@@ -426,6 +426,10 @@ export const OPTIONS: OptionRecord[] = [
   // No .s3cfg key and no environment variable: the aws cli has only the command-line option.
   bool({ dest: 'no_sign_request', flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),
   value({ dest: 'shard', flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: TRANSFER, use: reads('shard', 'sync/select.ts') }),
+
+  // AWS SDK settings: the environment variable, else the AWS config profile's key (no flag, no .s3cfg key).
+  bool({ dest: 'use_fips_endpoint', env: ['AWS_USE_FIPS_ENDPOINT'], flags: [], default: false, commands: '*', use: reads(['endpointFlags', 'endpoint'], 'commands/context.ts') }),
+  bool({ dest: 'use_dualstack_endpoint', env: ['AWS_USE_DUALSTACK_ENDPOINT'], flags: [], default: false, commands: '*', use: reads(['endpointFlags', 'endpoint'], 'commands/context.ts') }),
 
   // ---------------------------------------------------------------- .s3cfg only
   value({ dest: 'socket_timeout', s3cfg: 'socket_timeout', flags: [], default: 300, parser: int(1), commands: '*', use: reads('socketTimeoutMs', 'commands/context.ts') }),

@@ -64,6 +64,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         s3cfg: settings.fileKeys,
         env,
         region: settings.region,
+        endpointFlags: settings.endpointFlags,
         tls: ctx.tls(),
         debug: (m: string) => debug(m),
         secret: addSecret,
@@ -82,6 +83,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         requesterPays: settings.requesterPays,
         signatureV2: settings.signatureV2,
         anonymous: settings.noSignRequest,
+        awsHost: settings.awsS3Host,
         // s3cmd's -v lines for a bucket in another region
         onRegionRedirect: (_bucket, to, host) => {
           if (to.kind === 'signing') return info(`Forwarding request to ${to.region}`);

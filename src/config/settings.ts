@@ -9,6 +9,7 @@ import { readS3cfg, parseBool, type S3cfgFile } from './s3cfg.ts';
 import { EX, S3kError, strerror } from '../errors.ts';
 import { OPTIONS, OptionValueError, checkValue, optionByDest, rate, type AclChange, type OptionRecord, type OptionValues, type ValueOption } from '../cli/options.ts';
 import { ParameterError, UnsupportedOptionError } from '../cli/exit-codes.ts';
+import { isAwsHost, parseEndpointFlag, s3Host, type EndpointFlags } from './aws-endpoints.ts';
 
 export type CliValues = OptionValues;
 export type { AclChange };
@@ -43,6 +44,13 @@ export interface Settings {
   endpoint: URL;
   /** Virtual-host template (contains %(bucket)s) or undefined for path style. */
   hostBucketTemplate?: string;
+  /**
+   * The S3 endpoint is AWS's own (an AWS host name): a bucket found in another region is sent to
+   * that region's host, named by awsS3Host (FIPS / dual-stack as configured).
+   */
+  awsS3Host?: (region: string) => string;
+  /** AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT (or the AWS profile's use_*_endpoint): for S3 and STS. */
+  endpointFlags: EndpointFlags;
   region: string;
   /** LocationConstraint for mb (undefined for us-east-1/US). */
   bucketLocation?: string;
@@ -245,7 +253,11 @@ export function checkRefused(s: Settings, command: string): void {
   }
 }
 
-export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings {
+/**
+ * `sharedConfig`: a key of the selected AWS shared-config profile (~/.aws/config), for the settings
+ * the AWS SDKs read from there when the environment does not set them (use_fips_endpoint, ...).
+ */
+export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv, sharedConfig?: (key: string) => string | undefined): Settings {
   const explicitPath = typeof v.config === 'string' ? v.config : undefined;
   const configPath = explicitPath ?? defaultConfigPath(env);
   let file: S3cfgFile | undefined;
@@ -271,26 +283,45 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
   const locRaw = src('bucket_location') === 'cli' ? val<string>('bucket_location') : (f.bucket_location ?? undefined);
   const loc = locRaw ? regionFromLocation(locRaw) : region;
 
-  // Endpoint: --host > AWS_ENDPOINT_URL_S3 > AWS_ENDPOINT_URL > host_base > AWS default.
+  // FIPS / dual-stack: the environment, else the AWS profile (as the SDKs), else off.
+  const endpointFlag = (dest: string, key: string): boolean => {
+    const r = o[dest];
+    if (r.source === 'env') return parseEndpointFlag(env[r.from!], r.from!) ?? false;
+    return parseEndpointFlag(sharedConfig?.(key), `${key} in the AWS config profile`) ?? false;
+  };
+  const endpointFlags: EndpointFlags = { fips: endpointFlag('use_fips_endpoint', 'use_fips_endpoint'), dualstack: endpointFlag('use_dualstack_endpoint', 'use_dualstack_endpoint') };
+
+  // Endpoint: --host > AWS_ENDPOINT_URL_S3 > AWS_ENDPOINT_URL > host_base > AWS default. The AWS
+  // default (no host_base, or s3cmd's default s3.amazonaws.com) is the region's AWS host name, with
+  // FIPS / dual-stack applied; s3.amazonaws.com stays as it is when neither flag is set.
   const useHttps = val<boolean>('use_https');
   const host = o.host_base;
   const hb = o.host_bucket;
   const template = (t: string | undefined) => (t && t.includes('%(bucket)s') ? t : undefined);
+  const awsDefault = host.source === 'default' || (host.source !== 'env' && String(host.value).toLowerCase() === 's3.amazonaws.com');
   let endpoint: URL;
   let hostBucketTemplate: string | undefined;
-  if (host.source === 'cli') {
+  if (awsDefault && (host.source === 'default' || endpointFlags.fips || endpointFlags.dualstack)) {
+    const h = s3Host(region, endpointFlags);
+    endpoint = toEndpoint(h, useHttps, 'endpoint');
+    // s3cmd's default template follows the host; a template given on the command line wins
+    const hbGiven = hb.source === 'cli' || (host.source !== 'default' && hb.source === 's3cfg' && String(hb.value).toLowerCase() !== '%(bucket)s.s3.amazonaws.com');
+    hostBucketTemplate = template(hbGiven ? (hb.value as string) : `%(bucket)s.${h}`);
+  } else if (host.source === 'cli') {
     endpoint = toEndpoint(host.value as string, useHttps, '--host');
     hostBucketTemplate = template(hb.source === 'default' ? undefined : (hb.value as string));
   } else if (host.source === 'env') {
     endpoint = toEndpoint(host.value as string, true, host.from!);
     hostBucketTemplate = template(hb.source === 'cli' ? (hb.value as string) : undefined);
-  } else if (host.source === 's3cfg') {
+  } else {
     endpoint = toEndpoint(host.value as string, useHttps, `${configPath}: host_base`);
     hostBucketTemplate = template(hb.source === 'default' ? undefined : (hb.value as string));
-  } else {
-    const h = region === 'us-east-1' ? 's3.amazonaws.com' : `s3.${region}.amazonaws.com`;
-    endpoint = toEndpoint(h, useHttps, 'endpoint');
-    hostBucketTemplate = template(hb.source === 'cli' ? (hb.value as string) : `%(bucket)s.${h}`);
+  }
+  // Redirects to another region change the host only on AWS's endpoints; FIPS / dual-stack carry over.
+  let awsS3Host: ((r: string) => string) | undefined;
+  if (isAwsHost(endpoint.host)) {
+    const flags = { fips: endpointFlags.fips || /(^|\.)s3-fips[.-]/.test(endpoint.hostname), dualstack: endpointFlags.dualstack || /(^|\.)dualstack\./.test(endpoint.hostname) };
+    awsS3Host = (r: string) => s3Host(r, flags);
   }
 
   // s3cmd checks the chunk size once the file and the command line are merged (Parameter problem, 64).
@@ -325,6 +356,8 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv): Settings 
     invalidConfigLines: file?.invalidLines ?? [],
     endpoint,
     hostBucketTemplate,
+    awsS3Host,
+    endpointFlags,
     region,
     bucketLocation: loc === 'us-east-1' ? undefined : loc,
     cliKeys: { accessKey: str(v.access_key), secretKey: str(v.secret_key), sessionToken: str(v.access_token) },

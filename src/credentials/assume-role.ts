@@ -55,7 +55,7 @@ export interface AssumeRoleOptions extends ProviderOptions {
 export function stsSigningRegion(endpoint: string, region: string | undefined): string {
   const host = new URL(endpoint).hostname.toLowerCase();
   if (host === 'sts.amazonaws.com') return 'us-east-1';
-  const m = /^sts(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(host);
+  const m = /^sts(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws|api\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$/.exec(host);
   if (m) return m[1]!;
   return normalizeRegion(region) ?? 'us-east-1';
 }

@@ -8,6 +8,7 @@
 // that is configured, and sticks to it; a configured source that then fails is an error, never a
 // silent fall-through to another identity (e.g. the node's role). IMDS, having no configuration, is
 // picked only when it answers.
+import type { EndpointFlags } from '../config/aws-endpoints.ts';
 import type { TlsOptions } from '../net/http.ts';
 import { containerProvider, containerConfigFromEnv } from './container.ts';
 import {
@@ -39,6 +40,8 @@ export interface ChainInput {
   env: NodeJS.ProcessEnv;
   /** Region used for regional STS endpoints. */
   region: string;
+  /** FIPS / dual-stack STS endpoints (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT or the profile's keys). */
+  endpointFlags?: EndpointFlags;
   tls?: TlsOptions;
   /** Debug logger (already redacting). Credentials code never passes it a secret. */
   debug?: (msg: string) => void;
@@ -140,7 +143,7 @@ async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
   const maxAgeMs = maxAgeFromEnv(env);
   const refresh: RefreshOptions = { ...input.refresh, maxAgeMs, now: input.now, debug: input.debug };
   const common = { tls: input.tls, debug: input.debug, now: input.now, retry: input.retry, refresh };
-  const profileContext = { env, region: input.region, common };
+  const profileContext = { env, region: input.region, endpointFlags: input.endpointFlags, common };
 
   // 4. AWS shared files: static keys, web identity, SSO, credential_process, role profiles.
   profile ??= loadSharedProfile(env);
@@ -153,7 +156,7 @@ async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
   );
 
   // 5. Web identity from the environment.
-  const wi = webIdentityConfigFromEnv(env, input.region);
+  const wi = webIdentityConfigFromEnv(env, input.region, input.endpointFlags);
   if (wi) return webIdentityProvider(wi, common);
   tried.push(`web identity (${ENV_ROLE_ARN}/${ENV_WEB_IDENTITY_TOKEN_FILE} not set)`);
 

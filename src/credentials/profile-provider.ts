@@ -4,6 +4,7 @@
 // recursively. A source_profile chain that comes back to a profile already in it is an error, except
 // the CLI's one allowed loop: a role profile naming itself as source_profile uses its own static keys.
 // MFA (mfa_serial) needs a code typed at a prompt, which s3k does not do: such a profile is refused.
+import type { EndpointFlags } from '../config/aws-endpoints.ts';
 import { containerConfigFromEnv, containerProvider } from './container.ts';
 import { ENV_CONTAINER_CREDENTIALS_FULL_URI, ENV_CONTAINER_CREDENTIALS_RELATIVE_URI, ENV_EC2_METADATA_DISABLED, ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY } from './env.ts';
 import { imdsDisabled, imdsEndpoint, imdsProvider } from './imds.ts';
@@ -20,6 +21,8 @@ export interface ProfileContext {
   env: NodeJS.ProcessEnv;
   /** Region for regional STS endpoints and the SigV4 scope of AssumeRole. */
   region: string;
+  /** FIPS / dual-stack STS endpoints. */
+  endpointFlags?: EndpointFlags;
   /** TLS, logging, clock, retries and cache settings of every provider built. */
   common: ProviderOptions;
 }
@@ -56,7 +59,7 @@ function build(p: SharedProfile, kind: Exclude<ProfileCredentials, { kind: 'none
           tokenFile: kind.tokenFile,
           sessionName: kind.sessionName,
           durationSeconds: parseDurationSeconds(kind.durationSeconds, names.durationSeconds),
-          stsEndpoint: resolveStsEndpoint(ctx.env, ctx.region),
+          stsEndpoint: resolveStsEndpoint(ctx.env, ctx.region, ctx.endpointFlags),
           names,
           extraDetails: { profile: p.name },
         },
@@ -95,7 +98,7 @@ function build(p: SharedProfile, kind: Exclude<ProfileCredentials, { kind: 'none
       checkAssumeRoleConfig({ roleArn, sessionName: kind.sessionName, externalId: kind.externalId, names });
       const durationSeconds = parseDurationSeconds(kind.durationSeconds, names.durationSeconds);
       const source = kind.sourceProfile ? sourceProfile(p, kind.sourceProfile, visited, ctx) : credentialSource(p, kind.credentialSource!, ctx);
-      const stsEndpoint = resolveStsEndpoint(ctx.env, ctx.region);
+      const stsEndpoint = resolveStsEndpoint(ctx.env, ctx.region, ctx.endpointFlags);
       return assumeRoleProvider(
         {
           roleArn,

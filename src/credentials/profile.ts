@@ -257,3 +257,16 @@ function ssoSettings(p: SharedProfile): Extract<ProfileCredentials, { kind: 'sso
     );
   return { kind: 'sso', session, startUrl: startUrl!, region: region!, accountId: v.sso_account_id!, roleName: v.sso_role_name! };
 }
+
+/**
+ * A key of the selected profile (AWS_PROFILE, default "default"), read from the shared files only
+ * when first asked: for the settings the AWS SDKs take from the profile when the environment does
+ * not set them (use_fips_endpoint, use_dualstack_endpoint).
+ */
+export function sharedConfigKey(env: NodeJS.ProcessEnv): (key: string) => string | undefined {
+  let profile: SharedProfile | undefined;
+  return (key) => {
+    profile ??= loadSharedProfile(env);
+    return profile.values?.[key];
+  };
+}

@@ -1,6 +1,7 @@
 // Web identity (IRSA): trade the projected service account token for temporary credentials with an
 // unsigned STS AssumeRoleWithWebIdentity call. The token file is re-read on every call because kubelet
 // rotates it (at 80% of its lifetime, or once it is 24 h old), as the AWS SDKs' providers do.
+import { NO_FLAGS, stsUrl, type EndpointFlags } from '../config/aws-endpoints.ts';
 import { readFile } from 'node:fs/promises';
 import { NetworkError } from '../net/http.ts';
 import {
@@ -92,11 +93,12 @@ export function isValidRoleArn(arn: string): boolean {
 }
 
 /**
- * The STS endpoint: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else https://sts.<region>.amazonaws.com
- * (https://sts.amazonaws.com when AWS_STS_REGIONAL_ENDPOINTS=legacy in the aws partition, or when no
- * region is known). China regions use amazonaws.com.cn.
+ * The STS endpoint: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else AWS's endpoint for the region
+ * in its partition (config/aws-endpoints.ts: https://sts.<region>.amazonaws.com, .amazonaws.com.cn in
+ * China, FIPS / dual-stack when `flags` say so; the global https://sts.amazonaws.com when
+ * AWS_STS_REGIONAL_ENDPOINTS=legacy names it for the region, or when no region is known).
  */
-export function resolveStsEndpoint(env: NodeJS.ProcessEnv, region: string | undefined): string {
+export function resolveStsEndpoint(env: NodeJS.ProcessEnv, region: string | undefined, flags: EndpointFlags = NO_FLAGS): string {
   const explicit = envValue(env, ENV_ENDPOINT_URL_STS) ?? envValue(env, ENV_ENDPOINT_URL);
   const name = envValue(env, ENV_ENDPOINT_URL_STS) ? ENV_ENDPOINT_URL_STS : ENV_ENDPOINT_URL;
   if (explicit) {
@@ -110,12 +112,12 @@ export function resolveStsEndpoint(env: NodeJS.ProcessEnv, region: string | unde
       throw new CredentialsError(`${name} "${safeUrl(u)}" must be an http:// or https:// URL`, 78);
     return u.toString();
   }
-  const r = normalizeRegion(region);
   const legacy = envValue(env, ENV_STS_REGIONAL_ENDPOINTS)?.toLowerCase() === 'legacy';
-  if (!r) return 'https://sts.amazonaws.com/';
-  if (r.startsWith('cn-')) return `https://sts.${r}.amazonaws.com.cn/`;
-  if (legacy && !r.startsWith('us-gov-') && !r.startsWith('us-iso')) return 'https://sts.amazonaws.com/';
-  return `https://sts.${r}.amazonaws.com/`;
+  try {
+    return stsUrl(normalizeRegion(region), flags, legacy);
+  } catch (e) {
+    throw new CredentialsError((e as Error).message, 78);
+  }
 }
 
 /** s3cmd's bucket_location "US"/"EU" and blanks mapped to real region names; junk dropped. */
@@ -377,7 +379,7 @@ export function webIdentityProvider(cfg: WebIdentityConfig, opts: WebIdentityOpt
  * The web identity configuration in the environment, or undefined when neither AWS_ROLE_ARN nor
  * AWS_WEB_IDENTITY_TOKEN_FILE is set. One without the other is a configuration error.
  */
-export function webIdentityConfigFromEnv(env: NodeJS.ProcessEnv, region: string | undefined): WebIdentityConfig | undefined {
+export function webIdentityConfigFromEnv(env: NodeJS.ProcessEnv, region: string | undefined, flags: EndpointFlags = NO_FLAGS): WebIdentityConfig | undefined {
   const roleArn = envValue(env, ENV_ROLE_ARN);
   const tokenFile = envValue(env, ENV_WEB_IDENTITY_TOKEN_FILE);
   if (!roleArn && !tokenFile) return undefined;
@@ -396,6 +398,6 @@ export function webIdentityConfigFromEnv(env: NodeJS.ProcessEnv, region: string 
     tokenFile,
     sessionName: envValue(env, ENV_ROLE_SESSION_NAME),
     durationSeconds: parseDurationSeconds(envValue(env, ENV_S3K_ROLE_DURATION_SECONDS), ENV_S3K_ROLE_DURATION_SECONDS),
-    stsEndpoint: resolveStsEndpoint(env, region),
+    stsEndpoint: resolveStsEndpoint(env, region, flags),
   };
 }
