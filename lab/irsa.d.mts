@@ -3,6 +3,10 @@
 export interface LabEnv {
   LAB_DIR: string;
   LAB_ENDPOINT: string;
+  /** https://127.0.0.1:PORT (the same RGW over TLS); absent in a lab started by an older lab/start.sh. */
+  LAB_HTTPS_ENDPOINT: string;
+  /** PEM of the throwaway CA that signed the https endpoint's certificate. */
+  LAB_CA_FILE: string;
   LAB_REGION: string;
   LAB_ADMIN_ACCESS_KEY: string;
   LAB_ADMIN_SECRET_KEY: string;

@@ -6,6 +6,8 @@
 # Env (all optional):
 #   LAB_DIR            /tmp/s3k-lab     state, logs, pid files, env files
 #   LAB_RGW_PORT       7480             S3/STS/IAM endpoint http://127.0.0.1:$LAB_RGW_PORT
+#   LAB_RGW_TLS_PORT   LAB_RGW_PORT+3   the same over TLS: https://127.0.0.1:$LAB_RGW_TLS_PORT, its certificate
+#                                       signed by a throwaway CA made at each start ($LAB_DIR/tls/ca.pem)
 #   LAB_MON_PORT       3300             mon msgr v2 port
 #   LAB_MON_V1_PORT    LAB_MON_PORT+1   mon msgr v1 port
 #   LAB_OIDC_PORT      8999             OIDC issuer http://127.0.0.1:$LAB_OIDC_PORT
@@ -27,7 +29,12 @@ LAB_RGW_PORT=${LAB_RGW_PORT:-7480}
 LAB_MON_PORT=${LAB_MON_PORT:-3300}
 LAB_MON_V1_PORT=${LAB_MON_V1_PORT:-$((LAB_MON_PORT + 1))}
 LAB_OIDC_PORT=${LAB_OIDC_PORT:-8999}
+# (a non-numeric LAB_RGW_PORT is reported with the other ports below)
+LAB_RGW_TLS_PORT=${LAB_RGW_TLS_PORT:-$(( 10#0${LAB_RGW_PORT//[^0-9]/} + 3 ))}
 ENDPOINT=http://127.0.0.1:$LAB_RGW_PORT
+HTTPS_ENDPOINT=https://127.0.0.1:$LAB_RGW_TLS_PORT
+TLS_DIR=$LAB_DIR/tls
+CA_FILE=$TLS_DIR/ca.pem
 ISSUER=http://127.0.0.1:$LAB_OIDC_PORT
 RUN=$LAB_DIR/run
 
@@ -59,9 +66,10 @@ show_env() {
 if [ "$n_alive" = ${#DAEMONS[@]} ] && [ -f "$LAB_DIR/env" ]; then
   # shellcheck disable=SC1091
   running_ep=$( . "$LAB_DIR/env"; echo "$LAB_ENDPOINT") running_iss=$( . "$LAB_DIR/env"; echo "$LAB_OIDC_ISSUER")
+  running_tls=$( . "$LAB_DIR/env"; echo "${LAB_HTTPS_ENDPOINT:-none}")
   if curl -s -o /dev/null --max-time 2 "$running_ep/" && curl -sf -o /dev/null --max-time 2 "$running_iss/healthz"; then
-    if [ "$running_ep" != "$ENDPOINT" ] || [ "$running_iss" != "$ISSUER" ]; then
-      die "the lab in $LAB_DIR is already running at $running_ep / $running_iss (asked for $ENDPOINT / $ISSUER); stop it first: LAB_DIR=$LAB_DIR $HERE/stop.sh"
+    if [ "$running_ep" != "$ENDPOINT" ] || [ "$running_iss" != "$ISSUER" ] || [ "$running_tls" != "$HTTPS_ENDPOINT" ]; then
+      die "the lab in $LAB_DIR is already running at $running_ep / $running_tls / $running_iss (asked for $ENDPOINT / $HTTPS_ENDPOINT / $ISSUER); stop it first: LAB_DIR=$LAB_DIR $HERE/stop.sh"
     fi
     echo "lab already running in $LAB_DIR"
     show_env
@@ -80,14 +88,14 @@ for c in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool uuidgen curl op
 done
 
 declare -A seen=()
-for pair in "rgw:$LAB_RGW_PORT" "mon:$LAB_MON_PORT" "mon-v1:$LAB_MON_V1_PORT" "oidc:$LAB_OIDC_PORT"; do
+for pair in "rgw:$LAB_RGW_PORT" "rgw-tls:$LAB_RGW_TLS_PORT" "mon:$LAB_MON_PORT" "mon-v1:$LAB_MON_V1_PORT" "oidc:$LAB_OIDC_PORT"; do
   name=${pair%%:*} port=${pair#*:}
   [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "bad port for $name: $port"
   [ -z "${seen[$port]:-}" ] || die "port $port is configured for both ${seen[$port]} and $name"
   seen[$port]=$name
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     who=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -1 | sed 's/users:(("//; s/",pid=/ pid /' || true)
-    die "port $port ($name) on 127.0.0.1 is already in use${who:+ by $who}; stop that or pick another port (LAB_RGW_PORT, LAB_MON_PORT, LAB_MON_V1_PORT, LAB_OIDC_PORT)"
+    die "port $port ($name) on 127.0.0.1 is already in use${who:+ by $who}; stop that or pick another port (LAB_RGW_PORT, LAB_RGW_TLS_PORT, LAB_MON_PORT, LAB_MON_V1_PORT, LAB_OIDC_PORT)"
   fi
 done
 
@@ -100,7 +108,7 @@ if [ -e "$LAB_DIR" ]; then
 fi
 mkdir -p "$LAB_DIR"
 chmod 700 "$LAB_DIR"
-mkdir -p "$RUN" "$LAB_DIR"/{log,mon.a,osd.0,rgw.a,oidc}
+mkdir -p "$RUN" "$LAB_DIR"/{log,mon.a,osd.0,rgw.a,oidc,tls}
 
 # On failure: show where to look, stop whatever was started (logs are kept).
 started=0
@@ -120,6 +128,26 @@ started=1
 OIDC_PORT=$LAB_OIDC_PORT OIDC_DIR=$LAB_DIR/oidc OIDC_ISSUER=$ISSUER OIDC_PIDFILE=$RUN/oidc.pid \
   setsid node "$HERE/oidc-issuer.mjs" >"$LAB_DIR/log/oidc.log" 2>&1 </dev/null &
 echo $! >"$RUN/oidc.pid" # setsid execs node here (no fork), so this is the issuer's pid
+
+# --- TLS: a throwaway CA and a server certificate for 127.0.0.1 / localhost -------------------
+# P-256 keys (generated in milliseconds); the CA signs the server certificate, so a client that trusts
+# ca.pem verifies the chain and the name. Only ca.pem is meant for clients; the keys stay in $TLS_DIR.
+tls_log=$LAB_DIR/log/openssl.log
+(
+  cd "$TLS_DIR"
+  umask 077
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 30 \
+    -subj "/CN=s3k lab throwaway CA $(date -u +%Y%m%dT%H%M%SZ)" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1
+  printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+    'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
+    'subjectKeyIdentifier=hash' 'authorityKeyIdentifier=keyid' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial "0x$(openssl rand -hex 8)" -days 30 \
+    -extfile server.ext -out server.pem
+  chmod 644 ca.pem
+  rm -f server.csr server.ext
+) >"$tls_log" 2>&1 || die "could not make the lab's TLS certificates (see $tls_log)"
 
 # --- ceph.conf -------------------------------------------------------------------------------
 FSID=$(uuidgen)
@@ -172,7 +200,7 @@ osd max object size = 134217728
 [client.rgw.a]
 rgw data = $LAB_DIR/rgw.a
 # tcp_nodelay=1: without it every request on a kept-alive connection stalls ~40 ms (Nagle vs delayed ACK)
-rgw frontends = beast endpoint=127.0.0.1:$LAB_RGW_PORT tcp_nodelay=1
+rgw frontends = beast endpoint=127.0.0.1:$LAB_RGW_PORT ssl_endpoint=127.0.0.1:$LAB_RGW_TLS_PORT ssl_certificate=$TLS_DIR/server.pem ssl_private_key=$TLS_DIR/server.key tcp_nodelay=1
 rgw thread pool size = 64
 rgw enable apis = s3, admin, sts, iam
 rgw s3 auth use sts = true
@@ -214,6 +242,14 @@ for _ in $(seq 1 600); do
 done
 [ "$ok" = 1 ] || die "radosgw is not answering on $ENDPOINT (see $LAB_DIR/log/client.rgw.a.log)"
 ts "radosgw answering on $ENDPOINT (pid $(cat "$RUN/client.rgw.a.pid"))"
+# both frontends are up once the first answers, but check the TLS one with the CA (chain + name)
+ok=0
+for _ in $(seq 1 50); do
+  if curl -s -o /dev/null --max-time 1 --cacert "$CA_FILE" "$HTTPS_ENDPOINT/"; then ok=1; break; fi
+  sleep 0.1
+done
+[ "$ok" = 1 ] || die "radosgw is not answering on $HTTPS_ENDPOINT with a certificate that $CA_FILE verifies (curl -v --cacert $CA_FILE $HTTPS_ENDPOINT/; see $LAB_DIR/log/client.rgw.a.log)"
+ts "radosgw answering on $HTTPS_ENDPOINT (CA $CA_FILE)"
 
 # RGW generates the keys, so the secret never appears on a command line (ps)
 USER_JSON=$(radosgw-admin -c "$CONF" user create --uid=admin --display-name=admin \
@@ -239,6 +275,8 @@ ts "OIDC issuer answering on $ISSUER (pid $(cat "$RUN/oidc.pid"))"
 VARS=(
   LAB_DIR="$LAB_DIR"
   LAB_ENDPOINT="$ENDPOINT"
+  LAB_HTTPS_ENDPOINT="$HTTPS_ENDPOINT"
+  LAB_CA_FILE="$CA_FILE"
   LAB_REGION=us-east-1
   LAB_ADMIN_ACCESS_KEY="$ADMIN_AK"
   LAB_ADMIN_SECRET_KEY="$ADMIN_SK"
@@ -246,6 +284,7 @@ VARS=(
   LAB_OIDC_PORT="$LAB_OIDC_PORT"
   LAB_OIDC_PROVIDER_ARN="arn:aws:iam:::oidc-provider/127.0.0.1:$LAB_OIDC_PORT"
   LAB_RGW_PORT="$LAB_RGW_PORT"
+  LAB_RGW_TLS_PORT="$LAB_RGW_TLS_PORT"
   LAB_MON_PORT="$LAB_MON_PORT"
   LAB_MON_V1_PORT="$LAB_MON_V1_PORT"
   CEPH_CONF="$CONF"

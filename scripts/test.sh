@@ -9,7 +9,7 @@
 #   (the load test, test/load/, runs last; S3K_SKIP_LOAD=1 skips it, S3K_LOAD_FILES=N resizes it)
 # Env:
 #   S3K_TEST_RGW_PORT / S3K_TEST_MON_PORT / S3K_TEST_OIDC_PORT   test lab ports (default 7580 / 3400 / 8899;
-#       if those are busy and none is set, the next free set +10, +20, ... is used)
+#       https is served on RGW port + 3; if those are busy and none is set, the next free set +10, +20, ... is used)
 #   S3K_TEST_TIMEOUT_MS   per-test timeout (default 300000)
 #   S3K_TEST_KEEP_LAB=1   leave the test lab running at the end (prints how to stop it)
 set -euo pipefail
@@ -106,9 +106,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt "$marker" ]; then
 fi
 
 # --- 3. start the test lab in the background (it needs only node + the deps above)
-free_set() { # rgw mon oidc -> 0 if all of rgw, mon, mon+1, oidc are free
+free_set() { # rgw mon oidc -> 0 if all of rgw, rgw+3 (https), mon, mon+1, oidc are free
   local p
-  for p in "$1" "$2" $(($2 + 1)) "$3"; do
+  for p in "$1" $(($1 + 3)) "$2" $(($2 + 1)) "$3"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 1; fi
   done
 }
@@ -189,7 +189,7 @@ elif [ "$RUN_E2E" = 0 ]; then
   hdr "e2e tests"
   echo "no test/e2e/*.test.ts files; skipped"
 else
-  hdr "test lab ($LAB_DIR, rgw $RGW_PORT, mon $MON_PORT, oidc $OIDC_PORT)"
+  hdr "test lab ($LAB_DIR, rgw $RGW_PORT, https $((RGW_PORT + 3)), mon $MON_PORT, oidc $OIDC_PORT)"
   rc=0
   wait "$LAB_PID" || rc=$?
   LAB_PID=

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,25 @@ export function labEndpoint(): string {
 /** 127.0.0.1:PORT (for s3cmd's host_base / host_bucket) */
 export function labHostPort(): string {
   return new URL(labEnv().LAB_ENDPOINT).host;
+}
+
+/** https://127.0.0.1:PORT: the same RGW over TLS (certificate for 127.0.0.1 and localhost, signed by labCaFile()). */
+export function labHttpsEndpoint(): string {
+  const ep = labEnv().LAB_HTTPS_ENDPOINT;
+  if (!ep) throw new Error('the lab has no https endpoint (started by an older lab/start.sh?): restart it');
+  return ep;
+}
+
+/** 127.0.0.1:TLSPORT (host_base / host_bucket for the https endpoint) */
+export function labHttpsHostPort(): string {
+  return new URL(labHttpsEndpoint()).host;
+}
+
+/** The throwaway CA (PEM file) that signed the https endpoint's certificate. */
+export function labCaFile(): string {
+  const f = labEnv().LAB_CA_FILE;
+  if (!f) throw new Error('the lab has no CA file (started by an older lab/start.sh?): restart it');
+  return f;
 }
 
 // ------------------------------------------------------------------------------ temp dirs
@@ -334,6 +354,8 @@ export interface S3RequestOptions {
   body?: string | Buffer;
   /** Credentials to sign with (default: the lab admin's). null = anonymous (unsigned). */
   credentials?: SigningCredentials | null;
+  /** Send it to the https endpoint, verifying its certificate with the lab's CA. */
+  tls?: boolean;
 }
 
 const encodeKey = (k: string) => k.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())).join('/');
@@ -341,7 +363,7 @@ const encodeKey = (k: string) => k.split('/').map((s) => encodeURIComponent(s).r
 /** A SigV4-signed path-style S3 request to the lab, independent of s3k (to set up or check state). */
 export function s3Request(opts: S3RequestOptions = {}): Promise<S3Response> {
   const e = labEnv();
-  const u = new URL(e.LAB_ENDPOINT);
+  const u = new URL(opts.tls ? labHttpsEndpoint() : e.LAB_ENDPOINT);
   let p = '/';
   if (opts.bucket) p += opts.bucket;
   if (opts.key !== undefined) p += '/' + encodeKey(opts.key);
@@ -361,18 +383,17 @@ export function s3Request(opts: S3RequestOptions = {}): Promise<S3Response> {
     : opts.credentials;
   if (creds) aws4.sign(req, creds);
   return new Promise((resolve, reject) => {
-    const r = http.request(
-      { hostname: u.hostname, port: u.port, path: p, method: req.method, headers: req.headers as http.OutgoingHttpHeaders, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
+    const onResponse = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
+      });
+      res.on('error', reject);
+    };
+    const reqOpts = { hostname: u.hostname, port: u.port, path: p, method: req.method, headers: req.headers as http.OutgoingHttpHeaders, agent: false as const };
+    const r = opts.tls ? https.request({ ...reqOpts, ca: fs.readFileSync(labCaFile()) }, onResponse) : http.request(reqOpts, onResponse);
     r.setTimeout(30000, () => r.destroy(new Error(`timeout: ${req.method} ${p}`)));
     r.on('error', reject);
     if (opts.body !== undefined) r.write(opts.body);
