@@ -1,6 +1,5 @@
 // What every command gets: resolved settings, a lazily built S3 client and credential chain, and
 // the tally of what a transfer command did (its --stats, exit code and --json summary read it).
-import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
 import { S3Client } from '../s3/client.ts';
 import { buildCredentialChain } from '../credentials/chain.ts';
@@ -12,6 +11,7 @@ import { CliError, EX } from '../cli/exit-codes.ts';
 import type { TlsOptions } from '../net/http.ts';
 import { configureProxy, proxyConfig, redactProxyUrl } from '../net/proxy.ts';
 import { Tally } from '../transfer/summary.ts';
+import { expandHome, loadSharedProfile } from '../credentials/profile.ts';
 
 export interface Context {
   settings: Settings;
@@ -44,15 +44,13 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
     tally: new Tally(),
     tls() {
       if (!tls) {
-        let ca: Buffer | undefined;
-        if (settings.caCertsFile) {
-          try {
-            ca = readFileSync(settings.caCertsFile);
-          } catch (e) {
-            throw new CliError(`cannot read CA certificates file '${settings.caCertsFile}': ${(e as NodeJS.ErrnoException).code}`, EX.CONFIG);
-          }
-        }
-        tls = { rejectUnauthorized: settings.checkCertificate, checkHostname: settings.checkHostname, ca };
+        // --ca-certs > AWS_CA_BUNDLE > .s3cfg ca_certs_file > ca_bundle of the AWS profile (the aws cli's
+        // setting); read on the first https request (net/http.ts), so plain http never needs the file.
+        const ca = caSource(settings, env);
+        tls = { rejectUnauthorized: settings.checkCertificate, checkHostname: settings.checkHostname, caFile: ca?.file, caFileFrom: ca?.from };
+        if (ca) debug(() => `TLS: CA certificates from ${ca.file} (${ca.from}), instead of the system's`);
+        if (!settings.checkCertificate) debug('TLS: not checking server certificates (--no-check-certificate / check_ssl_certificate = False)');
+        else if (!settings.checkHostname) debug('TLS: not checking that certificates match the host name (--no-check-hostname / check_ssl_hostname = False)');
       }
       return tls;
     },
@@ -97,4 +95,22 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
     },
   };
   return ctx;
+}
+
+/** Where the CA bundle comes from, if anywhere: the option table's order, then the AWS profile's ca_bundle. */
+function caSource(settings: Settings, env: NodeJS.ProcessEnv): { file: string; from: string } | undefined {
+  if (settings.caCertsFile) {
+    const r = settings.options.ca_certs_file;
+    const from = r?.source === 's3cfg' ? `ca_certs_file in ${settings.configPath ?? '.s3cfg'}` : (r?.from ?? '--ca-certs');
+    return { file: settings.caCertsFile, from };
+  }
+  let profile;
+  try {
+    profile = loadSharedProfile(env);
+  } catch {
+    return undefined; // an unreadable shared file is reported where credentials are looked up
+  }
+  const bundle = profile.values?.ca_bundle?.trim();
+  if (!bundle) return undefined;
+  return { file: expandHome(bundle, profile.home), from: `ca_bundle of AWS profile "${profile.name}"` };
 }

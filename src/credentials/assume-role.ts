@@ -175,6 +175,7 @@ function assumeRoleFailure(e: unknown, c: FailureContext): CredentialsError {
   const role = cfg.roleArn;
   const tries = c.attempts > 1 ? `, ${c.attempts} attempts` : '';
   if (e instanceof CredentialsError) return e;
+  if (e instanceof NetworkError && e.isTlsVerification) return new CredentialsError(e.tlsLine('STS endpoint'));
   if (e instanceof NetworkError)
     return new CredentialsError(
       `cannot reach STS endpoint ${endpoint} to assume role ${role} (${oneLine(describeFailure(e), c.secrets)}${tries}); set ${ENV_ENDPOINT_URL_STS} to an STS endpoint this host can reach, or allow egress to it`,

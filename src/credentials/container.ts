@@ -147,6 +147,7 @@ export async function fetchContainerCredentials(cfg: ContainerConfig, opts: Cont
   } catch (e) {
     const tries = attempts > 1 ? `, ${attempts} attempts` : '';
     if (e instanceof CredentialsError) throw e;
+    if (e instanceof NetworkError && e.isTlsVerification) throw new CredentialsError(e.tlsLine('container credentials endpoint'));
     if (e instanceof NetworkError)
       throw new CredentialsError(
         `cannot reach the container credentials endpoint ${endpoint} (${describeFailure(e)}${tries}); is the EKS Pod Identity Agent (DaemonSet eks-pod-identity-agent) or the ECS agent running on this node? With a proxy, add 169.254.170.23 and 169.254.170.2 to NO_PROXY`,

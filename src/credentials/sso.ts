@@ -160,6 +160,7 @@ export async function fetchSsoCredentials(cfg: SsoConfig, opts: ProviderOptions 
   } catch (e) {
     const tries = attempts > 1 ? `, ${attempts} attempts` : '';
     if (e instanceof CredentialsError) throw e;
+    if (e instanceof NetworkError && e.isTlsVerification) throw new CredentialsError(e.tlsLine('SSO portal'));
     if (e instanceof NetworkError)
       throw new CredentialsError(`cannot reach the SSO portal ${endpoint} (${oneLine(describeFailure(e), secrets)}${tries}); check sso_region, or set ${ENV_ENDPOINT_URL_SSO} to a portal this host can reach`);
     if (e instanceof HttpStatusError) {

@@ -53,6 +53,8 @@ export async function callOnce(o: CallOptions): Promise<HttpResponse> {
     });
   } catch (e) {
     if (e instanceof NetworkError) throw e;
+    // not a network failure (e.g. an unreadable CA file): as it is, never retried
+    if (e instanceof S3kError) throw e;
     const err = e as Error & { code?: string };
     if (signal.aborted || err.name === 'AbortError' || err.name === 'TimeoutError')
       throw new NetworkError(`no complete response within ${o.totalTimeoutMs} ms`, 'ETIMEDOUT', o.url.origin);

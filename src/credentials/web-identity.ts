@@ -297,6 +297,7 @@ function stsFailure(e: unknown, c: FailureContext): CredentialsError {
   const role = cfg.roleArn;
   const iss = claims.iss !== undefined ? String(claims.iss) : undefined;
   const tries = c.attempts > 1 ? `, ${c.attempts} attempts` : '';
+  if (e instanceof NetworkError && e.isTlsVerification) return new CredentialsError(e.tlsLine('STS endpoint'));
   if (e instanceof NetworkError)
     return new CredentialsError(
       `cannot reach STS endpoint ${endpoint} (${oneLine(describeFailure(e), c.secrets)}${tries}); set ${ENV_ENDPOINT_URL_STS} to an STS endpoint the pod can reach, use the regional endpoint (${ENV_STS_REGIONAL_ENDPOINTS}=regional with AWS_REGION set), or allow egress to it (network policy, security group, VPC endpoint for STS)`,

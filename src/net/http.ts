@@ -1,5 +1,6 @@
 // HTTP plumbing shared by s3/ and credentials/: keep-alive agents, timeouts, buffered and streamed
 // responses. Nothing here knows about S3 or credentials.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -12,10 +13,38 @@ import { EX, S3kError, exitCodeForErrno } from '../errors.ts';
 export interface TlsOptions {
   /** Verify the server certificate (default true). */
   rejectUnauthorized?: boolean;
-  /** Extra CA bundle (PEM), e.g. from --ca-certs or AWS_CA_BUNDLE. */
+  /** CA bundle (PEM) trusted instead of the system's, e.g. from --ca-certs or AWS_CA_BUNDLE. */
   ca?: string | Buffer;
+  /**
+   * A PEM file to read `ca` from, on the first https request (so a run that only speaks plain http
+   * never needs it, as with s3cmd). `caFileFrom` names the setting it came from, for messages.
+   */
+  caFile?: string;
+  caFileFrom?: string;
   /** Check that the certificate matches the host name (default true). */
   checkHostname?: boolean;
+}
+
+const caFiles = new Map<string, Buffer>();
+
+/** `o` with `ca` read from `o.caFile` (once per file); a missing or certificate-less file is an error. */
+export function resolveCa(o: TlsOptions | undefined): TlsOptions | undefined {
+  if (!o?.caFile || o.ca) return o;
+  let pem = caFiles.get(o.caFile);
+  if (!pem) {
+    const from = o.caFileFrom ?? '--ca-certs';
+    try {
+      pem = readFileSync(o.caFile);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      // s3cmd fails here with an IOError (exit 74)
+      throw new S3kError(`cannot read the CA certificates file '${o.caFile}' (${from}): ${code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code}; point ${from} at a PEM file with the CA certificates to trust`, EX.IOERR);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new S3kError(`SSL certificate verification failure: the CA certificates file '${o.caFile}' (${from}) holds no PEM certificate (-----BEGIN CERTIFICATE-----); point ${from} at a PEM bundle`, EX.ACCESSDENIED);
+    caFiles.set(o.caFile, pem);
+  }
+  return { ...o, ca: pem };
 }
 
 export interface HttpRequest {
@@ -54,6 +83,19 @@ export class NetworkError extends S3kError {
     super(message, exitCodeForErrno(code, 'network'));
     this.name = 'NetworkError';
   }
+  /** The server's certificate did not verify (chain, expiry or name). */
+  get isTlsVerification(): boolean {
+    return this.exitCode === EX.ACCESSDENIED;
+  }
+  /** One line for a certificate failure: which server, why, and what to do. `what` names the service (e.g. 'STS endpoint'). */
+  tlsLine(what?: string): string {
+    const where = [what, this.url].filter(Boolean).join(' ') || 'the server';
+    const fix =
+      this.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'connect by a name the certificate holds (host_base / --host / AWS_ENDPOINT_URL), or skip the name check with --no-check-hostname (insecure)'
+        : "trust the server's CA with --ca-certs FILE (.s3cfg ca_certs_file) or AWS_CA_BUNDLE, or skip the check with --no-check-certificate (insecure)";
+    return `SSL certificate verification failure: ${where}: ${this.message} (${this.code}); ${fix}`;
+  }
   override get line(): string {
     switch (this.exitCode) {
       case EX.CONNECTIONREFUSED:
@@ -61,7 +103,7 @@ export class NetworkError extends S3kError {
       case EX.IOERR:
         return `${this.message}. Check host_base / --host / AWS_ENDPOINT_URL.`;
       case EX.ACCESSDENIED:
-        return `SSL certificate verification failure: ${this.message}. Use --ca-certs FILE for a private CA, or --no-check-certificate to skip verification (insecure).`;
+        return this.tlsLine();
       default:
         return `S3 Temporary Error: ${this.message} (${this.url}).  Please try again later.`;
     }
@@ -129,7 +171,15 @@ function toNetworkError(err: NodeJS.ErrnoException & { reusedBeforeAnyByte?: boo
 }
 
 /** Send a request and resolve with the response stream once the headers arrive. */
-export function requestStream(req: HttpRequest): Promise<http.IncomingMessage> {
+export function requestStream(req0: HttpRequest): Promise<http.IncomingMessage> {
+  let req = req0;
+  if (req.url.protocol === 'https:' && req.tls?.caFile && !req.tls.ca) {
+    try {
+      req = { ...req, tls: resolveCa(req.tls) };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
   // The S3 data path goes through the lean client; metadata endpoints (short connect timeouts,
   // abort signals, no keep-alive) keep node:http, and so does HTTPS through a proxy (a CONNECT
   // tunnel per request).

@@ -122,6 +122,8 @@ export function classify(e: unknown, network: NetworkRetry = 'transient'): Decis
   if (hasStatus(e)) return isRetryableStatus(e.status, typeof e.code === 'string' ? e.code : undefined) ? 'retry' : 'fail';
   if (typeof e !== 'object' || e === null) return 'fail';
   if (network === 'none') return 'fail';
+  // a certificate that does not verify will not verify on the next attempt either
+  if (e instanceof NetworkError && e.isTlsVerification) return 'fail';
   // A kept-alive connection the server had closed while it sat idle: a fresh one is needed, not a wait.
   if (e instanceof NetworkError && e.staleConnection) return 'retry-now';
   if (network === 'any' && e instanceof NetworkError) return 'retry';

@@ -271,6 +271,11 @@ export function adminEnv(): Record<string, string> {
   };
 }
 
+/** adminEnv() pointed at the https endpoint, trusting the lab's CA through AWS_CA_BUNDLE. */
+export function adminHttpsEnv(): Record<string, string> {
+  return { ...adminEnv(), AWS_ENDPOINT_URL: labHttpsEndpoint(), AWS_CA_BUNDLE: labCaFile() };
+}
+
 /** Env vars for temporary credentials (e.g. from assumeRole()). */
 export function sessionEnv(c: TemporaryCredentials): Record<string, string> {
   return {

@@ -38,6 +38,14 @@ describe('classifier', () => {
     for (const c of ['ECONNREFUSED', 'ENOTFOUND', 'ERR_TLS_CERT_ALTNAME_INVALID', 'EPROTO']) assert.equal(classify(net(c)), 'fail', c);
   });
 
+  it('a certificate that does not verify is never retried, not even where any network failure is (STS)', () => {
+    for (const c of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      assert.equal(classify(net(c), 'any'), 'fail', c);
+      assert.equal(classify(net(c)), 'fail', c);
+    }
+    assert.equal(classify(net('ECONNREFUSED'), 'any'), 'retry', 'the rule is about certificates only');
+  });
+
   it('a body that breaks while it is read (plain errno errors from the stream) is transient', () => {
     assert.equal(classify(errno('ECONNRESET')), 'retry');
     assert.equal(classify(errno('ETIMEDOUT')), 'retry');
