@@ -103,7 +103,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (values['dump-config'] || values.configure) return (await import('./commands/configure.ts')).cmdConfigure(values, positionals, env);
   if (values['install-s3cmd-link'] !== undefined)
     return (await import('./commands/s3cmd-link.ts')).cmdInstallS3cmdLink(values['install-s3cmd-link'] as string, !!values.force, env);
-  for (const k of ['secret_key', 'access_token'] as const) addSecret(values[k] as string | undefined);
+  for (const k of ['secret_key', 'access_token', 'sse-customer-key', 'sse-copy-source-customer-key'] as const) addSecret(values[k] as string | undefined);
   if (values.secret_key || values.access_token)
     warning('credentials given on the command line are visible to other users in the process list; prefer ~/.s3cfg, environment variables or IRSA.');
   if (positionals.length < 1) {
@@ -127,6 +127,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   for (const k of ['secretKey', 'sessionToken'] as const) addSecret(settings.fileKeys[k]);
   addSecret(env.AWS_SECRET_ACCESS_KEY);
   addSecret(env.AWS_SESSION_TOKEN);
+  for (const k of [settings.sseCustomerKey, settings.sseCopySourceKey]) if (k) for (const form of [k.key.toString('base64'), k.key.toString('utf8')]) addSecret(form);
+  addSecret(settings.fileValues.sse_customer_key);
+  addSecret(settings.fileValues.sse_copy_source_customer_key);
   for (const l of settings.invalidConfigLines) warning(`Ignoring invalid line in '${settings.configPath}' (line ${l.line}): ${l.text}`);
   checkRefused(settings, command);
   setProgress(settings.progress);

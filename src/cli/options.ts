@@ -206,6 +206,17 @@ const refused = (reason: string, forGood = false): Use => ({ refused: reason, fo
 const MAIN: Use = { main: true };
 
 const TRANSFER = ['put', 'get', 'sync', 'cp', 'mv', 'modify'];
+const SSE_C = [...TRANSFER, 'info'];
+
+/** --sse-customer-algorithm: AES256 in any case. */
+const sseAlgorithm: Parser<string> = {
+  expected: 'AES256',
+  choices: ['AES256'],
+  parse(v) {
+    if (v.trim().toUpperCase() !== 'AES256') throw new OptionValueError(`invalid SSE-C algorithm: ${pyRepr(v)} (S3 knows only AES256)`, 'AES256');
+    return 'AES256';
+  },
+};
 const CLOUDFRONT = "s3k manages S3 (and S3-compatible) storage only, not CloudFront; use the AWS CLI for distributions ('aws cloudfront ...').";
 
 /** The table, in --help order (s3cmd's order, s3k's own options last). */
@@ -344,6 +355,19 @@ export const OPTIONS: OptionRecord[] = [
   }),
   list({ dest: 'remove_headers', flags: [flag('remove-header', 'NAME', "Remove a given HTTP header.  Can be used multiple times.  For instance, remove 'Expires' or 'Cache-Control' headers (or both) using this option. [modify]")], parser: { parse: (h: string) => h.trim().toLowerCase(), expected: 'a header name' }, commands: ['modify', 'cp', 'mv'], use: reads('removeHeaders', 'commands/cp.ts') }),
   bool({ dest: 'server_side_encryption', s3cfg: 'server_side_encryption', flags: [on('server-side-encryption', 'Specifies that server-side encryption will be used when putting objects. [put, sync, cp, modify]')], default: false, commands: TRANSFER, use: reads('serverSideEncryption', 'transfer/headers.ts') }),
+  // SSE-C (s3k's own: s3cmd has no customer-key encryption; the aws cli's words are --sse-c / --sse-c-key)
+  value({
+    dest: 'sse_customer_key', s3cfg: 'sse_customer_key', flags: [flag('sse-customer-key', 'KEY', "[s3k] SSE-C: store and read objects encrypted with this customer-provided key (32 bytes of text, or 32 bytes in base64); sent with every request on object data, never printed [put, get, sync, cp, mv, modify, info]")],
+    default: '', parser: text, commands: SSE_C, use: reads('sseCustomerKey', 'commands/context.ts', 'sync/engine.ts'),
+  }),
+  value({
+    dest: 'sse_customer_algorithm', s3cfg: 'sse_customer_algorithm', flags: [flag('sse-customer-algorithm', 'ALGORITHM', '[s3k] SSE-C algorithm: AES256 (the only one S3 defines; the default)')],
+    default: 'AES256', parser: sseAlgorithm, commands: SSE_C, use: reads('sseCustomerKey', 'commands/context.ts'),
+  }),
+  value({
+    dest: 'sse_copy_source_customer_key', s3cfg: 'sse_copy_source_customer_key', flags: [flag('sse-copy-source-customer-key', 'KEY', '[s3k] SSE-C key of the source of a server-side copy, when it differs from --sse-customer-key [cp, mv, sync, modify]')],
+    default: '', parser: text, commands: ['cp', 'mv', 'sync', 'modify'], use: reads('sseCopySourceKey', 'commands/context.ts'),
+  }),
   value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'transfer/headers.ts') }),
   value({ dest: 'encoding', s3cfg: 'encoding', flags: [flag('encoding', 'ENCODING', 'Override autodetected terminal and filesystem encoding (character set). s3k names it as the charset of stdin uploads.')], default: 'UTF-8', parser: text, commands: ['put'], use: reads('encoding', 'transfer/content-type.ts') }),
   value({ dest: 'add_encoding_exts', s3cfg: 'add_encoding_exts', flags: [flag('add-encoding-exts', 'EXTENSIONs', 'Add encoding to these comma delimited extensions i.e. (css,js,html) when uploading to S3 )')], default: '', parser: text, commands: ['put', 'sync'], use: refused("set the charset with -m 'text/css; charset=utf-8' or --add-header.") }),

@@ -25,7 +25,9 @@ const PATTERNS: [RegExp, string][] = [
   [/(Proxy-Authorization["']?\s*[:=]\s*["']?Basic\s+)[A-Za-z0-9+/=]+/gi, '$1<redacted>'],
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+@/gi, '$1<redacted>@'],
   [/(WebIdentityToken=)[^&\s]+/g, '$1<redacted>'],
-  [/((?:secret_key|access_token|aws_secret_access_key|aws_session_token)\s*[=:]\s*)\S+/gi, '$1<redacted>'],
+  [/((?:secret_key|access_token|aws_secret_access_key|aws_session_token|sse_customer_key|sse_copy_source_customer_key)\s*[=:]\s*)\S+/gi, '$1<redacted>'],
+  // SSE-C keys in headers (not their -MD5, which S3 itself returns)
+  [/(x-amz-(?:copy-source-)?server-side-encryption-customer-key["']?\s*[:=]\s*["']?)[A-Za-z0-9+/=]+/gi, '$1<redacted>'],
 ];
 
 export function redact(text: string): string {

@@ -88,6 +88,8 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
           if (host) info(`Redirected to: ${host}`);
           info(`Redirected to region: ${to.region}`);
         },
+        sseCustomerKey: settings.sseCustomerKey,
+        sseCopySourceKey: settings.sseCopySourceKey,
         debug,
         onRetry: (what, attempt, reason, delay) => info(`Retrying ${what} (attempt ${attempt}) after ${reason}, waiting ${(delay / 1000).toFixed(1)} s`),
       });

@@ -6,7 +6,7 @@
 import type { Context } from './context.ts';
 import { headObject, headBucket, deleteObject, type HeadInfo } from '../s3/ops.ts';
 import { getAcl, putAcl, isOwnerOnly, type Acl } from '../s3/acl.ts';
-import { S3Error, TransferError } from '../s3/errors.ts';
+import { S3Error, SseCustomerKeyError, TransferError } from '../s3/errors.ts';
 import { s3uri, publicUrl } from '../s3/uri.ts';
 import { output, warning, error, info, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
@@ -63,7 +63,7 @@ class OrderedPrinter {
 /** HEAD that tells a missing bucket from a missing key (HEAD answers carry no error body). */
 async function headSource(ctx: Context, bucket: string, key: string): Promise<HeadInfo> {
   try {
-    return await headObject(ctx.s3(), bucket, key);
+    return await headObject(ctx.s3(), bucket, key, true);
   } catch (e) {
     if (e instanceof S3Error && e.status === 404) {
       const bucketMissing = await headBucket(ctx.s3(), bucket).then(
@@ -247,7 +247,9 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
             printer.done(n, () => warning(`Key not found ${srcUri}`));
           } else {
             board.failed++;
-            printer.done(n, () => error(`Copy failed for: '${srcUri}' (${e.message})`));
+            // an SSE-C error says which key to check (its line carries the hint)
+            const why = e instanceof SseCustomerKeyError ? e.line.replace(/^S3 error: /, '') : e.message;
+            printer.done(n, () => error(`Copy failed for: '${srcUri}' (${why})`));
           }
           if (s.stopOnError) stop = true;
         }

@@ -37,9 +37,10 @@ export async function cmdInfo(ctx: Context, args: string[]): Promise<number> {
         lines.push(`   MIME type: ${h.contentType || 'none'}`);
         lines.push(`   Storage:   ${h.storageClass}`);
         lines.push(`   MD5 sum:   ${md5}`);
-        lines.push(`   SSE:       ${h.sse ?? 'none'}`);
+        const sseC = h.sseCustomerAlgorithm ? `SSE-C (${h.sseCustomerAlgorithm}, key MD5 ${h.sseCustomerKeyMd5 ?? '?'})` : undefined;
+        lines.push(`   SSE:       ${h.sse ?? sseC ?? 'none'}`);
         for (const [k, v] of Object.entries(h.headers)) if (k.startsWith('x-amz-meta-')) metaLines.push(`   ${k}: ${v}`);
-        Object.assign(json, { type: 'object', size: h.size, lastModified: h.lastModified.toISOString(), contentType: h.contentType, storageClass: h.storageClass, md5, etag: h.etag, sse: h.sse ?? null, metadata: h.metadata });
+        Object.assign(json, { type: 'object', size: h.size, lastModified: h.lastModified.toISOString(), contentType: h.contentType, storageClass: h.storageClass, md5, etag: h.etag, sse: h.sse ?? (sseC ? 'SSE-C' : null), ...(sseC ? { sseCustomerAlgorithm: h.sseCustomerAlgorithm, sseCustomerKeyMd5: h.sseCustomerKeyMd5 ?? null } : {}), metadata: h.metadata });
       } else {
         const loc = await getBucketLocation(c, u.bucket);
         const payerBody = await optional(() => getSub(c, u.bucket, 'requestPayment'));

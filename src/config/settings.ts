@@ -78,6 +78,9 @@ export interface Settings {
   storageClass?: string;
   serverSideEncryption: boolean;
   kmsKey?: string;
+  /** SSE-C: the customer key (raw 32 bytes) for object data, and the one of server-side copy sources. */
+  sseCustomerKey?: { algorithm: string; key: Buffer };
+  sseCopySourceKey?: { algorithm: string; key: Buffer };
   /** --add-header (and .s3cfg add_headers): lower-case name -> value, in the order given. */
   extraHeaders: Record<string, string>;
   /** Lower-case header names (--remove-header). */
@@ -340,6 +343,19 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv, sharedConf
       }
     });
 
+  // SSE-C keys: checked here, not by the option parser, so no message ever repeats the value
+  const customerKey = (dest: string, flag: string): { algorithm: string; key: Buffer } | undefined => {
+    const raw = nonEmpty(dest);
+    if (!raw) return undefined;
+    const r = o[dest];
+    const where = r.source === 's3cfg' ? `${dest} in '${configPath}'` : flag;
+    return { algorithm: val<string>('sse_customer_algorithm'), key: parseCustomerKey(raw, where) };
+  };
+  const sseCustomerKey = customerKey('sse_customer_key', '--sse-customer-key');
+  const sseCopySourceKey = customerKey('sse_copy_source_customer_key', '--sse-copy-source-customer-key') ?? sseCustomerKey;
+  if (sseCustomerKey && (val<boolean>('server_side_encryption') || nonEmpty('kms_key')))
+    throw new ParameterError('--sse-customer-key cannot be combined with --server-side-encryption or --server-side-encryption-kms-id (an object has one kind of server-side encryption); drop one');
+
   let storageClass = nonEmpty('storage_class');
   if (val<boolean>('reduced_redundancy')) storageClass = 'REDUCED_REDUNDANCY';
 
@@ -381,6 +397,8 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv, sharedConf
     storageClass,
     serverSideEncryption: val('server_side_encryption'),
     kmsKey: nonEmpty('kms_key'),
+    sseCustomerKey,
+    sseCopySourceKey,
     extraHeaders,
     removeHeaders: val('remove_headers'),
     aclPublic: val('acl_public'),
@@ -431,4 +449,17 @@ export function resolveSettings(v: CliValues, env: NodeJS.ProcessEnv, sharedConf
     websiteError: nonEmpty('website_error'),
     websiteEndpoint: nonEmpty('website_endpoint') ?? String((optionByDest('website_endpoint') as ValueOption).default),
   };
+}
+
+/**
+ * An SSE-C key as given: 32 bytes of text (as the aws cli takes it), or 32 bytes in base64 (44
+ * characters). The error names where it came from and its length, never the value.
+ */
+export function parseCustomerKey(raw: string, where: string): Buffer {
+  if (Buffer.byteLength(raw, 'utf8') === 32) return Buffer.from(raw, 'utf8');
+  if (/^[A-Za-z0-9+/]{43}=$/.test(raw)) {
+    const b = Buffer.from(raw, 'base64');
+    if (b.length === 32) return b;
+  }
+  throw new ParameterError(`${where} must be a 256-bit key: 32 bytes of text, or 32 bytes in base64 (44 characters); the value given is ${Buffer.byteLength(raw, 'utf8')} bytes`);
 }

@@ -8,12 +8,13 @@ import type { Readable } from 'node:stream';
 import { requestStream, readBody, type TlsOptions, type HttpResponse } from '../net/http.ts';
 import { RetryBudget, classify, withRetry, type RetryPolicy } from '../net/retry.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
-import { S3Error, AnonymousAccessDenied, RetriesExhaustedError, reasonPhrase } from './errors.ts';
+import { S3Error, AnonymousAccessDenied, RetriesExhaustedError, SseCustomerKeyError, reasonPhrase } from './errors.ts';
 import { parseXml, text } from './xml.ts';
 import { encodeKey } from './uri.ts';
 import { signV4, sha256Hex, rfc3986, EMPTY_SHA256 } from './sigv4.ts';
 import { signV2 } from './sigv2.ts';
 import { regionRedirect, type RegionRedirect } from './region.ts';
+import { customerKeyHeaders, needsCustomerKey, type SseCustomerKey } from './sse-c.ts';
 
 export interface S3ClientOptions {
   /** scheme://host[:port] of the service, e.g. http://127.0.0.1:7480 */
@@ -42,6 +43,10 @@ export interface S3ClientOptions {
   awsHost?: (region: string) => string;
   /** A bucket turned out to be in another region (once per bucket and run): for s3cmd's -v lines. */
   onRegionRedirect?: (bucket: string, to: RegionRedirect, host: string | undefined) => void;
+  /** SSE-C: the key every request on object data carries (--sse-customer-key). */
+  sseCustomerKey?: SseCustomerKey;
+  /** SSE-C key of the source of server-side copies (--sse-copy-source-customer-key). */
+  sseCopySourceKey?: SseCustomerKey;
 }
 
 export interface S3Request {
@@ -56,6 +61,8 @@ export interface S3Request {
   unsignedPayload?: boolean;
   /** Statuses that are not errors (default 2xx). */
   okStatus?: (status: number) => boolean;
+  /** SSE-C: this request reads the source of a copy, so it carries the copy-source key. */
+  copySource?: boolean;
 }
 
 export interface RequestOptions {
@@ -85,6 +92,11 @@ export class S3Client {
   /** The region requests for `bucket` are signed for: the one S3 named for it, else the configured one. */
   regionFor(bucket?: string): string {
     return (bucket && this.bucketRegions.get(bucket)) || this.opts.region;
+  }
+
+  /** SSE-C is in use: ETags are not MD5s of the data (AWS), so integrity checks use s3cmd-attrs. */
+  get customerKeyInUse(): boolean {
+    return !!this.opts.sseCustomerKey;
   }
 
   /** A fresh budget for one logical request. */
@@ -117,6 +129,9 @@ export class S3Client {
       headers['Content-Length'] = String(Buffer.byteLength(req.body as Buffer | string));
     if (req.body === undefined && (req.method === 'PUT' || req.method === 'POST')) headers['Content-Length'] = '0';
     if (this.opts.requesterPays) headers['x-amz-request-payer'] = 'requester';
+    const dataKey = req.copySource ? this.opts.sseCopySourceKey : this.opts.sseCustomerKey;
+    if (dataKey && needsCustomerKey(req.method, req.key, req.query)) Object.assign(headers, customerKeyHeaders(dataKey));
+    if (this.opts.sseCopySourceKey && headers['x-amz-copy-source']) Object.assign(headers, customerKeyHeaders(this.opts.sseCopySourceKey, true));
     const query: [string, string][] = [];
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query.push([k, v]);
     if (!creds) {
@@ -234,7 +249,7 @@ export class S3Client {
         this.opts.debug?.(() => `${r.method} ${url.pathname}${url.search} -> ${status} (${(performance.now() - t0).toFixed(1)} ms)`);
         if (!this.isOk(r, status)) {
           const buf = await readBody(res);
-          throw this.anonymousDenied(parseError({ status, headers: res.headers, body: buf }, r));
+          throw sseCustomerError(this.anonymousDenied(parseError({ status, headers: res.headers, body: buf }, r)), r, headers);
         }
         // A reset can arrive between the head and the consumer's first read (say while it writes a
         // state file): without a listener that 'error' would be uncaught and end the process. The
@@ -263,6 +278,22 @@ export class S3Client {
   private anonymousDenied(err: S3Error): S3Error {
     return this.opts.anonymous && err.status === 403 ? new AnonymousAccessDenied(err.status, err.code, err.s3Message, err.resource, err.requestId) : err;
   }
+}
+
+/**
+ * An error that is about SSE-C: 400 or 403 to a request that carried a customer key (a wrong key, or
+ * a key for an object without SSE-C), or, without one, an answer saying the object needs it (RGW:
+ * 400 InvalidArgument about "Customer provided keys"; AWS: 400 InvalidRequest; any HEAD: a bare 400).
+ */
+function sseCustomerError(e: S3Error, req: S3Request, sent: Record<string, string>): S3Error {
+  if (req.key === undefined) return e;
+  if (e.status === 501 && sent['x-amz-copy-source-server-side-encryption-customer-algorithm'])
+    return new SseCustomerKeyError(e, true, "this server cannot copy SSE-C objects server-side (Ceph RGW before 17 cannot): copy them with 'get' and 'put'");
+  if (e.status !== 400 && e.status !== 403) return e;
+  const keySent = !!(sent['x-amz-server-side-encryption-customer-algorithm'] || sent['x-amz-copy-source-server-side-encryption-customer-algorithm']);
+  if (keySent) return new SseCustomerKeyError(e, true);
+  const about = /customer[- ]provided|server side encryption|encryption parameters/i.test(e.s3Message) || (req.method === 'HEAD' && e.status === 400);
+  return about && (req.method === 'GET' || req.method === 'HEAD' || !!sent['x-amz-copy-source']) ? new SseCustomerKeyError(e, false) : e;
 }
 
 const describe = (req: S3Request) => (req.bucket ? `s3://${req.bucket}/${req.key ?? ''}` : 'service');

@@ -39,6 +39,25 @@ export class AnonymousAccessDenied extends S3Error {
   }
 }
 
+/** An error answer on an object stored (or maybe stored) with SSE-C: says which key to check or give. */
+export class SseCustomerKeyError extends S3Error {
+  constructor(
+    e: S3Error,
+    /** The request carried a customer key. */
+    readonly keySent: boolean,
+    readonly hint?: string,
+  ) {
+    super(e.status, e.code, e.s3Message, e.resource, e.requestId);
+    this.name = 'SseCustomerKeyError';
+  }
+  override get line(): string {
+    if (this.hint) return `S3 error: ${this.message} - ${this.hint}`;
+    return this.keySent
+      ? `S3 error: ${this.message} - the SSE-C key given (--sse-customer-key / sse_customer_key, for a copy source --sse-copy-source-customer-key) is not the key the object was stored with, or the object is not SSE-C encrypted`
+      : `S3 error: ${this.message} - the object is stored with a customer-provided key (SSE-C): give that key with --sse-customer-key`;
+  }
+}
+
 /** Transfers that kept failing after all retries: exit 75 (EX_TEMPFAIL). */
 export class TransferError extends S3kError {
   constructor(message: string) {

@@ -9,6 +9,7 @@ import { S3Error } from './errors.ts';
 import { parseXml, text, escapeXml, type XmlNode } from './xml.ts';
 import { parseListObjectsV2 } from './list-xml.ts';
 import { parseAcl as parseAclPolicy, grantList } from './acl.ts';
+import { isCustomerEncrypted } from './sse-c.ts';
 
 export interface BucketInfo {
   name: string;
@@ -32,6 +33,9 @@ export interface HeadInfo {
   contentType: string;
   storageClass: string;
   sse?: string;
+  /** SSE-C: the algorithm and the MD5 (base64) of the customer key the object is stored with. */
+  sseCustomerAlgorithm?: string;
+  sseCustomerKeyMd5?: string;
   metadata: Record<string, string>;
   headers: Record<string, string>;
 }
@@ -131,13 +135,16 @@ export function headInfoFrom(h: Record<string, string>): HeadInfo {
     contentType: h['content-type'] ?? '',
     storageClass: h['x-amz-storage-class'] ?? 'STANDARD',
     sse: h['x-amz-server-side-encryption'],
+    sseCustomerAlgorithm: h['x-amz-server-side-encryption-customer-algorithm'],
+    sseCustomerKeyMd5: h['x-amz-server-side-encryption-customer-key-md5'],
     metadata,
     headers: h,
   };
 }
 
-export async function headObject(c: S3Client, bucket: string, key: string): Promise<HeadInfo> {
-  const res = await c.send({ method: 'HEAD', bucket, key });
+/** HeadObject; `copySource`: the object is the source of a copy (SSE-C: its key is the copy-source key). */
+export async function headObject(c: S3Client, bucket: string, key: string, copySource = false): Promise<HeadInfo> {
+  const res = await c.send({ method: 'HEAD', bucket, key, copySource });
   return headInfoFrom(headersToRecord(res.headers));
 }
 
@@ -166,8 +173,9 @@ export interface SentBody {
  * The ETag of an upload must be the MD5 of what was sent (when it is an MD5 at all: SSE-KMS and
  * multipart ETags are not). A mismatch is an IntegrityError, retried within the request's budget.
  */
-function checkEtag(etag: string, o: SentBody, what: string): void {
-  if (!o.sentMd5 || !/^[0-9a-f]{32}$/.test(etag)) return;
+function checkEtag(etag: string, o: SentBody, what: string, sseC: boolean): void {
+  // SSE-C: on AWS the ETag is not the MD5 of the data (the server checked Content-MD5 where sent)
+  if (!o.sentMd5 || sseC || !/^[0-9a-f]{32}$/.test(etag)) return;
   const md5 = o.sentMd5();
   if (etag !== md5) throw new IntegrityError(`ETag mismatch for ${what}: sent MD5 ${md5}, server ETag ${etag}`);
 }
@@ -179,7 +187,7 @@ function sendUpload(c: S3Client, req: S3Request, o: SentBody & RequestOptions, w
     async (res) => {
       await readBody(res);
       const etag = unquote(String(res.headers.etag ?? ''));
-      checkEtag(etag, o, what);
+      checkEtag(etag, o, what, c.customerKeyInUse || isCustomerEncrypted(res.headers));
       return etag;
     },
     o,

@@ -160,7 +160,8 @@ export async function* expand(c: S3Client, url: S3Url, o: ExpandOptions): AsyncG
 
 /** The MD5 S3 knows for an object: a plain ETag, else s3cmd-attrs md5 or rclone's md5chksum (HEAD). */
 export async function remoteMd5(c: S3Client, bucket: string, key: string, etag: string | undefined): Promise<string | undefined> {
-  if (isMd5Hex(etag)) return etag;
+  // with SSE-C the ETag is not the MD5 of the data (AWS): ask the object (HEAD carries the key)
+  if (isMd5Hex(etag) && !c.customerKeyInUse) return etag;
   try {
     const h = await headObject(c, bucket, key);
     const md5 = attrsMd5(h.metadata['s3cmd-attrs']);

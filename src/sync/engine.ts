@@ -138,7 +138,7 @@ class NumberedLines {
 }
 
 /** The MD5 an ETag is, for a plain (not multipart) upload. */
-const etagMd5 = (e: Entry) => (e.etag && /^[0-9a-f]{32}$/.test(e.etag) ? e.etag : undefined);
+const plainEtagMd5 = (e: Entry) => (e.etag && /^[0-9a-f]{32}$/.test(e.etag) ? e.etag : undefined);
 
 /**
  * Make `dst` hold what `src` holds (s3cmd's sync): new and changed entries are transferred,
@@ -162,6 +162,8 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const announce = action === 'remote copy';
   const deferred = copyInto || announce;
   let dstOnly = 0;
+  // with SSE-C, ETags are not MD5s of the data (AWS): never match objects by them
+  const etagMd5 = (e: Entry) => (s.sseCustomerKey ? undefined : plainEtagMd5(e));
   const stable = new Map<string, { key: string; relative: string }>();
   const stableSizes = new Set<number>();
   // (empty objects are never copied: a copy saves nothing; of several keys, the first by name is used)

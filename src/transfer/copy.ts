@@ -19,7 +19,7 @@ export async function copyRemote(
     return etag;
   }
   // Multipart copy: metadata is not copied by UploadPartCopy, so carry it over from a HEAD.
-  const h = await headObject(c, src.bucket, src.key);
+  const h = await headObject(c, src.bucket, src.key, true);
   const headers: Record<string, string> = { 'Content-Type': h.contentType || 'binary/octet-stream' };
   if (o.directive !== 'REPLACE') {
     for (const [k, v] of Object.entries(h.metadata)) headers[`x-amz-meta-${k}`] = v;

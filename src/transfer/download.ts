@@ -15,6 +15,7 @@ import { TransferError } from '../s3/errors.ts';
 import { NetworkError } from '../net/http.ts';
 import { IntegrityError } from '../net/retry.ts';
 import { parseAttrs, attrsMd5, isMd5Hex } from '../storage/attrs.ts';
+import { isCustomerEncrypted } from '../s3/sse-c.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
 
@@ -58,7 +59,8 @@ const header = (h: IncomingMessage['headers'], k: string) => {
 /** The MD5 a download must match, if the object says what it is. */
 export function expectedMd5(h: IncomingMessage['headers']): string | undefined {
   const etag = header(h, 'etag').replace(/"/g, '');
-  if (isMd5Hex(etag) && !header(h, 'x-amz-server-side-encryption').startsWith('aws:kms')) return etag;
+  // SSE-KMS and SSE-C: the ETag is not the MD5 of the data (on AWS); s3cmd-attrs may say what it is
+  if (isMd5Hex(etag) && !header(h, 'x-amz-server-side-encryption').startsWith('aws:kms') && !isCustomerEncrypted(h)) return etag;
   return attrsMd5(header(h, 'x-amz-meta-s3cmd-attrs'));
 }
 

@@ -121,8 +121,10 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
     }
     // The ETag is checked against the MD5 of the bytes sent inside the request's retry budget.
     const body = hashedRange(path, 0, size, o);
-    const h: Record<string, string> = { ...withAttrs(headers, o, o.md5Hex), 'Content-Length': String(size) };
-    if (o.md5Hex) h['Content-MD5'] = Buffer.from(o.md5Hex, 'hex').toString('base64');
+    // SSE-C: the ETag is no MD5 of the data (AWS), so s3cmd-attrs must carry it for later compares
+    const md5Hex = o.md5Hex ?? (c.customerKeyInUse && o.attrs ? await md5File(path) : undefined);
+    const h: Record<string, string> = { ...withAttrs(headers, o, md5Hex), 'Content-Length': String(size) };
+    if (md5Hex) h['Content-MD5'] = Buffer.from(md5Hex, 'hex').toString('base64');
     const etag = await putObject(c, bucket, key, body.factory, h, { sentMd5: body.digest });
     return { bytes: size, etag, parts: 0 };
   }
