@@ -29,6 +29,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   info: async () => (await import('./commands/info.ts')).cmdInfo,
   sync: async () => (await import('./commands/sync.ts')).cmdSync,
   whoami: async () => (await import('./commands/whoami.ts')).cmdWhoami,
+  doctor: async () => (await import('./commands/doctor.ts')).cmdDoctor,
   cp: async () => (await import('./commands/cp.ts')).cmdCp,
   mv: async () => (await import('./commands/cp.ts')).cmdMv,
   modify: async () => (await import('./commands/cp.ts')).cmdModify,

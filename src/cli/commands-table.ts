@@ -64,5 +64,6 @@ export const COMMANDS: CommandSpec[] = [
   { cmd: 'gettagging', label: 'Get tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
   { cmd: 'deltagging', label: 'Delete tagging for Bucket or Files', param: 's3://BUCKET[/OBJECT]', argc: 1 },
   { cmd: 'whoami', label: '[s3k] Show which credentials are used and where they came from', param: '', argc: 0 },
+  { cmd: 'doctor', label: '[s3k] Check what a pod needs (credentials, IRSA token, STS, clock, bucket) and print the fix for each failure', param: '[s3://BUCKET]', argc: 0 },
   { cmd: 'completion', label: '[s3k] Print the shell completion script for bash or zsh', param: 'bash|zsh', argc: 1 },
 ];

@@ -2,7 +2,7 @@
 // the tally of what a transfer command did (its --stats, exit code and --json summary read it).
 import type { Settings } from '../config/settings.ts';
 import { S3Client } from '../s3/client.ts';
-import { buildCredentialChain } from '../credentials/chain.ts';
+import { buildCredentialChain, type ChainInput } from '../credentials/chain.ts';
 import { anonymousProvider } from '../credentials/anonymous.ts';
 import type { CredentialProvider } from '../credentials/types.ts';
 import { debug, info } from '../cli/output.ts';
@@ -17,7 +17,11 @@ export interface Context {
   settings: Settings;
   env: NodeJS.ProcessEnv;
   credentials(): CredentialProvider;
+  /** What the credential chain is built from (for a diagnosis that walks it itself). */
+  chainInput(): ChainInput;
   s3(): S3Client;
+  /** An S3 client like s3() that signs with the given credentials. */
+  s3With(credentials: CredentialProvider): S3Client;
   tls(): TlsOptions;
   /** What put, get, sync and del did: counts, bytes and failures. */
   tally: Tally;
@@ -57,7 +61,11 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
     credentials() {
       // --no-sign-request: no source is consulted, not even the environment.
       if (settings.noSignRequest) provider ??= anonymousProvider();
-      provider ??= buildCredentialChain({
+      provider ??= buildCredentialChain(ctx.chainInput());
+      return provider;
+    },
+    chainInput() {
+      return {
         cli: settings.cliKeys,
         s3cfg: settings.fileKeys,
         env,
@@ -66,15 +74,18 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         tls: ctx.tls(),
         debug: (m: string) => debug(m),
         secret: addSecret,
-      });
-      return provider;
+      };
     },
     s3() {
-      client ??= new S3Client({
+      client ??= ctx.s3With(ctx.credentials());
+      return client;
+    },
+    s3With(credentials) {
+      return new S3Client({
         endpoint: settings.endpoint,
         hostBucketTemplate: settings.hostBucketTemplate,
         region: settings.region,
-        credentials: ctx.credentials(),
+        credentials,
         tls: ctx.tls(),
         retry: { maxRetries: settings.maxRetries },
         timeoutMs: settings.socketTimeoutMs,
@@ -93,7 +104,6 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
         debug,
         onRetry: (what, attempt, reason, delay) => info(`Retrying ${what} (attempt ${attempt}) after ${reason}, waiting ${(delay / 1000).toFixed(1)} s`),
       });
-      return client;
     },
   };
   return ctx;

@@ -74,8 +74,8 @@ export function buildCredentialChain(input: ChainInput): CredentialProvider {
 
   const resolveOnce = (): Promise<CredentialProvider> => {
     if (chosen) return Promise.resolve(chosen);
-    resolving ??= resolveChain(input).then(
-      (p) => {
+    resolving ??= selectCredentialSource(input).then(
+      ({ provider: p }) => {
         chosen = p;
         resolving = undefined;
         const s = p.source();
@@ -107,9 +107,26 @@ export function buildCredentialChain(input: ChainInput): CredentialProvider {
   };
 }
 
-async function resolveChain(input: ChainInput): Promise<CredentialProvider> {
-  const { cli, s3cfg, env } = input;
+/** The source the chain picks, and why: the sources before it that were not configured. */
+export interface ChainSelection {
+  provider: CredentialProvider;
+  /** The sources tried before it, each with why it was passed over. */
+  tried: string[];
+}
+
+/**
+ * Walk the chain once and pick the first configured source, without fetching anything from it
+ * (only IMDS, having no configuration, is asked). Throws CredentialsError when a source is
+ * configured wrongly or none is found.
+ */
+export async function selectCredentialSource(input: ChainInput): Promise<ChainSelection> {
   const tried: string[] = [];
+  const provider = await resolveChain(input, tried);
+  return { provider, tried };
+}
+
+async function resolveChain(input: ChainInput, tried: string[]): Promise<CredentialProvider> {
+  const { cli, s3cfg, env } = input;
 
   // 1. Command line, field by field over 2. the .s3cfg keys (s3cmd's Config(): --access_key and
   // --secret_key each override only their own value, so `--secret_key=X` keeps the file's access key).

@@ -183,7 +183,8 @@ export async function readWebIdentityToken(file: string, nowMs: number, names: S
   return { token, claims };
 }
 
-function ago(ms: number): string {
+/** "12 s", "15 min", "3 h". */
+export function ago(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
@@ -292,7 +293,30 @@ interface FailureContext {
   secrets: string[];
 }
 
+/**
+ * A failed AssumeRoleWithWebIdentity exchange, with what STS answered (HTTP status and error code)
+ * or the network failure, so a diagnosis can name the fix without parsing the message.
+ */
+export class StsCallError extends CredentialsError {
+  constructor(
+    message: string,
+    readonly httpStatus?: number,
+    readonly stsCode?: string,
+    readonly networkCode?: string,
+  ) {
+    super(message);
+    this.name = 'StsCallError';
+  }
+}
+
 function stsFailure(e: unknown, c: FailureContext): CredentialsError {
+  const f = stsFailureMessage(e, c);
+  if (e instanceof HttpStatusError) return new StsCallError(f.message, e.status, e.code ?? (e.status === 403 ? 'AccessDenied' : undefined));
+  if (e instanceof NetworkError) return new StsCallError(f.message, undefined, undefined, e.code);
+  return f;
+}
+
+function stsFailureMessage(e: unknown, c: FailureContext): CredentialsError {
   const { cfg, claims, endpoint } = c;
   const role = cfg.roleArn;
   const iss = claims.iss !== undefined ? String(claims.iss) : undefined;
@@ -347,6 +371,13 @@ function stsFailure(e: unknown, c: FailureContext): CredentialsError {
   }
 }
 
+const configs = new WeakMap<CredentialProvider, WebIdentityConfig>();
+
+/** The web identity configuration behind a provider built by webIdentityProvider (for a diagnosis). */
+export function webIdentityConfigOf(p: CredentialProvider): WebIdentityConfig | undefined {
+  return configs.get(p);
+}
+
 /** A cached, refreshing provider for one web identity configuration. */
 export function webIdentityProvider(cfg: WebIdentityConfig, opts: WebIdentityOptions = {}): CredentialProvider {
   let last: AssumeResult | undefined;
@@ -373,7 +404,9 @@ export function webIdentityProvider(cfg: WebIdentityConfig, opts: WebIdentityOpt
     lastClaims = last.claims;
     return last.credentials;
   };
-  return refreshingProvider('web-identity', fetch, source, { ...opts.refresh, now: opts.refresh?.now ?? opts.now, debug: opts.refresh?.debug ?? opts.debug });
+  const p = refreshingProvider('web-identity', fetch, source, { ...opts.refresh, now: opts.refresh?.now ?? opts.now, debug: opts.refresh?.debug ?? opts.debug });
+  configs.set(p, cfg);
+  return p;
 }
 
 /**
