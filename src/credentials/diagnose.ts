@@ -77,7 +77,8 @@ export function audiences(claims: JwtClaims): string[] {
 export function trustPolicyFor(roleArn: string, claims: JwtClaims): string {
   const m = /^arn:([^:]+):iam::(\d*):/.exec(roleArn);
   const partition = m?.[1] ?? 'aws';
-  const account = m?.[2] || '<account-id>';
+  // the role's own account (empty on Ceph RGW's default tenant, and then so is the provider's)
+  const account = m ? m[2] : '<account-id>';
   const host = issuerHostPath(claimText(claims.iss));
   const auds = audiences(claims);
   const aud = auds.includes(IRSA_AUDIENCE) ? IRSA_AUDIENCE : (auds[0] ?? IRSA_AUDIENCE);

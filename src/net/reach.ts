@@ -137,7 +137,7 @@ export async function probeReach(url: URL, o: ReachOptions = {}): Promise<ReachR
   const connectHost = proxy ? stripBrackets(proxy.hostname) : host;
   const connectPort = proxy ? Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80)) : port;
   let address = connectHost;
-  if (net.isIP(connectHost)) res.steps.push({ step: 'dns', ok: true, detail: `${connectHost} is an address (no lookup)` });
+  if (net.isIP(connectHost)) res.steps.push({ step: 'dns', ok: true, detail: `${connectHost}, an address: no lookup` });
   else {
     try {
       const all = await withTimeout(dns.lookup(connectHost, { all: true }), ms, `DNS lookup of ${connectHost}`);
