@@ -124,7 +124,7 @@ export function manPage(version: string, date = ''): string {
     'EC2 instance metadata (IMDSv2), unless AWS_EC2_METADATA_DISABLED=true; AWS_EC2_METADATA_SERVICE_ENDPOINT overrides its address.',
   ];
   sources.forEach((s, i) => p(`.IP ${i + 1}. 4`, roff(s)));
-  p('.PP', roff("With none of these s3k exits 78 and says what to set. `s3k whoami` shows which source was used, the masked key id and the expiry."));
+  p('.PP', roff("With none of these s3k exits 78 and says what to set. `s3k whoami` shows which source was used, the masked key id and the expiry. `s3k doctor [s3://BUCKET]` checks what a pod needs (credential source, IRSA role ARN, token file and token, STS reachable and AssumeRoleWithWebIdentity, S3 reachable, clock skew, the bucket) and prints the fix under each failure; it exits 0 when no check failed, else with the exit code of the first failure; --json prints the checklist as JSON."));
 
   p('.SH SHELL COMPLETION');
   p(roff('s3k completion bash and s3k completion zsh print completion scripts for commands, the options of each command and, after s3://, the buckets and keys that s3k ls lists with the credentials at hand (2 seconds at most, set by $S3K_COMPLETION_TIMEOUT; nothing is offered when that fails). Load one from ~/.bashrc or ~/.zshrc (after compinit) with:'));
