@@ -377,7 +377,7 @@ export const OPTIONS: OptionRecord[] = [
   bool({ dest: 'enable_multipart', s3cfg: 'enable_multipart', flags: [off('disable-multipart', 'Disable multipart upload on files bigger than --multipart-chunk-size-mb')], default: true, commands: ['put', 'sync'], use: reads('enableMultipart', 'commands/put.ts', 'sync/engine.ts') }),
   value({
     dest: 'multipart_chunk_size_mb', s3cfg: 'multipart_chunk_size_mb', flags: [flag('multipart-chunk-size-mb', 'SIZE', 'Size of each chunk of a multipart upload. Files bigger than SIZE are automatically uploaded as multithreaded-multipart, smaller files are uploaded using the traditional method. SIZE is in Mega-Bytes, default chunk size is 15MB, minimum allowed chunk size is 5MB, maximum is 5GB.')],
-    default: 15, parser: int(), commands: ['put', 'sync', 'cp', 'mv'], use: reads('multipartChunkBytes', 'commands/put.ts', 'sync/engine.ts', 'commands/cp.ts'),
+    default: 15, parser: int(), commands: ['put', 'get', 'sync', 'cp', 'mv'], use: reads('multipartChunkBytes', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts', 'commands/cp.ts'),
   }),
   // ---------------------------------------------------------------- listings
   bool({ dest: 'list_md5', s3cfg: 'list_md5', flags: [on('list-md5', "Include MD5 sums in bucket listings (only for 'ls' command).")], default: false, commands: ['ls', 'la'], use: reads('listMd5', 'commands/ls.ts') }),

@@ -27,6 +27,9 @@ const statOrUndefined = (p: string) => {
   }
 };
 
+/** -v: how a download was checked, or why it could not be. */
+const verifyNote = (uri: string) => (verified: boolean, text: string) => info(verified ? `verified '${uri}': ${text}` : `not verified '${uri}': ${text}`);
+
 export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
   const s = ctx.settings;
   const args = [...argsIn];
@@ -87,7 +90,7 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
 
   const c = ctx.s3();
   if (toStdout) {
-    for (const t of targets) await downloadToStream(c, t.it.bucket, t.it.key, process.stdout);
+    for (const t of targets) await downloadToStream(c, t.it.bucket, t.it.key, process.stdout, { onVerify: verifyNote(s3uri(t.it.bucket, t.it.key)), partSizeHints: [s.multipartChunkBytes] });
     return rc;
   }
 
@@ -141,6 +144,8 @@ export async function cmdGet(ctx: Context, argsIn: string[]): Promise<number> {
             limiter,
             onBytes: (n) => progress.addBytes(n),
             onRetry: (why, n) => info(`Retrying download of '${uri}' (attempt ${n}): ${why}`),
+            onVerify: verifyNote(uri),
+            partSizeHints: [s.multipartChunkBytes],
           });
           progress.fileDone();
           tally.transferDone(r.bytes);

@@ -152,16 +152,39 @@ export async function headBucket(c: S3Client, bucket: string): Promise<void> {
   await c.send({ method: 'HEAD', bucket });
 }
 
+/**
+ * Whether to ask for the object's additional checksums (x-amz-checksum-mode: ENABLED on GET/HEAD):
+ * only of AWS S3 itself. S3-compatible servers differ (Ceph RGW 16 ignores the header and has no
+ * checksums to give), and an unknown signed header is one more thing a proxy or gateway may refuse;
+ * checksums a server sends unasked are still checked.
+ */
+export function wantsChecksumMode(endpointHost: string): boolean {
+  return /(^|\.)amazonaws\.com(\.cn)?(:\d+)?$/i.test(endpointHost);
+}
+
+const checksumModeOf = (c: S3Client): Record<string, string> => (wantsChecksumMode(c.opts.endpoint.host) ? { 'x-amz-checksum-mode': 'ENABLED' } : {});
+
 /** GetObject, optionally of a byte range (for S3Client.request with a consumer that reads the body). */
-export function getObjectRequest(bucket: string, key: string, range?: { start: number; end?: number }): S3Request {
-  const headers: Record<string, string> = {};
+export function getObjectRequest(bucket: string, key: string, range?: { start: number; end?: number }, extraHeaders: Record<string, string> = {}): S3Request {
+  const headers: Record<string, string> = { ...extraHeaders };
   if (range) headers.Range = `bytes=${range.start}-${range.end ?? ''}`;
   return { method: 'GET', bucket, key, headers };
 }
 
+/** GetObject of the whole object, asking for its checksums where the server has them (wantsChecksumMode). */
+export function getWholeObjectRequest(c: S3Client, bucket: string, key: string, range?: { start: number }): S3Request {
+  return getObjectRequest(bucket, key, range, range ? {} : checksumModeOf(c));
+}
+
 /** GetObject up to the response head: the body is the caller's, outside the retry budget. */
 export async function getObjectStream(c: S3Client, bucket: string, key: string, range?: { start: number; end?: number }): Promise<IncomingMessage> {
-  return c.sendStream(getObjectRequest(bucket, key, range));
+  return c.sendStream(range ? getObjectRequest(bucket, key, range) : getWholeObjectRequest(c, bucket, key));
+}
+
+/** HeadObject's raw answer headers, with the object's checksums where the server has them; `partNumber` asks about one part of a multipart upload. */
+export async function headObjectHeaders(c: S3Client, bucket: string, key: string, partNumber?: number): Promise<IncomingMessage['headers']> {
+  const res = await c.send({ method: 'HEAD', bucket, key, query: partNumber ? { partNumber: String(partNumber) } : undefined, headers: checksumModeOf(c) });
+  return res.headers;
 }
 
 /** How an upload checks what the server stored: the MD5 (hex) of the bytes an attempt sent, known once they are sent. */

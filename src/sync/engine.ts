@@ -237,6 +237,8 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
         limiter,
         onBytes: (n) => progress.addBytes(n),
         onRetry: (reason, attempt) => report.event({ type: 'retry', name, attempt, reason }),
+        onVerify: (verified, text) => report.event({ type: 'notice', message: verified ? `verified '${name}': ${text}` : `not verified '${name}': ${text}` }),
+        partSizeHints: [s.multipartChunkBytes],
       });
       return res.bytes;
     }

@@ -1,8 +1,9 @@
 // Downloads: written to a temporary name beside the target and renamed when complete, so a
 // complete file is never replaced by a partial one. Large objects are fetched as parallel ranged
-// GETs written in place; every download is hashed in order and checked against the object's MD5
-// (its ETag, or the md5 in s3cmd-attrs for multipart objects).
-import { createHash } from 'node:crypto';
+// GETs written in place. Every download is checked while it streams against what the object says
+// it is (verify.ts: its MD5 ETag, a full-object checksum, s3cmd's or rclone's MD5 in the metadata,
+// or the composite ETag/checksum of a multipart upload); when the upload's part size is known the
+// ranges follow its parts, so each range's digest is a part digest and nothing is read back.
 import { createWriteStream, writeFileSync, renameSync, unlinkSync, chmodSync, utimesSync } from 'node:fs';
 import { open, rename, unlink, stat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
@@ -10,12 +11,13 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { S3Client } from '../s3/client.ts';
-import { getObjectRequest, getObjectStream } from '../s3/ops.ts';
+import { getObjectRequest, getWholeObjectRequest, getObjectStream, headObjectHeaders } from '../s3/ops.ts';
 import { TransferError } from '../s3/errors.ts';
 import { NetworkError } from '../net/http.ts';
 import { IntegrityError } from '../net/retry.ts';
-import { parseAttrs, attrsMd5, isMd5Hex } from '../storage/attrs.ts';
-import { isCustomerEncrypted } from '../s3/sse-c.ts';
+import { parseAttrs } from '../storage/attrs.ts';
+import { newDigest, type Digest } from './checksums.ts';
+import { planFromHeaders, resolvePlan, judgeComposite, StreamVerifier, verifyBuffer, type Outcome, type ResolvedPlan } from './verify.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
 
@@ -49,6 +51,10 @@ export interface DownloadOptions {
   /** Hear about each retry of a GET (instead of the client's generic message). */
   onRetry?: (reason: string, attempt: number) => void;
   onBytes?: (n: number) => void;
+  /** Hear how the download was checked (verified: true) or why it could not be (false), for -v. */
+  onVerify?: (verified: boolean, text: string) => void;
+  /** Part sizes to try first when a multipart ETag's part size must be guessed (s3k's own chunk size). */
+  partSizeHints?: number[];
 }
 
 const header = (h: IncomingMessage['headers'], k: string) => {
@@ -56,12 +62,41 @@ const header = (h: IncomingMessage['headers'], k: string) => {
   return Array.isArray(v) ? v.join(', ') : (v ?? '');
 };
 
-/** The MD5 a download must match, if the object says what it is. */
-export function expectedMd5(h: IncomingMessage['headers']): string | undefined {
-  const etag = header(h, 'etag').replace(/"/g, '');
-  // SSE-KMS and SSE-C: the ETag is not the MD5 of the data (on AWS); s3cmd-attrs may say what it is
-  if (isMd5Hex(etag) && !header(h, 'x-amz-server-side-encryption').startsWith('aws:kms') && !isCustomerEncrypted(h)) return etag;
-  return attrsMd5(header(h, 'x-amz-meta-s3cmd-attrs'));
+/** Servers seen to ignore partNumber on HEAD (Ceph RGW 16): asked once per run, then guessed. */
+const partNumberIgnored = new WeakMap<S3Client, string>();
+
+/** The upload's part size from HEAD ?partNumber=1 (x-amz-mp-parts-count and part 1's length), if the server says. */
+async function probePartSize(c: S3Client, bucket: string, key: string, size: number, parts: number): Promise<{ partSize?: number; note?: string }> {
+  const ignored = partNumberIgnored.get(c);
+  if (ignored) return { note: ignored };
+  try {
+    const h = await headObjectHeaders(c, bucket, key, 1);
+    const count = Number(header(h, 'x-amz-mp-parts-count'));
+    const len = Number(header(h, 'content-length'));
+    if (count === parts && len > 0 && len < size) return { partSize: len };
+    if (!count) {
+      const note = 'the server ignores partNumber on HEAD';
+      partNumberIgnored.set(c, note);
+      return { note };
+    }
+    return { note: `HEAD ?partNumber=1 answered ${count} parts, part 1 of ${len} bytes` };
+  } catch (e) {
+    return { note: `HEAD ?partNumber=1 failed: ${(e as Error).message}` };
+  }
+}
+
+/** The check for this object (verify.ts), with a multipart upload's part size settled. */
+async function planFor(c: S3Client, bucket: string, key: string, h: IncomingMessage['headers'], size: number, o: DownloadOptions): Promise<ResolvedPlan> {
+  const p = planFromHeaders(h);
+  if (p.kind !== 'composite' || p.parts <= 1) return resolvePlan(p, size);
+  return resolvePlan(p, size, await probePartSize(c, bucket, key, size, p.parts), o.partSizeHints);
+}
+
+/** Tell the caller how it went; a mismatch is returned as the error to throw. */
+function judged(bucket: string, key: string, out: Outcome, o: { onVerify?: DownloadOptions['onVerify'] }, note = ''): string | undefined {
+  if (out.ok === false) return `${out.what} mismatch for 's3://${bucket}/${key}'${note}: got ${out.got}, expected ${out.expected}`;
+  o.onVerify?.(out.ok === true, out.ok === true ? out.how : out.why);
+  return undefined;
 }
 
 /** Hidden partial download beside the target, and its state file (which ranges are done). */
@@ -84,7 +119,7 @@ async function readState(path: string): Promise<PartialState | undefined> {
   }
 }
 
-function tap(h: ReturnType<typeof createHash> | undefined, count: { n: number }, onBytes?: (n: number) => void) {
+function tap(h: { update(b: Buffer): void } | undefined, count: { n: number }, onBytes?: (n: number) => void) {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       h?.update(chunk);
@@ -113,9 +148,6 @@ async function applyAttrs(target: string, h: IncomingMessage['headers'], mode: P
   }
 }
 
-const md5Mismatch = (bucket: string, key: string, got: string, expected: string) =>
-  new IntegrityError(`MD5 mismatch for 's3://${bucket}/${key}': got ${got}, expected ${expected}`);
-
 /** Download to `target` via a temp file + rename (or append in place for --continue). */
 const madeDirs = new Set<string>();
 async function ensureDir(dir: string): Promise<void> {
@@ -130,7 +162,7 @@ const SMALL_OBJECT = 1024 * 1024;
 async function smallDownload(c: S3Client, bucket: string, key: string, target: string, o: DownloadOptions): Promise<DownloadResult> {
   const partial = partialNameFor(target);
   const { buf, headers } = await c.request(
-    getObjectRequest(bucket, key),
+    getWholeObjectRequest(c, bucket, key),
     async (res) => {
       const chunks: Buffer[] = [];
       let got = 0;
@@ -143,11 +175,8 @@ async function smallDownload(c: S3Client, bucket: string, key: string, target: s
       const len = Number(res.headers['content-length'] ?? got);
       if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, got);
-      const expected = expectedMd5(res.headers);
-      if (expected) {
-        const md5 = createHash('md5').update(body).digest('hex');
-        if (md5 !== expected) throw md5Mismatch(bucket, key, md5, expected);
-      }
+      const bad = judged(bucket, key, verifyBuffer(await planFor(c, bucket, key, res.headers, got, o), body), o);
+      if (bad) throw new IntegrityError(bad);
       return { buf: body, headers: res.headers };
     },
     { onRetry: o.onRetry },
@@ -204,12 +233,13 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
         } else offset = (await stat(partial).catch(() => undefined))?.size ?? 0;
         startOver = false;
         bodyFailed = false;
-        return getObjectRequest(bucket, key, offset ? { start: offset } : undefined);
+        return getWholeObjectRequest(c, bucket, key, offset ? { start: offset } : undefined);
       },
       async (res) => {
         try {
-          const expected = offset ? undefined : expectedMd5(res.headers);
-          const h = expected ? createHash('md5') : undefined;
+          const total = offset + Number(res.headers['content-length'] ?? 0);
+          const plan = await planFor(c, bucket, key, res.headers, o.size ?? total, o);
+          const h = !offset && plan.kind !== 'none' ? new StreamVerifier(plan) : undefined;
           const count = { n: 0 };
           if (!inPlace && !offset && o.etag && o.size !== undefined) await writeFile(statePath, JSON.stringify({ etag: o.etag, size: o.size, rangeSize: 0, done: [] }), { mode: 0o600 });
           const out = createWriteStream(file, offset ? { flags: 'a' } : { flags: 'w', mode: 0o644 });
@@ -218,14 +248,16 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
           else await pipeline(res, tap(h, count, o.onBytes), out);
           const len = Number(res.headers['content-length'] ?? count.n);
           if (count.n !== len) throw new NetworkError(`short read: got ${count.n} of ${len} bytes`, 'ECONNRESET', '');
-          if (h && expected) {
-            const md5 = h.digest('hex');
-            if (md5 !== expected) throw md5Mismatch(bucket, key, md5, expected);
-          } else if (offset && !inPlace) {
-            // Resumed: check the whole file now.
-            const exp = expectedMd5(res.headers);
-            const md5 = exp ? await md5Of(partial) : undefined;
-            if (exp && md5 !== exp) throw new IntegrityError(`MD5 mismatch for 's3://${bucket}/${key}' after resuming`);
+          if (!offset) {
+            const bad = judged(bucket, key, h ? h.finish() : new StreamVerifier(plan).finish(), o);
+            if (bad) throw new IntegrityError(bad);
+          } else if (plan.kind === 'none') judged(bucket, key, new StreamVerifier(plan).finish(), o);
+          else {
+            // Resumed: the earlier bytes came from another run, so the whole file is read back once.
+            const bad = judged(bucket, key, await verifyFile(file, plan), o, ' after resuming');
+            // a bad partial starts over; the user's own file appended in place is left as it is
+            if (bad && inPlace) throw new TransferError(bad);
+            if (bad) throw new IntegrityError(bad);
           }
           return { headers: res.headers, n: count.n };
         } catch (e) {
@@ -254,29 +286,53 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
   return { bytes: offset + fetched.n, lastModified: lm, etag: header(fetched.headers, 'etag').replace(/"/g, ''), headers: fetched.headers };
 }
 
-async function md5Of(path: string): Promise<string> {
-  const h = createHash('md5');
+/** Check a file on disk (read once, in order). */
+async function verifyFile(path: string, plan: ResolvedPlan): Promise<Outcome> {
+  const v = new StreamVerifier(plan);
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(1024 * 1024);
     for (let off = 0; ; ) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, off);
       if (!bytesRead) break;
-      h.update(buf.subarray(0, bytesRead));
+      v.update(buf.subarray(0, bytesRead));
       off += bytesRead;
     }
   } finally {
     await fh.close();
   }
-  return h.digest('hex');
+  return v.finish();
 }
+
+/** The digest of one byte range of an open file (a part fetched by an earlier run). */
+async function digestRange(fh: Awaited<ReturnType<typeof open>>, start: number, len: number, d: Digest): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(Math.min(len, 1024 * 1024));
+  for (let off = start; off < start + len; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, start + len - off), off);
+    if (bytesRead === 0) throw new TransferError('temporary file shorter than written');
+    d.update(buf.subarray(0, bytesRead));
+    off += bytesRead;
+  }
+  return d.digest();
+}
+
+/** Ranges follow the upload's parts when its part size is settled and no larger than this. */
+const MAX_ALIGNED_RANGE = 64 * 1024 * 1024;
 
 /**
  * Parallel ranged GETs, each written straight into the temp file at its offset (memory stays at a
- * few socket buffers per range). Completed ranges are read back in order and hashed, so the whole
- * object is still checked against its MD5.
+ * few socket buffers per range). One HEAD first says what to check. A composite (multipart) check
+ * with a settled part size cuts the ranges at the upload's part boundaries: each range's digest,
+ * computed as it streams, is a part digest, and nothing is read back. A whole-object check reads
+ * the completed ranges back in order (they arrive out of order); an object with nothing to check
+ * against is not read back at all.
  */
-async function rangedDownload(c: S3Client, bucket: string, key: string, target: string, size: number, rangeSize: number, o: DownloadOptions): Promise<DownloadResult> {
+async function rangedDownload(c: S3Client, bucket: string, key: string, target: string, size: number, defaultRangeSize: number, o: DownloadOptions): Promise<DownloadResult> {
+  const headers = await headObjectHeaders(c, bucket, key);
+  const plan = await planFor(c, bucket, key, headers, size, o);
+  const partSize = plan.kind === 'composite' && plan.sizes.length === 1 ? plan.sizes[0] : 0;
+  const aligned = partSize >= 1024 * 1024 && partSize <= MAX_ALIGNED_RANGE;
+  const rangeSize = aligned ? partSize : defaultRangeSize;
   const tmp = partialNameFor(target);
   const statePath = tmp + '.json';
   const nParts = Math.ceil(size / rangeSize);
@@ -299,14 +355,16 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
     }).catch(() => undefined);
   };
   const conc = Math.max(1, o.rangeConcurrency ?? 4);
-  const hasher = createHash('md5');
+  // aligned: one digest per range (= per part); otherwise the ranges read back in order
+  const partDigests: Buffer[] = [];
+  const verifier = !aligned && plan.kind !== 'none' ? new StreamVerifier(plan) : undefined;
   const done = new Set<number>();
   let nextToHash = 0;
   let hashing: Promise<void> = Promise.resolve();
   const readBuf = Buffer.allocUnsafe(1024 * 1024);
-  let headers: IncomingMessage['headers'] | undefined;
-  let etagSeen: string | undefined;
+  let etagSeen: string | undefined = header(headers, 'etag') || undefined;
   const hashReady = () => {
+    if (!verifier) return;
     hashing = hashing.then(async () => {
       while (done.has(nextToHash)) {
         const start = nextToHash * rangeSize;
@@ -314,7 +372,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
         for (let off = start; off < end; ) {
           const { bytesRead } = await fh.read(readBuf, 0, Math.min(readBuf.length, end - off), off);
           if (bytesRead === 0) throw new TransferError('temporary file shorter than written');
-          hasher.update(readBuf.subarray(0, bytesRead));
+          verifier.update(readBuf.subarray(0, bytesRead));
           off += bytesRead;
         }
         done.delete(nextToHash);
@@ -323,6 +381,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
     });
     hashing.catch(() => undefined); // awaited below; mark handled meanwhile
   };
+  const newPartDigest = () => (aligned && plan.kind === 'composite' ? newDigest(plan.algo) : undefined);
   const pool = new Pool(conc);
   try {
     for (let i = 0; i < nParts; i++) {
@@ -330,6 +389,9 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
       const len = Math.min(rangeSize, size - start);
       if (alreadyDone.has(i)) {
         o.onBytes?.(len);
+        // a part fetched by an earlier run: its digest comes from the file
+        const d = newPartDigest();
+        if (d) partDigests[i] = await digestRange(fh, start, len, d);
         done.add(i);
         hashReady();
         continue;
@@ -343,7 +405,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
             const etag = header(res.headers, 'etag');
             if (etagSeen && etag && etag !== etagSeen) throw new TransferError(`object 's3://${bucket}/${key}' changed during the download`);
             etagSeen ??= etag;
-            headers ??= res.headers;
+            const d = newPartDigest();
             let got = 0;
             const lim = throttled(o.limiter);
             const src = lim ? res.pipe(lim) : res;
@@ -360,6 +422,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
             };
             for await (const ch of src as AsyncIterable<Buffer>) {
               if (got + ch.length > len) throw new NetworkError(`long read: more than ${len} bytes`, 'ECONNRESET', '');
+              d?.update(ch);
               let used = 0;
               while (used < ch.length) {
                 const n = Math.min(ch.length - used, batch.length - fill);
@@ -373,6 +436,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
             }
             await flush();
             if (got !== len) throw new NetworkError(`short read: got ${got} of ${len} bytes`, 'ECONNRESET', '');
+            if (d) partDigests[i] = d.digest();
           },
           { onRetry: o.onRetry },
         );
@@ -395,34 +459,27 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
   }
   await saving;
   await fh.close();
-  if (!headers) {
-    // Every range came from an earlier run: ask for the headers (MD5, attrs) once.
-    const res = await getObjectStream(c, bucket, key, { start: 0, end: 0 });
-    headers = res.headers;
-    res.resume();
-  }
-  const expected = expectedMd5(headers);
-  if (expected) {
-    const md5 = hasher.digest('hex');
-    if (md5 !== expected) {
-      await unlink(tmp).catch(() => undefined);
-      await unlink(statePath).catch(() => undefined);
-      throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}': got ${md5}, expected ${expected}`);
-    }
+  const out = aligned && plan.kind === 'composite' ? judgeComposite(plan, [partDigests]) : verifier ? verifier.finish() : new StreamVerifier(plan).finish();
+  const bad = judged(bucket, key, out, o);
+  if (bad) {
+    await unlink(tmp).catch(() => undefined);
+    await unlink(statePath).catch(() => undefined);
+    throw new TransferError(bad);
   }
   await rename(tmp, target);
   await unlink(statePath).catch(() => undefined);
-  if (headers) await applyAttrs(target, headers, o.preserve);
-  return { bytes: size, etag: (etagSeen ?? '').replace(/"/g, ''), headers: headers ?? {}, lastModified: headers?.['last-modified'] ? new Date(header(headers, 'last-modified')) : undefined };
+  await applyAttrs(target, headers, o.preserve);
+  return { bytes: size, etag: (etagSeen ?? '').replace(/"/g, ''), headers, lastModified: headers['last-modified'] ? new Date(header(headers, 'last-modified')) : undefined };
 }
 
-/** Stream an object to a writable (stdout), checking its MD5 when known. */
-export async function downloadToStream(c: S3Client, bucket: string, key: string, out: Writable): Promise<DownloadResult> {
+/** Stream an object to a writable (stdout), checking it as it goes (verify.ts). */
+export async function downloadToStream(c: S3Client, bucket: string, key: string, out: Writable, o: Pick<DownloadOptions, 'onVerify' | 'partSizeHints'> = {}): Promise<DownloadResult> {
   const res = await getObjectStream(c, bucket, key);
   const count = { n: 0 };
-  const expected = expectedMd5(res.headers);
-  const h = expected ? createHash('md5') : undefined;
-  await pipeline(res, tap(h, count), out, { end: false });
-  if (h && expected && h.digest('hex') !== expected) throw new TransferError(`MD5 mismatch for 's3://${bucket}/${key}' (the bytes already written to stdout are corrupt)`);
+  const plan = await planFor(c, bucket, key, res.headers, Number(res.headers['content-length'] ?? 0), { preserve: 'none', ...o });
+  const v = new StreamVerifier(plan);
+  await pipeline(res, tap(v, count), out, { end: false });
+  const bad = judged(bucket, key, v.finish(), o);
+  if (bad) throw new TransferError(`${bad} (the bytes already written to stdout are corrupt)`);
   return { bytes: count.n, etag: header(res.headers, 'etag').replace(/"/g, ''), headers: res.headers };
 }

@@ -12,6 +12,7 @@
 // mismatch at a certain part size is corruption; no match among guesses only means "not verified".
 import { isMd5Hex, attrsMd5 } from '../storage/attrs.ts';
 import { newDigest, compositeOf, type Algo, type Digest } from './checksums.ts';
+import { isCustomerEncrypted } from '../s3/sse-c.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 const header = (h: Headers, k: string) => {
@@ -71,7 +72,8 @@ export const algoName = (a: Algo) => (a === 'md5' ? 'MD5' : a.toUpperCase());
 /** Choose the check for an object from its GET/HEAD answer headers (see the order above). */
 export function planFromHeaders(h: Headers): Plan {
   const etag = header(h, 'etag').replace(/"/g, '');
-  const kms = header(h, 'x-amz-server-side-encryption').startsWith('aws:kms');
+  // SSE-KMS and SSE-C: on AWS the ETag is not the MD5 of the data
+  const kms = header(h, 'x-amz-server-side-encryption').startsWith('aws:kms') || isCustomerEncrypted(h);
   if (isMd5Hex(etag) && !kms) return { kind: 'whole', algo: 'md5', expected: Buffer.from(etag, 'hex'), label: 'md5' };
   const composites: Plan[] = [];
   const type = header(h, 'x-amz-checksum-type').toUpperCase();
@@ -91,7 +93,7 @@ export function planFromHeaders(h: Headers): Plan {
   const mp = /^([0-9a-f]{32})-(\d+)$/.exec(etag);
   if (mp && !kms && Number(mp[2]) >= 1) return { kind: 'composite', algo: 'md5', expected: Buffer.from(mp[1], 'hex'), parts: Number(mp[2]), source: 'ETag' };
   if (composites.length) return composites[0];
-  if (kms) return { kind: 'none', reason: 'its ETag is not an MD5 (SSE-KMS) and it carries no checksum' };
+  if (kms) return { kind: 'none', reason: `its ETag is not an MD5 (${isCustomerEncrypted(h) ? 'SSE-C' : 'SSE-KMS'}) and it carries no checksum` };
   if (!etag) return { kind: 'none', reason: 'the server sent no ETag' };
   return { kind: 'none', reason: `its ETag (${etag}) is neither an MD5 nor a multipart ETag, and it carries no checksum` };
 }
