@@ -12,7 +12,12 @@ export type Fault =
   | { kind: 'flip-response' }
   | { kind: 'flip-request' }
   | { kind: 'stall'; ms: number }
-  | { kind: 'malformed-xml' };
+  | { kind: 'malformed-xml' }
+  /**
+   * Forward, then change the answer's headers (undefined removes one) and optionally flip a byte of
+   * its body: plays what the lab cannot (AWS's HEAD ?partNumber=1 answer, x-amz-checksum-* headers).
+   */
+  | { kind: 'rewrite'; headers?: Record<string, string | undefined>; flip?: boolean };
 
 export interface SeenRequest {
   method: string;
@@ -90,7 +95,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         delete h['transfer-encoding'];
         h['content-length'] = String(rbody.length);
       }
-      if (fault?.kind === 'flip-response') rbody = flipOne(rbody);
+      if (fault?.kind === 'flip-response' || (fault?.kind === 'rewrite' && fault.flip)) rbody = flipOne(rbody);
+      if (fault?.kind === 'rewrite')
+        for (const [k, v] of Object.entries(fault.headers ?? {})) {
+          if (v === undefined) delete h[k.toLowerCase()];
+          else h[k.toLowerCase()] = v;
+        }
       res.writeHead(upRes.statusCode ?? 502, h);
       if (fault?.kind === 'reset-mid-body' || fault?.kind === 'truncate') {
         res.write(rbody.subarray(0, Math.floor(rbody.length / 2)));
