@@ -119,3 +119,11 @@ describe('StreamVerifier', () => {
     assert.deepEqual(verifyBuffer(plan, small), { ok: true, how: 'composite MD5 of 1 part of 1000 bytes' });
   });
 });
+
+describe('x-amz-checksum-mode', () => {
+  it('is asked of AWS endpoints only', async () => {
+    const { wantsChecksumMode } = await import('../../src/s3/ops.ts');
+    for (const h of ['s3.amazonaws.com', 's3.eu-west-1.amazonaws.com', 'bucket.s3.us-east-2.amazonaws.com', 's3.cn-north-1.amazonaws.com.cn', 's3.amazonaws.com:443']) assert.equal(wantsChecksumMode(h), true, h);
+    for (const h of ['127.0.0.1:7480', 'minio.local:9000', 'amazonaws.com.evil.example', 'notamazonaws.com']) assert.equal(wantsChecksumMode(h), false, h);
+  });
+});
