@@ -22,6 +22,8 @@ function s3cmdAvailable(): string | undefined {
 interface Step {
   /** Arguments; {B} is the tool's bucket, {D} its temp dir. */
   args: string[];
+  /** The directory the command runs in ({D} is the tool's temp dir); the checkout by default. */
+  cwd?: string;
   /** Lines whose order depends on parallel transfers: compared as sorted lists. */
   unordered?: boolean;
   /** A difference that is known and reported; the s3k stderr it is allowed to print instead. */
@@ -82,6 +84,11 @@ const STEPS: Step[] = [
   { args: ['sync', '--delete-removed', 's3://{B}/tree', '{D}/sod2'], unordered: true },
   // several objects into a directory that does not exist, also with -r: 64
   { args: ['get', '-r', 's3://{B}/tree/', '{D}/nodir/'] },
+  // into the current directory: -> './a.txt'
+  { args: ['get', 's3://{B}/dir/a.txt'], cwd: '{D}/gets' },
+  // SigV2, as s3cmd signs it
+  { args: ['--signature-v2', 'ls', 's3://{B}/dir/'] },
+  { args: ['--signature-v2', 'get', 's3://{B}/dir/a.txt', '{D}/v2.txt'] },
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
   { args: ['get', '--force', 's3://{B}/dir/a.txt', '{D}/got.txt'] },
@@ -189,7 +196,8 @@ async function scenario(tool: 's3cmd' | 's3k', cfg: string, bucket: string, dir:
   const out: Outcome[] = [];
   for (const step of STEPS) {
     const args = ['-c', cfg, ...step.args.map((a) => a.replace(/\{B\}/g, bucket).replace(/\{D\}/g, dir))];
-    const r: RunResult = tool === 's3k' ? await s3k(args) : await run('s3cmd', args);
+    const cwd = step.cwd?.replace(/\{D\}/g, dir);
+    const r: RunResult = tool === 's3k' ? await s3k(args, { cwd }) : await run('s3cmd', args, { cwd });
     out.push({ code: r.code, stdout: normalise(r.stdout, bucket, dir), stderr: normalise(r.stderr, bucket, dir) });
   }
   return out;
