@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { activeProxyConfig, proxyAuthorization, proxyForUrl } from './proxy.ts';
+import { connectTunnel } from './tunnel.ts';
 
 export interface H1Options {
   rejectUnauthorized?: boolean;
@@ -31,7 +32,6 @@ type Framing = { kind: 'length'; left: number } | { kind: 'chunked'; left: numbe
 const MAX_HEADER = 64 * 1024;
 
 class Conn {
-  readonly sock: net.Socket;
   busy = false;
   dead = false;
   used = 0;
@@ -49,22 +49,10 @@ class Conn {
 
   constructor(
     readonly key: string,
-    host: string,
-    port: number,
-    secure: boolean,
-    o: H1Options,
+    /** A connected (or connecting) socket: plain, TLS, or TLS inside a proxy's CONNECT tunnel. */
+    readonly sock: net.Socket,
     private readonly release: (c: Conn) => void,
   ) {
-    if (secure) {
-      this.sock = tls.connect({
-        host,
-        port,
-        servername: net.isIP(host) ? undefined : host,
-        rejectUnauthorized: o.rejectUnauthorized !== false,
-        ...(o.ca ? { ca: o.ca } : {}),
-        ...(o.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
-      });
-    } else this.sock = net.connect({ host, port });
     this.sock.setNoDelay(true);
     this.sock.on('data', (d: Buffer) => this.data(d));
     this.sock.on('error', (e: NodeJS.ErrnoException) => this.fail(e));
@@ -287,7 +275,26 @@ function poolKey(url: URL, o: H1Options, proxy: URL | undefined): string {
   return `${url.protocol}//${url.host}|${o.rejectUnauthorized !== false}|${o.checkHostname !== false}|${o.ca ? 'ca' : ''}|${proxy ? proxy.href : ''}`;
 }
 
-function getConn(url: URL, o: H1Options, proxy: URL | undefined): Conn {
+function connect(host: string, port: number, secure: boolean, o: H1Options): net.Socket {
+  if (!secure) return net.connect({ host, port });
+  return tls.connect({
+    host,
+    port,
+    servername: net.isIP(host) ? undefined : host,
+    rejectUnauthorized: o.rejectUnauthorized !== false,
+    ...(o.ca ? { ca: o.ca } : {}),
+    ...(o.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
+  });
+}
+
+function releaseConn(c: Conn): void {
+  let list = pools.get(c.key);
+  if (!list) pools.set(c.key, (list = []));
+  list.push(c);
+}
+
+/** An idle pooled connection, or a new one. A new https connection through a proxy is a CONNECT tunnel (async). */
+function getConn(url: URL, o: H1Options, proxy: URL | undefined, timeoutMs: number): Conn | Promise<Conn> {
   const key = poolKey(url, o, proxy);
   const idle = pools.get(key);
   while (idle && idle.length) {
@@ -297,16 +304,13 @@ function getConn(url: URL, o: H1Options, proxy: URL | undefined): Conn {
       return c;
     }
   }
+  if (proxy && url.protocol === 'https:') return connectTunnel(proxy, url, timeoutMs, o).then((s) => new Conn(key, s, releaseConn));
   // Through an HTTP proxy: connect to the proxy and send absolute-form requests.
   const target = proxy ?? url;
   const secure = target.protocol === 'https:';
   const port = target.port ? Number(target.port) : secure ? 443 : 80;
   const host = target.hostname.replace(/^\[|\]$/g, '');
-  return new Conn(key, host, port, secure, o, (c) => {
-    let list = pools.get(c.key);
-    if (!list) pools.set(c.key, (list = []));
-    list.push(c);
-  });
+  return new Conn(key, connect(host, port, secure, o), releaseConn);
 }
 
 export interface H1Request {
@@ -323,10 +327,11 @@ export interface H1Request {
 /** Send a request and resolve with the response once its head arrives. */
 export async function h1Request(req: H1Request): Promise<H1Response> {
   const proxy = req.direct ? undefined : proxyForUrl(req.url, activeProxyConfig());
-  if (proxy && req.url.protocol === 'https:') throw Object.assign(new Error('HTTPS through a proxy goes through net/http.ts (a CONNECT tunnel), not h1'), { code: 'EPROXY' });
-  const target = proxy ? `${req.url.protocol}//${req.url.host}${req.url.pathname}${req.url.search}` : `${req.url.pathname}${req.url.search}`;
+  // https through a proxy: origin-form requests inside a pooled CONNECT tunnel; http: absolute-form to the proxy
+  const absolute = proxy && req.url.protocol === 'http:';
+  const target = absolute ? `${req.url.protocol}//${req.url.host}${req.url.pathname}${req.url.search}` : `${req.url.pathname}${req.url.search}`;
   let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.url.host}\r\n`;
-  const auth = proxy && proxyAuthorization(proxy);
+  const auth = absolute && proxyAuthorization(proxy);
   if (auth) head += `Proxy-Authorization: ${auth}\r\n`;
   let hasLength = false;
   for (const [k, v] of Object.entries(req.headers)) {
@@ -342,7 +347,8 @@ export async function h1Request(req: H1Request): Promise<H1Response> {
   // One send. A kept-alive socket the server closed while it sat idle fails with
   // `reusedBeforeAnyByte` set; the caller's retry budget decides whether to send again (on a fresh
   // connection, without waiting), so that attempt is counted like any other.
-  return getConn(req.url, req.tls ?? {}, proxy).send(head, body, req.method, req.timeoutMs);
+  const conn = getConn(req.url, req.tls ?? {}, proxy, req.timeoutMs);
+  return (conn instanceof Conn ? conn : await conn).send(head, body, req.method, req.timeoutMs);
 }
 
 /** Close every pooled connection (at exit). */

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import tls from 'node:tls';
 import net from 'node:net';
 import { h1Request, closeH1Pools } from './h1.ts';
 import { activeProxyConfig, proxyAuthorization, proxyForUrl } from './proxy.ts';
+import { connectTunnel, TunnelAgent } from './tunnel.ts';
 import { EX, S3kError, exitCodeForErrno } from '../errors.ts';
 
 export interface TlsOptions {
@@ -134,6 +134,16 @@ function agentFor(url: URL, tls: TlsOptions | undefined, keepAlive: boolean): ht
   return agent;
 }
 
+/** The keep-alive agent whose connections are CONNECT tunnels through `proxy` (one per proxy, TLS settings and timeout). */
+function tunnelAgentFor(proxy: URL, tls: TlsOptions | undefined, timeoutMs: number): http.Agent {
+  const key = `tunnel|${proxy.href}|${timeoutMs}|${tls?.rejectUnauthorized !== false}|${tls?.checkHostname !== false}|${tls?.ca ? 'ca' : ''}`;
+  const have = agents.get(key);
+  if (have) return have;
+  const agent = new TunnelAgent(proxy, tls, timeoutMs, { keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' });
+  agents.set(key, agent);
+  return agent;
+}
+
 /** Close idle keep-alive sockets so the process can exit promptly. */
 export function destroyAgents(): void {
   for (const a of agents.values()) a.destroy();
@@ -180,11 +190,11 @@ export function requestStream(req0: HttpRequest): Promise<http.IncomingMessage> 
       return Promise.reject(e);
     }
   }
-  // The S3 data path goes through the lean client; metadata endpoints (short connect timeouts,
-  // abort signals, no keep-alive) keep node:http, and so does HTTPS through a proxy (a CONNECT
-  // tunnel per request).
+  // The S3 data path goes through the lean client (HTTPS through a proxy included: it pools the
+  // CONNECT tunnels); metadata endpoints (short connect timeouts, abort signals, no keep-alive)
+  // keep node:http.
   const proxy = req.direct ? undefined : proxyForUrl(req.url, activeProxyConfig());
-  if (!useNodeHttp && !req.noKeepAlive && !req.connectTimeoutMs && !req.signal && !(proxy && req.url.protocol === 'https:')) {
+  if (!useNodeHttp && !req.noKeepAlive && !req.connectTimeoutMs && !req.signal) {
     return h1Request({ method: req.method, url: req.url, headers: req.headers ?? {}, body: req.body, timeoutMs: req.timeoutMs ?? 300_000, tls: req.tls, direct: req.direct }).then(
       (r) => r as unknown as http.IncomingMessage,
       (e: NodeJS.ErrnoException) => {
@@ -220,11 +230,14 @@ export function requestStream(req0: HttpRequest): Promise<http.IncomingMessage> 
         headers: { ...(req.headers as http.OutgoingHttpHeaders), host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) },
       });
       target = '';
+    } else if (proxy && !req.noKeepAlive) {
+      // keep-alive: pooled tunnels, one CONNECT per connection
+      options.agent = tunnelAgentFor(proxy, req.tls, req.connectTimeoutMs ?? req.timeoutMs ?? 300_000);
     } else if (proxy) {
-      // no agent: node:http then calls createConnection (with agent: false it would not)
+      // a one-off tunnel. No agent: node:http then calls createConnection (with agent: false it would not)
       delete options.agent;
       options.createConnection = ((_o: unknown, cb: (err: Error | null, s?: net.Socket) => void) => {
-        connectTunnel(proxy, url, auth, req.connectTimeoutMs ?? req.timeoutMs ?? 300_000, req.tls).then(
+        connectTunnel(proxy, url, req.connectTimeoutMs ?? req.timeoutMs ?? 300_000, req.tls).then(
           (s) => cb(null, s),
           (e: Error) => cb(e),
         );
@@ -261,55 +274,6 @@ export function requestStream(req0: HttpRequest): Promise<http.IncomingMessage> 
       });
       body.pipe(r);
     }
-  });
-}
-
-/** Open a CONNECT tunnel through `proxy` to `url`'s host and start TLS in it. */
-function connectTunnel(proxy: URL, url: URL, auth: string | undefined, timeoutMs: number, o: TlsOptions | undefined): Promise<tls.TLSSocket> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port || 443);
-  const authority = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
-  return new Promise((resolve, reject) => {
-    const proxySecure = proxy.protocol === 'https:';
-    const pHost = proxy.hostname.replace(/^\[|\]$/g, '');
-    const pPort = Number(proxy.port || (proxySecure ? 443 : 80));
-    const raw: net.Socket = proxySecure ? tls.connect({ host: pHost, port: pPort, servername: net.isIP(pHost) ? undefined : pHost }) : net.connect({ host: pHost, port: pPort });
-    const t = setTimeout(() => raw.destroy(Object.assign(new Error(`proxy CONNECT timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
-    let buf = Buffer.alloc(0);
-    const done = (e?: Error) => {
-      clearTimeout(t);
-      raw.removeAllListeners('data');
-      if (e) {
-        raw.destroy();
-        reject(e);
-      }
-    };
-    raw.once('error', (e) => done(e));
-    raw.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > 16384) done(Object.assign(new Error('proxy answered CONNECT with a too large head'), { code: 'EPROTO' }));
-        return;
-      }
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, end));
-      if (!status || status[1] !== '200') {
-        done(Object.assign(new Error(`proxy refused CONNECT to ${authority}: ${status ? `HTTP ${status[1]}` : 'malformed answer'}`), { code: 'EPROXY' }));
-        return;
-      }
-      done();
-      raw.removeAllListeners('error');
-      const s = tls.connect({
-        socket: raw,
-        host,
-        servername: net.isIP(host) ? undefined : host,
-        rejectUnauthorized: o?.rejectUnauthorized !== false,
-        ...(o?.ca ? { ca: o.ca } : {}),
-        ...(o?.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
-      });
-      resolve(s);
-    });
-    raw.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
   });
 }
 

@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
-import { adminDeleteBucket, adminEnv, assumeRole, irsaEnv, labEndpoint, mintToken, s3k, setupIrsa, tempDir, uniqueBucket, writeToken } from '../support/lab.ts';
+import { adminDeleteBucket, adminEnv, assumeRole, irsaEnv, labCaFile, labEndpoint, labHttpsEndpoint, mintToken, s3k, setupIrsa, tempDir, uniqueBucket, writeToken } from '../support/lab.ts';
 import { startContainerAgent, startImds } from '../support/emulators.ts';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.ts';
 
@@ -234,5 +234,71 @@ describe('HTTPS through a CONNECT tunnel', () => {
     // without the CA the tunnel still ends at the real server: verification fails (77)
     const r = await s3k(['ls', `s3://${bucket}`], { env: e });
     assert.equal(r.code, 77, r.stderr);
+  });
+});
+
+describe('keep-alive through the proxy', () => {
+  let proxy: ForwardProxy;
+  const dir = tempDir('proxyka');
+  const files = 50;
+  before(async () => {
+    proxy = await startForwardProxy();
+    fs.mkdirSync(path.join(dir, 'tree'));
+    for (let i = 0; i < files; i++) fs.writeFileSync(path.join(dir, 'tree', `f${String(i).padStart(2, '0')}.txt`), `small object ${i}\n`);
+  });
+  after(async () => {
+    await proxy.close();
+  });
+
+  it('HTTPS_PROXY to the lab https endpoint: put -r of 50 files opens at most --parallel CONNECT tunnels, not one per object', async () => {
+    const bucket = uniqueBucket('proxyka');
+    const https = labHttpsEndpoint();
+    const e = { ...env, AWS_ENDPOINT_URL: https, HTTPS_PROXY: proxy.url };
+    const ca = ['--ca-certs', labCaFile()];
+    try {
+      let r = await s3k([...ca, 'mb', `s3://${bucket}`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+      const before = proxy.connects.length;
+      assert.ok(before >= 1, 'mb went through a tunnel');
+      r = await s3k([...ca, '--parallel', '4', 'put', '-r', path.join(dir, 'tree') + '/', `s3://${bucket}/t/`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+      const tunnels = proxy.connects.length - before;
+      assert.ok(tunnels >= 1 && tunnels <= 4, `${tunnels} CONNECTs for ${files} objects with --parallel 4`);
+      for (const c of proxy.connects) assert.equal(c.authority, new URL(https).host);
+      assert.equal(proxy.requests.length, 0, 'nothing in the clear');
+      r = await s3k([...ca, 'ls', `s3://${bucket}/t/`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').length, files);
+      // the node:http path pools its tunnels too
+      const n = proxy.connects.length;
+      fs.mkdirSync(path.join(dir, 'back'), { recursive: true });
+      r = await s3k([...ca, '--parallel', '4', 'get', '-r', '--force', `s3://${bucket}/t/`, path.join(dir, 'back') + '/'], { env: { ...e, S3K_HTTP: 'node' } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(proxy.connects.length - n <= 5, `${proxy.connects.length - n} CONNECTs for ${files} downloads (S3K_HTTP=node)`);
+      assert.equal(fs.readFileSync(path.join(dir, 'back', 'f07.txt'), 'utf8'), 'small object 7\n');
+      r = await s3k([...ca, 'del', '-r', '--force', `s3://${bucket}`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await adminDeleteBucket(bucket).catch(() => undefined);
+    }
+  });
+
+  it('HTTP_PROXY: absolute-form requests reuse the connection to the proxy', async () => {
+    const bucket = uniqueBucket('proxyka');
+    const e = { ...env, HTTP_PROXY: proxy.url };
+    try {
+      let r = await s3k(['mb', `s3://${bucket}`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+      const conns = proxy.connections;
+      const reqs = proxy.requests.length;
+      r = await s3k(['--parallel', '4', 'put', '-r', path.join(dir, 'tree') + '/', `s3://${bucket}/t/`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(proxy.requests.length - reqs >= files, `${proxy.requests.length - reqs} requests`);
+      assert.ok(proxy.connections - conns <= 4, `${proxy.connections - conns} connections to the proxy for ${files} uploads with --parallel 4`);
+      r = await s3k(['del', '-r', '--force', `s3://${bucket}`], { env: e });
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await adminDeleteBucket(bucket).catch(() => undefined);
+    }
   });
 });

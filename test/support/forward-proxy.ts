@@ -20,6 +20,8 @@ export interface ForwardProxy {
   connects: { authority: string; proxyAuthorization: string | undefined }[];
   /** Requests or CONNECTs answered 407. */
   rejected: number;
+  /** TCP connections accepted from clients (a keep-alive client opens few). */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startForwardProxy(opts: { auth?: { user: string; pass: str
     requests: [],
     connects: [],
     rejected: 0,
+    connections: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       agent.destroy();
@@ -71,6 +74,7 @@ export async function startForwardProxy(opts: { auth?: { user: string; pass: str
     req.pipe(up);
   });
   server.on('connection', (s: net.Socket) => {
+    p.connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
