@@ -3,12 +3,11 @@
 // is asked for credentials before every AssumeRole, so a source that refreshes (web identity, which
 // re-reads its token file; container; IMDS; another role) is refreshed when it needs to be. The
 // assumed credentials are cached and refreshed before they expire (refresh.ts).
-import { NetworkError } from '../net/http.ts';
 import { sha256Hex, signV4 } from '../net/sigv4.ts';
 import { ENV_ENDPOINT_URL, ENV_ENDPOINT_URL_STS } from './env.ts';
 import { refreshingProvider, type ProviderOptions } from './refresh.ts';
 import { parseAssumeRoleResponse, parseStsError } from './sts-xml.ts';
-import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries } from './transport.ts';
+import { callEndpoint, endpointFailure, HttpStatusError, oneLine, safeUrl } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 import { isValidRoleArn, normalizeRegion, stsRoleForm, STS_CONNECT_TIMEOUT_MS, STS_RETRY, STS_TOTAL_TIMEOUT_MS } from './web-identity.ts';
 
@@ -104,20 +103,20 @@ export async function assumeRole(cfg: AssumeRoleConfig, opts: AssumeRoleOptions 
 
   let creds = await cfg.source.get();
   let via = sourceText(cfg.source.source());
-  let attempts = 0;
+  const counter = { attempts: 0 };
   const secrets = () => [creds.secretAccessKey, creds.sessionToken, cfg.externalId];
   const exchange = () =>
-    withRetries(
+    callEndpoint({
+      name: 'assume-role',
       retry,
-      async () => {
-        attempts++;
+      request: () => {
         const headers: Record<string, string> = {
           'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
           accept: 'application/xml, text/xml',
           'content-length': String(Buffer.byteLength(body)),
         };
         signV4({ method: 'POST', host: url.host, path: url.pathname || '/', query: [], headers, payloadHash, region: cfg.signingRegion, service: 'sts', now: new Date(now()) }, creds);
-        const r = await callOnce({
+        return {
           method: 'POST',
           url,
           headers,
@@ -125,14 +124,13 @@ export async function assumeRole(cfg: AssumeRoleConfig, opts: AssumeRoleOptions 
           connectTimeoutMs: opts.connectTimeoutMs ?? STS_CONNECT_TIMEOUT_MS,
           totalTimeoutMs: opts.totalTimeoutMs ?? STS_TOTAL_TIMEOUT_MS,
           tls: opts.tls,
-        });
-        if (r.status >= 200 && r.status < 300) return r;
-        const err = parseStsError(r.body.toString('utf8'));
-        throw new HttpStatusError(r.status, err.code, oneLine(err.message, secrets()));
+        };
       },
-      isTransient,
-      (e, n, delay) => debug(`credentials: assume-role: ${oneLine(describeFailure(e), secrets())}; retry ${n}/${retry.maxRetries} in ${delay} ms`),
-    );
+      errorOf: (r) => parseStsError(r.body.toString('utf8')),
+      secrets,
+      debug,
+      counter,
+    });
 
   debug(`credentials: assume-role: AssumeRole role ${cfg.roleArn} session ${sessionName} at ${endpoint}, signed with ${via}`);
   let res;
@@ -147,7 +145,7 @@ export async function assumeRole(cfg: AssumeRoleConfig, opts: AssumeRoleOptions 
       res = await exchange();
     }
   } catch (e) {
-    throw assumeRoleFailure(e, { cfg, endpoint, via, attempts, secrets: secrets() });
+    throw assumeRoleFailure(e, { cfg, endpoint, via, attempts: counter.attempts, secrets: secrets() });
   }
   const parsed = parseAssumeRoleResponse(res.body.toString('utf8'), 'AssumeRole');
   if (!parsed)
@@ -171,16 +169,20 @@ interface FailureContext {
 }
 
 function assumeRoleFailure(e: unknown, c: FailureContext): CredentialsError {
+  const { endpoint } = c;
+  const role = c.cfg.roleArn;
+  return endpointFailure(e, c.attempts, c.secrets, {
+    tlsWhat: 'STS endpoint',
+    unreachable: (detail) => `cannot reach STS endpoint ${endpoint} to assume role ${role} (${detail}); set ${ENV_ENDPOINT_URL_STS} to an STS endpoint this host can reach, or allow egress to it`,
+    refused: (he, tries) => assumeRoleRefused(he, tries, c),
+    failed: (detail) => `AssumeRole of role ${role} at ${endpoint} failed: ${detail}`,
+  });
+}
+
+/** What STS's error answer to AssumeRole means, in one line. */
+function assumeRoleRefused(e: HttpStatusError, tries: string, c: FailureContext): CredentialsError {
   const { cfg, endpoint, via } = c;
   const role = cfg.roleArn;
-  const tries = c.attempts > 1 ? `, ${c.attempts} attempts` : '';
-  if (e instanceof CredentialsError) return e;
-  if (e instanceof NetworkError && e.isTlsVerification) return new CredentialsError(e.tlsLine('STS endpoint'));
-  if (e instanceof NetworkError)
-    return new CredentialsError(
-      `cannot reach STS endpoint ${endpoint} to assume role ${role} (${oneLine(describeFailure(e), c.secrets)}${tries}); set ${ENV_ENDPOINT_URL_STS} to an STS endpoint this host can reach, or allow egress to it`,
-    );
-  if (!(e instanceof HttpStatusError)) return new CredentialsError(`AssumeRole of role ${role} at ${endpoint} failed: ${oneLine(describeFailure(e), c.secrets)}`);
   const msg = e.serviceMessage ? `: ${e.serviceMessage}` : '';
   const code = e.code ?? (e.status === 403 ? 'AccessDenied' : undefined);
   if (code === 'AccessDenied' || code === 'AccessDeniedException')

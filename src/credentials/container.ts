@@ -4,7 +4,6 @@
 // re-read on every request, http only to loopback and the ECS/EKS agent addresses.
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { NetworkError } from '../net/http.ts';
 import {
   ENV_CONTAINER_AUTHORIZATION_TOKEN,
   ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
@@ -13,7 +12,7 @@ import {
   envValue,
 } from './env.ts';
 import { refreshingProvider, type ProviderOptions } from './refresh.ts';
-import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries, type RetrySettings } from './transport.ts';
+import { callEndpoint, endpointFailure, safeUrl, type RetrySettings } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 
 export const ECS_CONTAINER_HOST = 'http://169.254.170.2';
@@ -122,47 +121,49 @@ export async function fetchContainerCredentials(cfg: ContainerConfig, opts: Cont
   const retry = { ...CONTAINER_RETRY, ...opts.retry };
   const timeout = opts.timeoutMs ?? CONTAINER_TIMEOUT_MS;
   const debug = opts.debug ?? (() => {});
-  let attempts = 0;
+  const counter = { attempts: 0 };
   let secrets: (string | undefined)[] = [cfg.authToken];
   let res;
   try {
-    res = await withRetries(
+    res = await callEndpoint({
+      name: 'container',
       retry,
-      async () => {
-        attempts++;
+      request: async () => {
         const auth = await authorization(cfg);
         secrets = [auth];
         const headers: Record<string, string> = { accept: 'application/json' };
         if (auth) headers.authorization = auth;
-        const r = await callOnce({ method: 'GET', url: cfg.url, headers, connectTimeoutMs: timeout, totalTimeoutMs: timeout, tls: opts.tls, direct: true });
-        if (r.status === 200) return r;
-        const j = parseJson(r.body.toString('utf8'));
-        const code = typeof j?.Code === 'string' ? j.Code : undefined;
-        const msg = typeof j?.Message === 'string' ? j.Message : typeof j?.message === 'string' ? j.message : undefined;
-        throw new HttpStatusError(r.status, code, oneLine(msg, secrets));
+        return { method: 'GET', url: cfg.url, headers, connectTimeoutMs: timeout, totalTimeoutMs: timeout, tls: opts.tls, direct: true };
       },
-      isTransient,
-      (e, n, delay) => debug(`credentials: container: ${oneLine(describeFailure(e), secrets)}; retry ${n}/${retry.maxRetries} in ${delay} ms`),
-    );
+      ok: (status) => status === 200,
+      errorOf: (r) => {
+        const j = parseJson(r.body.toString('utf8'));
+        return {
+          code: typeof j?.Code === 'string' ? j.Code : undefined,
+          message: typeof j?.Message === 'string' ? j.Message : typeof j?.message === 'string' ? j.message : undefined,
+        };
+      },
+      secrets: () => secrets,
+      debug,
+      counter,
+    });
   } catch (e) {
-    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
-    if (e instanceof CredentialsError) throw e;
-    if (e instanceof NetworkError && e.isTlsVerification) throw new CredentialsError(e.tlsLine('container credentials endpoint'));
-    if (e instanceof NetworkError)
-      throw new CredentialsError(
-        `cannot reach the container credentials endpoint ${endpoint} (${describeFailure(e)}${tries}); is the EKS Pod Identity Agent (DaemonSet eks-pod-identity-agent) or the ECS agent running on this node? With a proxy, add 169.254.170.23 and 169.254.170.2 to NO_PROXY`,
-      );
-    if (e instanceof HttpStatusError) {
-      const what = `${e.code ?? ''}${e.code && e.serviceMessage ? ': ' : ''}${e.serviceMessage ?? ''}`;
-      const hint =
-        e.status === 401 || e.status === 403
-          ? `; check the authorization token (${cfg.authToken ? ENV_CONTAINER_AUTHORIZATION_TOKEN : cfg.authTokenFile ? `${ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE} ${cfg.authTokenFile}` : `neither ${ENV_CONTAINER_AUTHORIZATION_TOKEN} nor ${ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE} is set`})`
-          : e.status === 400 || e.status === 404
-            ? '; check the Pod Identity association (namespace, service account, role) and that the role trusts pods.eks.amazonaws.com'
-            : '';
-      throw new CredentialsError(`container credentials endpoint ${endpoint} answered HTTP ${e.status}${what ? ` (${what})` : ''}${tries}${hint}`);
-    }
-    throw new CredentialsError(`container credentials from ${endpoint} failed: ${oneLine(describeFailure(e), secrets)}`);
+    throw endpointFailure(e, counter.attempts, secrets, {
+      tlsWhat: 'container credentials endpoint',
+      unreachable: (detail) =>
+        `cannot reach the container credentials endpoint ${endpoint} (${detail}); is the EKS Pod Identity Agent (DaemonSet eks-pod-identity-agent) or the ECS agent running on this node? With a proxy, add 169.254.170.23 and 169.254.170.2 to NO_PROXY`,
+      refused: (he, tries) => {
+        const what = `${he.code ?? ''}${he.code && he.serviceMessage ? ': ' : ''}${he.serviceMessage ?? ''}`;
+        const hint =
+          he.status === 401 || he.status === 403
+            ? `; check the authorization token (${cfg.authToken ? ENV_CONTAINER_AUTHORIZATION_TOKEN : cfg.authTokenFile ? `${ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE} ${cfg.authTokenFile}` : `neither ${ENV_CONTAINER_AUTHORIZATION_TOKEN} nor ${ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE} is set`})`
+            : he.status === 400 || he.status === 404
+              ? '; check the Pod Identity association (namespace, service account, role) and that the role trusts pods.eks.amazonaws.com'
+              : '';
+        return new CredentialsError(`container credentials endpoint ${endpoint} answered HTTP ${he.status}${what ? ` (${what})` : ''}${tries}${hint}`);
+      },
+      failed: (detail) => `container credentials from ${endpoint} failed: ${detail}`,
+    });
   }
   const creds = parseCredentialsJson(res.body.toString('utf8'));
   if (!creds)

@@ -4,7 +4,7 @@ import { NetworkError } from '../net/http.ts';
 import { ENV_EC2_METADATA_DISABLED, ENV_EC2_METADATA_SERVICE_ENDPOINT, ENV_EC2_METADATA_SERVICE_ENDPOINT_MODE, envValue } from './env.ts';
 import { parseCredentialsJson } from './container.ts';
 import { refreshingProvider, type ProviderOptions } from './refresh.ts';
-import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries, type RetrySettings } from './transport.ts';
+import { callEndpoint, describeFailure, HttpStatusError, oneLine, safeUrl, type RetrySettings } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 
 export const IMDS_ENDPOINT_IPV4 = 'http://169.254.169.254';
@@ -63,25 +63,26 @@ export async function fetchImdsCredentials(base: URL, opts: ImdsOptions = {}): P
   const endpoint = safeUrl(base).replace(/\/$/, '');
   const url = (path: string) => new URL(base.pathname.replace(/\/$/, '') + path, base);
   let secret: string | undefined;
-  const call = (method: string, path: string, headers: Record<string, string>) =>
-    withRetries(
+  const call = async (method: string, path: string, headers: Record<string, string>) => {
+    const r = await callEndpoint({
+      name: `imds: ${method} ${path}`,
       retry,
-      async () => {
-        const r = await callOnce({
-          method,
-          url: url(path),
-          headers,
-          connectTimeoutMs: opts.connectTimeoutMs ?? IMDS_CONNECT_TIMEOUT_MS,
-          totalTimeoutMs: opts.totalTimeoutMs ?? IMDS_TOTAL_TIMEOUT_MS,
-          tls: opts.tls,
-          direct: true,
-        });
-        if (r.status === 200) return r.body.toString('utf8');
-        throw new HttpStatusError(r.status, undefined, undefined);
-      },
-      (e) => isTransient(e, 'none'),
-      (e, n, delay) => debug(`credentials: imds: ${method} ${path}: ${oneLine(describeFailure(e), [secret])}; retry ${n} in ${delay} ms`),
-    );
+      network: 'none',
+      request: () => ({
+        method,
+        url: url(path),
+        headers,
+        connectTimeoutMs: opts.connectTimeoutMs ?? IMDS_CONNECT_TIMEOUT_MS,
+        totalTimeoutMs: opts.totalTimeoutMs ?? IMDS_TOTAL_TIMEOUT_MS,
+        tls: opts.tls,
+        direct: true,
+      }),
+      ok: (status) => status === 200,
+      secrets: () => [secret],
+      debug,
+    });
+    return r.body.toString('utf8');
+  };
 
   let step = 'PUT /latest/api/token';
   try {

@@ -8,10 +8,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NetworkError } from '../net/http.ts';
+import type { HttpResponse } from '../net/http.ts';
 import { ENV_ENDPOINT_URL, ENV_ENDPOINT_URL_SSO, envValue } from './env.ts';
 import { refreshingProvider, type ProviderOptions } from './refresh.ts';
-import { callOnce, describeFailure, HttpStatusError, isTransient, oneLine, safeUrl, withRetries, type RetrySettings } from './transport.ts';
+import { callEndpoint, endpointFailure, oneLine, safeUrl, type RetrySettings } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
 
 export const SSO_TIMEOUT_MS = 10_000;
@@ -117,6 +117,13 @@ function errorType(header: string | string[] | undefined, body: Record<string, u
   return t?.split(':')[0]?.split('#').pop() || undefined;
 }
 
+/** The error type and message of an AWS JSON error answer (x-amzn-errortype or __type; message or Message). */
+function awsJsonError(r: HttpResponse): { code?: string; message?: string } {
+  const j = parseJson(r.body.toString('utf8'));
+  const msg = typeof j?.message === 'string' ? j.message : typeof j?.Message === 'string' ? j.Message : undefined;
+  return { code: errorType(r.headers['x-amzn-errortype'], j), message: msg };
+}
+
 export interface SsoResult {
   credentials: Credentials;
   tokenExpiresAt: Date;
@@ -133,47 +140,43 @@ export async function fetchSsoCredentials(cfg: SsoConfig, opts: ProviderOptions 
   const endpoint = safeUrl(cfg.endpoint);
   const secrets = [token.accessToken];
   const retry = { ...SSO_RETRY, ...opts.retry };
-  let attempts = 0;
+  const counter = { attempts: 0 };
   debug(`credentials: sso: GetRoleCredentials account ${cfg.accountId} role ${cfg.roleName} at ${endpoint}`);
   let res;
   try {
-    res = await withRetries(
+    res = await callEndpoint({
+      name: 'sso',
       retry,
-      async () => {
-        attempts++;
-        const r = await callOnce({
-          method: 'GET',
-          url,
-          headers: { 'x-amz-sso_bearer_token': token.accessToken, accept: 'application/json' },
-          connectTimeoutMs: SSO_TIMEOUT_MS,
-          totalTimeoutMs: SSO_TIMEOUT_MS,
-          tls: opts.tls,
-        });
-        if (r.status === 200) return r;
-        const j = parseJson(r.body.toString('utf8'));
-        const msg = typeof j?.message === 'string' ? j.message : typeof j?.Message === 'string' ? j.Message : undefined;
-        throw new HttpStatusError(r.status, errorType(r.headers['x-amzn-errortype'], j), oneLine(msg, secrets));
-      },
-      isTransient,
-      (e, n, delay) => debug(`credentials: sso: ${oneLine(describeFailure(e), secrets)}; retry ${n}/${retry.maxRetries} in ${delay} ms`),
-    );
+      request: () => ({
+        method: 'GET',
+        url,
+        headers: { 'x-amz-sso_bearer_token': token.accessToken, accept: 'application/json' },
+        connectTimeoutMs: SSO_TIMEOUT_MS,
+        totalTimeoutMs: SSO_TIMEOUT_MS,
+        tls: opts.tls,
+      }),
+      ok: (status) => status === 200,
+      errorOf: awsJsonError,
+      secrets: () => secrets,
+      debug,
+      counter,
+    });
   } catch (e) {
-    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
-    if (e instanceof CredentialsError) throw e;
-    if (e instanceof NetworkError && e.isTlsVerification) throw new CredentialsError(e.tlsLine('SSO portal'));
-    if (e instanceof NetworkError)
-      throw new CredentialsError(`cannot reach the SSO portal ${endpoint} (${oneLine(describeFailure(e), secrets)}${tries}); check sso_region, or set ${ENV_ENDPOINT_URL_SSO} to a portal this host can reach`);
-    if (e instanceof HttpStatusError) {
-      const what = `HTTP ${e.status}${e.code ? ` ${e.code}` : ''}${e.serviceMessage ? `: ${e.serviceMessage}` : ''}`;
-      if (e.status === 401 || e.code === 'UnauthorizedException')
-        throw new CredentialsError(`the SSO portal no longer accepts the cached token of profile "${cfg.profile}" (${what}); ${loginHint(cfg)}`);
-      if (e.status === 403 || e.status === 404 || e.code === 'ForbiddenException' || e.code === 'ResourceNotFoundException')
-        throw new CredentialsError(
-          `the SSO portal refused role ${cfg.roleName} in account ${cfg.accountId} for profile "${cfg.profile}" (${what}); check sso_account_id and sso_role_name (aws sso list-account-roles lists what the login may use)`,
-        );
-      throw new CredentialsError(`GetRoleCredentials at the SSO portal ${endpoint} failed: ${what}${tries}`);
-    }
-    throw new CredentialsError(`GetRoleCredentials at the SSO portal ${endpoint} failed: ${oneLine(describeFailure(e), secrets)}`);
+    throw endpointFailure(e, counter.attempts, secrets, {
+      tlsWhat: 'SSO portal',
+      unreachable: (detail) => `cannot reach the SSO portal ${endpoint} (${detail}); check sso_region, or set ${ENV_ENDPOINT_URL_SSO} to a portal this host can reach`,
+      refused: (he, tries) => {
+        const what = `HTTP ${he.status}${he.code ? ` ${he.code}` : ''}${he.serviceMessage ? `: ${he.serviceMessage}` : ''}`;
+        if (he.status === 401 || he.code === 'UnauthorizedException')
+          return new CredentialsError(`the SSO portal no longer accepts the cached token of profile "${cfg.profile}" (${what}); ${loginHint(cfg)}`);
+        if (he.status === 403 || he.status === 404 || he.code === 'ForbiddenException' || he.code === 'ResourceNotFoundException')
+          return new CredentialsError(
+            `the SSO portal refused role ${cfg.roleName} in account ${cfg.accountId} for profile "${cfg.profile}" (${what}); check sso_account_id and sso_role_name (aws sso list-account-roles lists what the login may use)`,
+          );
+        return new CredentialsError(`GetRoleCredentials at the SSO portal ${endpoint} failed: ${what}${tries}`);
+      },
+      failed: (detail) => `GetRoleCredentials at the SSO portal ${endpoint} failed: ${detail}`,
+    });
   }
   const rc = parseJson(res.body.toString('utf8'))?.roleCredentials as Record<string, unknown> | undefined;
   const ak = rc?.accessKeyId;

@@ -1,4 +1,4 @@
-// The HTTP call every credential endpoint (STS, container agent, IMDS) goes through: a fresh
+// The HTTP call every credential endpoint (STS, SSO portal and OIDC, container agent, IMDS) goes through: a fresh
 // connection, a connect timeout, a deadline for the whole exchange, and retries through the same
 // budget code as S3 (net/retry.ts), with each endpoint's own budget (STS_RETRY, CONTAINER_RETRY,
 // IMDS_RETRY). A credential fetch is its own logical request: an S3 request that triggers one does
@@ -6,6 +6,7 @@
 import { NetworkError, request, type HttpResponse, type TlsOptions } from '../net/http.ts';
 import { RetryBudget, classify, withRetry, type NetworkRetry } from '../net/retry.ts';
 import { S3kError, exitCodeForStatus } from '../errors.ts';
+import { CredentialsError } from './types.ts';
 
 /** How a provider retries. Injectable so tests run with tiny or zero delays. */
 export interface RetrySettings {
@@ -120,4 +121,68 @@ export function describeFailure(e: unknown): string {
   if (e instanceof NetworkError) return `${e.code}: ${e.message}`;
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+/** One credential endpoint exchange: how to build each attempt and read its answer. */
+export interface EndpointCall {
+  /** For debug lines: `credentials: <name>: ...`. */
+  name: string;
+  retry: RetrySettings;
+  /** Which network failures are retried: 'any' (STS, SSO, container agent; the default) or 'none' (IMDS). */
+  network?: NetworkRetry;
+  /** The request of attempt n (1-based), built per attempt: a signature or a token file is fresh each time. */
+  request: (n: number) => CallOptions | Promise<CallOptions>;
+  /** Answers that are success (default: 2xx). */
+  ok?: (status: number) => boolean;
+  /** The service's error code and message in an error answer (for HttpStatusError). */
+  errorOf?: (r: HttpResponse) => { code?: string; message?: string };
+  /** What to redact from messages and debug lines (read when used: a token may change per attempt). */
+  secrets: () => (string | undefined)[];
+  debug?: (line: string) => void;
+  /** Counts attempts, for "N attempts" in the caller's message. */
+  counter?: { attempts: number };
+}
+
+/**
+ * The one way a credential endpoint is called: each attempt through callOnce (fresh connection,
+ * connect and total timeouts, the CA bundle, proxy unless `direct`), a non-success answer as
+ * HttpStatusError with the service's code and a redacted message, retries in `retry`'s budget with a
+ * redacted debug line per retry. Failures are rethrown as they are; endpointFailure() makes the line.
+ */
+export function callEndpoint(c: EndpointCall): Promise<HttpResponse> {
+  const ok = c.ok ?? ((s: number) => s >= 200 && s < 300);
+  const counter = c.counter ?? { attempts: 0 };
+  return withRetries(
+    c.retry,
+    async () => {
+      const r = await callOnce(await c.request(++counter.attempts));
+      if (ok(r.status)) return r;
+      const err = c.errorOf?.(r) ?? {};
+      throw new HttpStatusError(r.status, err.code, err.message === undefined ? undefined : oneLine(err.message, c.secrets()));
+    },
+    (e) => isTransient(e, c.network ?? 'any'),
+    (e, n, delay) => c.debug?.(`credentials: ${c.name}: ${oneLine(describeFailure(e), c.secrets())}; retry ${n}/${c.retry.maxRetries} in ${delay} ms`),
+  );
+}
+
+/** How a provider words a failed exchange. `detail` is the redacted failure, with ", N attempts" when retried. */
+export interface FailureWords {
+  /** The endpoint in a certificate-failure line, e.g. 'STS endpoint'. */
+  tlsWhat: string;
+  /** No answer (refused, reset, timed out, name not found). */
+  unreachable: (detail: string) => string;
+  /** An error answer. `tries` is ", N attempts" or ''. */
+  refused: (e: HttpStatusError, tries: string) => CredentialsError;
+  /** Anything else. */
+  failed: (detail: string) => string;
+}
+
+/** The one-line CredentialsError for a failed callEndpoint(); a CredentialsError passes through. */
+export function endpointFailure(e: unknown, attempts: number, secrets: (string | undefined)[], w: FailureWords): CredentialsError {
+  const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+  if (e instanceof CredentialsError) return e;
+  if (e instanceof NetworkError && e.isTlsVerification) return new CredentialsError(e.tlsLine(w.tlsWhat));
+  if (e instanceof NetworkError) return new CredentialsError(w.unreachable(`${oneLine(describeFailure(e), secrets)}${tries}`));
+  if (e instanceof HttpStatusError) return w.refused(e, tries);
+  return new CredentialsError(w.failed(oneLine(describeFailure(e), secrets)));
 }

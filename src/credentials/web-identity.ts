@@ -18,13 +18,13 @@ import { audText, claimText, decodeJwtClaims, expDate, type JwtClaims } from './
 import { refreshingProvider, type ProviderOptions } from './refresh.ts';
 import { parseAssumeRoleResponse, parseStsError } from './sts-xml.ts';
 import {
-  callOnce,
+  callEndpoint,
   describeFailure,
   HttpStatusError,
   isTransient,
   oneLine,
   safeUrl,
-  withRetries,
+  endpointFailure,
   type RetrySettings,
 } from './transport.ts';
 import { CredentialsError, type CredentialProvider, type Credentials, type CredentialSource } from './types.ts';
@@ -233,38 +233,35 @@ export async function assumeRoleWithWebIdentity(cfg: WebIdentityConfig, opts: We
   const endpoint = safeUrl(url);
   const body = stsRoleForm('AssumeRoleWithWebIdentity', cfg.roleArn, sessionName, [['WebIdentityToken', token]], cfg.durationSeconds);
   const retry = { ...STS_RETRY, ...opts.retry };
-  let attempts = 0;
+  const counter = { attempts: 0 };
   const secrets = [token];
   debug(`credentials: web-identity: AssumeRoleWithWebIdentity role ${cfg.roleArn} session ${sessionName} at ${endpoint} (token sub ${claimText(claims.sub)}, aud ${audText(claims)})`);
 
   let res;
   try {
-    res = await withRetries(
+    res = await callEndpoint({
+      name: 'web-identity',
       retry,
-      async () => {
-        attempts++;
-        const r = await callOnce({
-          method: 'POST',
-          url,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-            accept: 'application/xml, text/xml',
-            'content-length': Buffer.byteLength(body),
-          },
-          body,
-          connectTimeoutMs: opts.connectTimeoutMs ?? STS_CONNECT_TIMEOUT_MS,
-          totalTimeoutMs: opts.totalTimeoutMs ?? STS_TOTAL_TIMEOUT_MS,
-          tls: opts.tls,
-        });
-        if (r.status >= 200 && r.status < 300) return r;
-        const err = parseStsError(r.body.toString('utf8'));
-        throw new HttpStatusError(r.status, err.code, oneLine(err.message, secrets));
-      },
-      isTransient,
-      (e, n, delay) => debug(`credentials: web-identity: ${oneLine(describeFailure(e), secrets)}; retry ${n}/${retry.maxRetries} in ${delay} ms`),
-    );
+      request: () => ({
+        method: 'POST',
+        url,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+          accept: 'application/xml, text/xml',
+          'content-length': Buffer.byteLength(body),
+        },
+        body,
+        connectTimeoutMs: opts.connectTimeoutMs ?? STS_CONNECT_TIMEOUT_MS,
+        totalTimeoutMs: opts.totalTimeoutMs ?? STS_TOTAL_TIMEOUT_MS,
+        tls: opts.tls,
+      }),
+      errorOf: (r) => parseStsError(r.body.toString('utf8')),
+      secrets: () => secrets,
+      debug,
+      counter,
+    });
   } catch (e) {
-    throw stsFailure(e, { cfg, names, claims, endpoint, attempts, secrets });
+    throw stsFailure(e, { cfg, names, claims, endpoint, attempts: counter.attempts, secrets });
   }
   const parsed = parseAssumeRoleResponse(res.body.toString('utf8'));
   if (!parsed)
@@ -317,16 +314,21 @@ function stsFailure(e: unknown, c: FailureContext): CredentialsError {
 }
 
 function stsFailureMessage(e: unknown, c: FailureContext): CredentialsError {
+  const { endpoint } = c;
+  return endpointFailure(e, c.attempts, c.secrets, {
+    tlsWhat: 'STS endpoint',
+    unreachable: (detail) =>
+      `cannot reach STS endpoint ${endpoint} (${detail}); set ${ENV_ENDPOINT_URL_STS} to an STS endpoint the pod can reach, use the regional endpoint (${ENV_STS_REGIONAL_ENDPOINTS}=regional with AWS_REGION set), or allow egress to it (network policy, security group, VPC endpoint for STS)`,
+    refused: (he, tries) => stsRefused(he, tries, c),
+    failed: (detail) => `AssumeRoleWithWebIdentity at ${endpoint} failed: ${detail}`,
+  });
+}
+
+/** What STS's error answer means for IRSA, in one line. */
+function stsRefused(e: HttpStatusError, tries: string, c: FailureContext): CredentialsError {
   const { cfg, claims, endpoint } = c;
   const role = cfg.roleArn;
   const iss = claims.iss !== undefined ? String(claims.iss) : undefined;
-  const tries = c.attempts > 1 ? `, ${c.attempts} attempts` : '';
-  if (e instanceof NetworkError && e.isTlsVerification) return new CredentialsError(e.tlsLine('STS endpoint'));
-  if (e instanceof NetworkError)
-    return new CredentialsError(
-      `cannot reach STS endpoint ${endpoint} (${oneLine(describeFailure(e), c.secrets)}${tries}); set ${ENV_ENDPOINT_URL_STS} to an STS endpoint the pod can reach, use the regional endpoint (${ENV_STS_REGIONAL_ENDPOINTS}=regional with AWS_REGION set), or allow egress to it (network policy, security group, VPC endpoint for STS)`,
-    );
-  if (!(e instanceof HttpStatusError)) return e instanceof CredentialsError ? e : new CredentialsError(`AssumeRoleWithWebIdentity at ${endpoint} failed: ${oneLine(describeFailure(e), c.secrets)}`);
   const msg = e.serviceMessage ? `: ${e.serviceMessage}` : '';
   const code = e.code ?? (e.status === 403 ? 'AccessDenied' : undefined);
   switch (code) {
