@@ -39,6 +39,8 @@ export const ENV_S3K_ROLE_DURATION_SECONDS = 'S3K_ROLE_DURATION_SECONDS';
 // SSO (IAM Identity Center).
 /** The SSO portal (GetRoleCredentials); wins over AWS_ENDPOINT_URL. Default https://portal.sso.<sso_region>.amazonaws.com. */
 export const ENV_ENDPOINT_URL_SSO = 'AWS_ENDPOINT_URL_SSO';
+/** SSO OIDC (CreateToken, to refresh the cached token); wins over AWS_ENDPOINT_URL. Default https://oidc.<sso_region>.amazonaws.com. */
+export const ENV_ENDPOINT_URL_SSO_OIDC = 'AWS_ENDPOINT_URL_SSO_OIDC';
 
 // Container credentials (ECS, EKS Pod Identity).
 export const ENV_CONTAINER_CREDENTIALS_FULL_URI = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';

@@ -12,7 +12,7 @@ import { assumeRoleProvider, checkAssumeRoleConfig, stsSigningRegion, type Assum
 import { processProvider } from './process.ts';
 import { profileCredentials, profileFromFiles, staticKeys, type CredentialSourceName, type ProfileCredentials, type SharedProfile } from './profile.ts';
 import type { ProviderOptions } from './refresh.ts';
-import { resolveSsoEndpoint, ssoProvider, ssoTokenCacheFile } from './sso.ts';
+import { resolveSsoEndpoint, resolveSsoOidcEndpoint, ssoProvider, ssoTokenCacheFile } from './sso.ts';
 import { envKeysProvider, staticProvider } from './static.ts';
 import { CredentialsError, type CredentialProvider } from './types.ts';
 import { parseDurationSeconds, resolveStsEndpoint, webIdentityProvider, type SettingNames } from './web-identity.ts';
@@ -79,6 +79,7 @@ function build(p: SharedProfile, kind: Exclude<ProfileCredentials, { kind: 'none
           roleName: kind.roleName,
           cacheFile: ssoTokenCacheFile(p.home, kind.session ?? kind.startUrl),
           endpoint: resolveSsoEndpoint(ctx.env, kind.region),
+          oidcEndpoint: kind.session ? resolveSsoOidcEndpoint(ctx.env, kind.region) : undefined,
         },
         ctx.common,
       );

@@ -44,6 +44,12 @@ describe('credential_process and SSO (e2e, S3 on the lab)', () => {
   let roleExpiration = '';
   let portal: SsoPortal;
   const ssoToken = `aoa-${createHash('sha256').update(String(Date.now())).digest('hex')}`;
+  /** The access token the portal accepts; CreateToken changes it. */
+  let accepted = ssoToken;
+  const oidcClient = { clientId: 'client-id-e2e', clientSecret: `client-secret-${createHash('sha256').update('cs').digest('hex').slice(0, 24)}` };
+  let refreshToken = `rt1-${createHash('sha256').update(String(Math.random())).digest('hex')}`;
+  const refreshed = `aoa-refreshed-${createHash('sha256').update(String(Math.random())).digest('hex')}`;
+  const refreshToken2 = `rt2-${createHash('sha256').update(String(Math.random())).digest('hex')}`;
 
   /** A script in a directory whose path has a space; each run appends a line to <dir>/count. */
   function script(name: string, body: string): { file: string; count: () => number } {
@@ -65,7 +71,16 @@ describe('credential_process and SSO (e2e, S3 on the lab)', () => {
     await adminCreateBucket(bucket);
     await adminPutObject(bucket, 'a.txt', 'hello\n');
     portal = await startSsoPortal({
-      accessToken: () => ssoToken,
+      accessToken: () => accepted,
+      oidc: {
+        ...oidcClient,
+        refreshToken: () => refreshToken,
+        issue: () => {
+          accepted = refreshed;
+          refreshToken = refreshToken2;
+          return { accessToken: refreshed, expiresIn: 3600, refreshToken: refreshToken2 };
+        },
+      },
       roles: { '111122223333': ['S3Reader'] },
       credentials: () => ({ AccessKeyId: roleSession.accessKeyId, SecretAccessKey: roleSession.secretAccessKey, SessionToken: roleSession.sessionToken!, Expiration: roleExpiration }),
     });
@@ -180,6 +195,70 @@ describe('credential_process and SSO (e2e, S3 on the lab)', () => {
     assert.equal(x.stderr.trimEnd().split('\n').length, 1);
     assert.match(x.stderr, /^ERROR: the SSO token for profile "dev" \(sso_session corp\) expired at \S+; run aws sso login --profile dev$/m);
     assert.equal(portal.requests.length, before);
+  });
+
+  it('SSO token refresh: an expired token with a refresh token is renewed at SSO OIDC (AWS_ENDPOINT_URL_SSO_OIDC), written back 0600, and works on the lab', async () => {
+    writeConfig(
+      '[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = S3Reader\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-central-1\n',
+    );
+    const cacheDir = path.join(home, '.aws', 'sso', 'cache');
+    const cache = path.join(cacheDir, `${createHash('sha1').update('corp').digest('hex')}.json`);
+    const stale = `aoa-stale-${createHash('sha256').update('stale').digest('hex')}`;
+    const entry = {
+      startUrl: 'https://corp.awsapps.com/start',
+      region: 'eu-central-1',
+      accessToken: stale,
+      expiresAt: new Date(Date.now() - 60_000).toISOString(),
+      refreshToken,
+      ...oidcClient,
+      registrationExpiresAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
+    };
+    const firstRefresh = refreshToken;
+    fs.writeFileSync(cache, JSON.stringify(entry), { mode: 0o644 });
+    const e = env('dev', { AWS_ENDPOINT_URL_SSO: portal.url, AWS_ENDPOINT_URL_SSO_OIDC: portal.url });
+    const n = portal.requests.length;
+    const r = await run(['-d', 'ls', `s3://${bucket}`], e);
+    expectCode(r, 0, 'ls via a refreshed SSO token');
+    assert.match(r.stdout, /a\.txt$/m);
+    const calls = portal.requests.slice(n);
+    assert.deepEqual(calls.map((c) => [c.method, new URL(c.url, 'http://x').pathname, c.status]), [['POST', '/token', 200], ['GET', '/federation/credentials', 200]]);
+    assert.deepEqual(calls[0].tokenRequest, { clientId: oidcClient.clientId, clientSecret: oidcClient.clientSecret, grantType: 'refresh_token', refreshToken: firstRefresh });
+    assert.equal(calls[1].bearer, refreshed);
+    // written back: new token, new refresh token, the rest kept; mode 0600; no temporary file left
+    const after = JSON.parse(fs.readFileSync(cache, 'utf8')) as Record<string, string>;
+    assert.equal(after.accessToken, refreshed);
+    assert.equal(after.refreshToken, refreshToken2);
+    assert.equal(after.clientSecret, oidcClient.clientSecret);
+    assert.equal(after.startUrl, entry.startUrl);
+    assert.ok(Date.parse(after.expiresAt) > Date.now() + 50 * 60_000, after.expiresAt);
+    assert.equal(fs.statSync(cache).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f !== path.basename(cache)), []);
+    for (const x of [stale, refreshed, firstRefresh, refreshToken2, oidcClient.clientSecret, roleSession.secretAccessKey]) assert.equal((r.stdout + r.stderr).includes(x), false, 'a secret in the output');
+    assert.match(r.stderr, /refresh/i, 'debug says it refreshed');
+
+    // the next run uses the rewritten cache: no refresh
+    const m = portal.requests.length;
+    const r2 = await run(['ls', `s3://${bucket}`], e);
+    expectCode(r2, 0, 'second run');
+    assert.deepEqual(portal.requests.slice(m).map((c) => c.method), ['GET']);
+
+    // a refresh token the service no longer takes: one line, aws sso login, no secret
+    fs.writeFileSync(cache, JSON.stringify({ ...entry, refreshToken: 'rt-revoked-0123456789' }));
+    const x = await run(['ls', `s3://${bucket}`], e);
+    expectCode(x, 77, 'revoked refresh token');
+    assert.equal(x.stderr.trimEnd().split('\n').length, 1, x.stderr);
+    assert.match(x.stderr, /^ERROR: the SSO token for profile "dev" \(sso_session corp\) expired at \S+ and the SSO OIDC endpoint \S+ refused to refresh it \(HTTP 400 InvalidGrantException: Invalid refresh token provided\); run aws sso login --profile dev$/m);
+    for (const s of ['rt-revoked-0123456789', oidcClient.clientSecret, stale]) assert.equal(x.stderr.includes(s), false);
+
+    // no refresh token: one line telling to run aws sso login, and nothing is asked
+    const { refreshToken: _rt, ...noRefresh } = entry;
+    fs.writeFileSync(cache, JSON.stringify(noRefresh));
+    const k = portal.requests.length;
+    const y = await run(['ls', `s3://${bucket}`], e);
+    expectCode(y, 77, 'expired, no refresh token');
+    assert.match(y.stderr, /^ERROR: the SSO token for profile "dev" \(sso_session corp\) expired at \S+; run aws sso login --profile dev$/m);
+    assert.equal(portal.requests.length, k);
+    accepted = ssoToken;
   });
 
   it('MFA profile: one line saying s3k cannot prompt (78)', async () => {

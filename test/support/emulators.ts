@@ -4,7 +4,8 @@
 //                          answer some itself (e.g. ExpiredToken), and can run a hook mid-stream;
 //   startContainerAgent()  ECS / EKS Pod Identity agent: GET <path> with an Authorization header;
 //   startImds()            EC2 IMDSv2: PUT /latest/api/token, then GETs with X-aws-ec2-metadata-token;
-//   startSsoPortal()       IAM Identity Center portal: GetRoleCredentials with the cached SSO token;
+//   startSsoPortal()       IAM Identity Center portal: GetRoleCredentials with the cached SSO token,
+//                          and SSO OIDC CreateToken (refresh_token grant) when `oidc` is given;
 //   closedPort()           a loopback port nothing listens on;
 //   loopbackGuardEnv()     NODE_OPTIONS for a child s3k that refuses (and reports) any connection that is
 //                          not to loopback, before DNS or a packet leaves.
@@ -384,6 +385,8 @@ export interface SsoPortalRequest {
   roleName?: string;
   /** x-amz-sso_bearer_token sent with the request. Never print it. */
   bearer?: string;
+  /** The JSON body of a POST /token (CreateToken). Never print it. */
+  tokenRequest?: Record<string, unknown>;
   status: number;
 }
 
@@ -393,6 +396,17 @@ export interface SsoPortalOptions {
   /** account id -> role names the token may use; other pairs get 403 ForbiddenException. */
   roles: Record<string, string[]>;
   credentials: () => StsCredentials | Promise<StsCredentials>;
+  /**
+   * SSO OIDC CreateToken (POST /token, grantType refresh_token) on the same port, for
+   * AWS_ENDPOINT_URL_SSO_OIDC: with the registered client and the current refresh token it answers
+   * what `issue` returns; anything else gets 400 InvalidGrantException / InvalidClientException.
+   */
+  oidc?: {
+    clientId: string;
+    clientSecret: string;
+    refreshToken: () => string;
+    issue: () => { accessToken: string; expiresIn: number; refreshToken?: string };
+  };
 }
 
 export interface SsoPortal {
@@ -412,7 +426,7 @@ export async function startSsoPortal(opts: SsoPortalOptions): Promise<SsoPortal>
   const requests: SsoPortalRequest[] = [];
   const server = http.createServer((req, res) => {
     void (async () => {
-      await readAll(req);
+      const raw = await readAll(req);
       const u = new URL(req.url ?? '/', 'http://portal.invalid');
       const bearer = req.headers['x-amz-sso_bearer_token'];
       const rec: SsoPortalRequest = {
@@ -429,6 +443,20 @@ export async function startSsoPortal(opts: SsoPortalOptions): Promise<SsoPortal>
         res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/` } : {}) });
         res.end(JSON.stringify(body));
       };
+      if (rec.method === 'POST' && u.pathname === '/token' && opts.oidc) {
+        const o = opts.oidc;
+        let b: Record<string, unknown> = {};
+        try {
+          b = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+        } catch {
+          return send(400, { error: 'invalid_request', error_description: 'not JSON' }, 'InvalidRequestException');
+        }
+        rec.tokenRequest = b;
+        if (b.clientId !== o.clientId || b.clientSecret !== o.clientSecret) return send(401, { error: 'invalid_client', error_description: 'Invalid client' }, 'InvalidClientException');
+        if (b.grantType !== 'refresh_token' || b.refreshToken !== o.refreshToken()) return send(400, { error: 'invalid_grant', error_description: 'Invalid refresh token provided' }, 'InvalidGrantException');
+        const t = o.issue();
+        return send(200, { accessToken: t.accessToken, expiresIn: t.expiresIn, tokenType: 'Bearer', ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}) });
+      }
       if (rec.method !== 'GET' || u.pathname !== '/federation/credentials') return send(404, { message: 'no such operation' }, 'ResourceNotFoundException');
       if (!rec.bearer || rec.bearer !== opts.accessToken()) return send(401, { message: 'Session token not found or invalid' }, 'UnauthorizedException');
       if (!rec.accountId || !rec.roleName || !opts.roles[rec.accountId]?.includes(rec.roleName)) return send(403, { message: 'No access' }, 'ForbiddenException');
