@@ -32,7 +32,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv): Conte
   let client: S3Client | undefined;
   let tls: TlsOptions | undefined;
   // The proxy for S3 and STS (never for IMDS or the container agents): .s3cfg proxy_host, else
-  // HTTP(S)_PROXY; NO_PROXY applies to both.
+  // HTTP(S)_PROXY, ALL_PROXY as their fallback; NO_PROXY applies to all.
   try {
     const proxy = proxyConfig(env, { host: settings.proxyHost, port: settings.proxyPort });
     for (const u of [proxy.http, proxy.https]) if (u?.password) addSecret(decodeURIComponent(u.password));

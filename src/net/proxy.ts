@@ -5,6 +5,11 @@
 //   the AWS CLI uses, does the same; curl reads only lower-case http_proxy).
 // - https:// endpoints use HTTPS_PROXY (a CONNECT tunnel), http:// endpoints HTTP_PROXY
 //   (absolute-form requests). A proxy URL without a scheme is taken as http://.
+// - ALL_PROXY (either case) is the fallback for a scheme whose own variable is unset, as in curl
+//   (botocore and Go's ProxyFromEnvironment ignore it; a user who sets only ALL_PROXY means "all
+//   traffic goes through this proxy", and going around it in an egress-only network would just time
+//   out). Only http:// and https:// proxies: a socks:// ALL_PROXY that would be used is refused
+//   (exit 78) rather than silently bypassed.
 // - .s3cfg proxy_host (with proxy_port, default 3128) is used for both schemes, as s3cmd does,
 //   and takes precedence over the environment.
 // - NO_PROXY: comma or space separated; `*` bypasses everything; host names match themselves
@@ -28,8 +33,8 @@ function envVar(env: Record<string, string | undefined>, name: string): string |
   return upper !== undefined && upper !== '' ? upper : undefined;
 }
 
-/** Parse a proxy URL as given in the environment; `host:port` means http://host:port. */
-export function parseProxyUrl(raw: string): URL {
+/** Parse a proxy URL as given in the environment; `host:port` means http://host:port. `from` names the setting, for messages. */
+export function parseProxyUrl(raw: string, from?: string): URL {
   const s = raw.trim();
   let u: URL;
   try {
@@ -37,7 +42,13 @@ export function parseProxyUrl(raw: string): URL {
   } catch {
     throw new Error(`invalid proxy URL ${JSON.stringify(redactProxyUrl(s))}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported proxy scheme ${u.protocol} (use http://HOST:PORT)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    if (from === 'ALL_PROXY')
+      throw new Error(
+        `unsupported proxy scheme ${u.protocol} in ALL_PROXY (${redactProxyUrl(u)}): s3k speaks only to HTTP proxies, not SOCKS; set HTTPS_PROXY and HTTP_PROXY to an http://HOST:PORT proxy, or unset ALL_PROXY`,
+      );
+    throw new Error(`unsupported proxy scheme ${u.protocol}${from ? ` in ${from}` : ''} (use http://HOST:PORT)`);
+  }
   return u;
 }
 
@@ -68,8 +79,14 @@ export function proxyConfig(env: Record<string, string | undefined>, s3cfg?: { h
   }
   const h = envVar(env, 'http_proxy');
   const hs = envVar(env, 'https_proxy');
+  const all = envVar(env, 'all_proxy');
   if (h) cfg.http = parseProxyUrl(h);
   if (hs) cfg.https = parseProxyUrl(hs);
+  if (all && (!h || !hs)) {
+    const u = parseProxyUrl(all, 'ALL_PROXY');
+    cfg.http ??= u;
+    cfg.https ??= u;
+  }
   return cfg;
 }
 

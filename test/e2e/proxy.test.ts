@@ -86,6 +86,18 @@ describe('HTTP proxies', () => {
     assert.ok(proxy.requests.length > n);
   });
 
+  it('ALL_PROXY alone: requests go through it; a socks:// ALL_PROXY exits 78 with one line, no password', async () => {
+    const n = proxy.requests.length;
+    const r = await s3k(['ls', `s3://${bucket}`], { env: { ...env, ALL_PROXY: proxy.url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(proxy.requests.length > n, 'went through ALL_PROXY');
+    const s = await s3k(['ls', `s3://${bucket}`], { env: { ...env, ALL_PROXY: 'socks5://alice:topsecret9@127.0.0.1:1080' } });
+    assert.equal(s.code, 78, s.stderr);
+    assert.equal(s.stderr.trimEnd().split('\n').length, 1, s.stderr);
+    assert.match(s.stderr, /^ERROR: unsupported proxy scheme socks5: in ALL_PROXY .*not SOCKS; set HTTPS_PROXY and HTTP_PROXY to an http:\/\/HOST:PORT proxy, or unset ALL_PROXY$/m);
+    assert.doesNotMatch(s.stderr, /topsecret9/);
+  });
+
   it('an invalid proxy URL exits 78 with one line', async () => {
     const r = await s3k(['ls', `s3://${bucket}`], { env: { ...env, HTTP_PROXY: 'socks5://alice:topsecret9@127.0.0.1:1' } });
     assert.equal(r.code, 78, r.stderr);

@@ -21,6 +21,25 @@ describe('proxy from the environment', () => {
     assert.equal(via('http://h/', { http_proxy: '', HTTP_PROXY: 'http://up:2' }), 'http://up:2/');
     assert.equal(via('http://h/', { no_proxy: 'h', NO_PROXY: '', HTTP_PROXY: 'http://up:2' }), undefined);
   });
+  it('ALL_PROXY (either case) is the fallback for a scheme whose own variable is unset; NO_PROXY still applies', () => {
+    assert.equal(via('https://s3.amazonaws.com/b', { ALL_PROXY: 'http://all:3128' }), 'http://all:3128/');
+    assert.equal(via('http://s3.local/b', { all_proxy: 'all:3128' }), 'http://all:3128/');
+    assert.equal(via('https://h/', { ALL_PROXY: 'http://all:1', HTTPS_PROXY: 'http://own:2' }), 'http://own:2/');
+    assert.equal(via('http://h/', { ALL_PROXY: 'http://all:1', HTTPS_PROXY: 'http://own:2' }), 'http://all:1/');
+    assert.equal(via('https://h/', { ALL_PROXY: 'http://all:1', NO_PROXY: 'h' }), undefined);
+    assert.equal(via('http://169.254.169.254/', { ALL_PROXY: 'http://all:1' }), undefined);
+  });
+  it('a SOCKS ALL_PROXY that would be used is refused with what to do; unused (both schemes set) it is not read', () => {
+    assert.throws(() => proxyConfig({ ALL_PROXY: 'socks5://u:pw123456@127.0.0.1:1080' }), (e: Error) => {
+      assert.match(e.message, /^unsupported proxy scheme socks5: in ALL_PROXY \(socks5:\/\/u:<redacted>@127\.0\.0\.1:1080\): s3k speaks only to HTTP proxies, not SOCKS; set HTTPS_PROXY and HTTP_PROXY/);
+      assert.doesNotMatch(e.message, /pw123456/);
+      return true;
+    });
+    assert.throws(() => proxyConfig({ all_proxy: 'socks5h://p:1080', HTTPS_PROXY: 'http://own:2' }), /ALL_PROXY/);
+    assert.equal(via('https://h/', { ALL_PROXY: 'socks5://p:1080', HTTPS_PROXY: 'http://own:2', HTTP_PROXY: 'http://own:3' }), 'http://own:2/');
+    // .s3cfg proxy_host wins over the environment, ALL_PROXY included
+    assert.equal(proxyConfig({ ALL_PROXY: 'socks5://p:1080' }, { host: 'squid', port: 3128 }).https?.href, 'http://squid:3128/');
+  });
   it('a proxy without scheme is http://', () => {
     assert.equal(parseProxyUrl('proxy.corp:3128').href, 'http://proxy.corp:3128/');
     assert.throws(() => parseProxyUrl('socks5://x:1080'), /unsupported proxy scheme/);
