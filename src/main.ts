@@ -3,7 +3,7 @@ import { parseCommandLine, optionsHelp } from './cli/options.ts';
 import { COMMANDS } from './cli/commands-table.ts';
 import { EX, USAGE_LINE } from './cli/exit-codes.ts';
 import { asS3kError, UnexpectedError } from './errors.ts';
-import { setVerbosity, getVerbosity, setProgress, setProgressInterval, resultsToStderr, jsonResult, error, warning, debug, result, printable } from './cli/output.ts';
+import { setVerbosity, getVerbosity, setProgress, setProgressInterval, resultsToStderr, jsonResult, error, warning, debug, result, printable, flushOutput } from './cli/output.ts';
 import { addSecret, redact } from './cli/redact.ts';
 import { resolveSettings, checkRefused } from './config/settings.ts';
 import { createContext, type Context } from './commands/context.ts';
@@ -169,6 +169,7 @@ const JSON_SUMMARY = new Set(['put', 'get', 'sync', 'del', 'rm']);
 /** The one way out for an error: its line(s) on stderr, its exit code. */
 function report(e: unknown): number {
   const err = asS3kError(e);
+  flushOutput();
   for (const line of err.render()) process.stderr.write(`${printable(redact(line))}\n`);
   if (err instanceof UnexpectedError && process.env.S3K_STACK) process.stderr.write(redact(String((err.original as Error)?.stack)) + '\n');
   return err.exitCode;
@@ -197,6 +198,7 @@ try {
   code = report(e);
 }
 destroyAgents();
+flushOutput();
 process.exitCode = code;
 // Flush stdout before exiting when it is a pipe.
 if (process.stdout.writableLength > 0) process.stdout.once('drain', () => process.exit(code));

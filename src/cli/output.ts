@@ -90,26 +90,57 @@ export function setStatus(m: Meter | undefined): void {
     statusTimer = setInterval(drawStatus, 250);
     statusTimer.unref();
   } else if (progressInterval > 0) {
-    logTimer = setInterval(() => process.stderr.write(m.logLine() + '\n'), progressInterval * 1000);
+    logTimer = setInterval(() => {
+      flushOutput();
+      process.stderr.write(m.logLine() + '\n');
+    }, progressInterval * 1000);
     logTimer.unref();
   }
 }
 
+// Transfer lines ('upload: ...', 'download: ...') come by the thousand: they are gathered and
+// written in batches (every 16 KiB or 50 ms, before any other line on stdout or stderr and at
+// exit) instead of one write(2) per line. A live status line (terminal progress) turns this off.
+let pending = '';
+let pendingTimer: NodeJS.Timeout | undefined;
+/** Write the gathered result lines now. */
+export function flushOutput(): void {
+  if (pendingTimer) clearTimeout(pendingTimer);
+  pendingTimer = undefined;
+  if (!pending) return;
+  const text = pending;
+  pending = '';
+  if (!(results === process.stdout && stdoutBroken)) results.write(text);
+}
+process.on?.('exit', flushOutput);
+
 /** A result line on stdout (suppressed by -q). */
 export function output(line: string): void {
   if (verbosity === 'quiet' || (results === process.stdout && stdoutBroken)) return;
-  clearStatus();
-  results.write(printable(line) + '\n');
-  if (meter) drawStatus();
+  if (meter) {
+    flushOutput();
+    clearStatus();
+    results.write(printable(line) + '\n');
+    drawStatus();
+    return;
+  }
+  pending += printable(line) + '\n';
+  if (pending.length >= 16384) flushOutput();
+  else if (!pendingTimer) {
+    pendingTimer = setTimeout(flushOutput, 50);
+    pendingTimer.unref();
+  }
 }
 
 /** One JSON document on stdout (the --json summary): printed even with -q, which silences results. */
 export function jsonResult(value: unknown): void {
+  flushOutput();
   if (stdoutBroken) return;
   process.stdout.write(JSON.stringify(value) + '\n');
 }
 /** Many result lines in one write (a listing page): fewer syscalls and less buffering. */
 export function resultLines(lines: string[]): void {
+  flushOutput();
   if (stdoutBroken || verbosity === 'quiet' || !lines.length) return;
   let out = '';
   for (const l of lines) out += printable(l) + '\n';
@@ -118,22 +149,28 @@ export function resultLines(lines: string[]): void {
 
 /** A result line (ls, du, info). -q silences stdout entirely, as in s3cmd. */
 export function result(line: string): void {
+  flushOutput();
   if (stdoutBroken || verbosity === 'quiet') return;
   process.stdout.write(printable(line) + '\n');
 }
 export function error(msg: string): void {
+  flushOutput();
   process.stderr.write(`ERROR: ${printable(redact(msg))}\n`);
 }
 export function warning(msg: string): void {
   if (verbosity === 'quiet') return;
+  flushOutput();
   process.stderr.write(`WARNING: ${printable(redact(msg))}\n`);
 }
 export function info(msg: string): void {
-  if (verbosity === 'info' || verbosity === 'debug') process.stderr.write(`INFO: ${redact(msg)}\n`);
+  if (verbosity !== 'info' && verbosity !== 'debug') return;
+  flushOutput();
+  process.stderr.write(`INFO: ${redact(msg)}\n`);
 }
 export function debug(msg: string | (() => string)): void {
   if (verbosity !== 'debug') return;
   const text = typeof msg === 'function' ? msg() : msg;
+  flushOutput();
   process.stderr.write(`DEBUG: ${redact(text)}\n`);
 }
 
