@@ -154,8 +154,11 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const deletions = new DeferredList<Entry>();
   const blocked = new Blocked();
   // Remote copies (into S3 only). `stable`: size:MD5 -> key of destination objects this sync does
-  // not overwrite (unchanged, or only in the destination). It holds every such object with a plain
-  // ETag, about 150 bytes each: memory grows with the destination's size here.
+  // not overwrite (unchanged, or only in the destination). Those objects are noted in a list that
+  // spills to a temporary file (`kept`); the map is built after the listings only when new entries
+  // wait to be copied, and only from objects of their sizes. A sync with nothing new (the common
+  // re-sync) never builds it, so memory does not grow with the destination's size (a map of every
+  // object cost about 600 bytes each: peak RSS 68 -> 129 MiB from 10,000 to 100,000 objects).
   const copyInto = dst.kind === 's3' && !s.shard;
   // S3 -> S3 announces its counts before the first copy, as s3cmd does: every transfer waits in
   // `pending` until the listings and comparisons are done
@@ -165,15 +168,22 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   // with SSE-C, ETags are not MD5s of the data (AWS): never match objects by them
   const etagMd5 = (e: Entry) => (s.sseCustomerKey ? undefined : plainEtagMd5(e));
   const stable = new Map<string, { key: string; relative: string }>();
+  const kept = new DeferredList<[number, string, string, string]>(2_000);
   const stableSizes = new Set<number>();
   // (empty objects are never copied: a copy saves nothing; of several keys, the first by name is used)
   const remember = (e: Entry | undefined) => {
     const m = e && etagMd5(e);
     if (!copyInto || !e || !m || e.size === 0) return;
-    const id = `${e.size}:${m}`;
-    const had = stable.get(id);
-    if (!had || compareRelative(e.relative, had.relative) < 0) stable.set(id, { key: e.key!, relative: e.relative });
+    kept.push([e.size, m, e.key!, e.relative]);
     stableSizes.add(e.size);
+  };
+  const buildStable = async () => {
+    for await (const [size, m, key, relative] of kept.items()) {
+      if (!pendingSizes.has(size)) continue;
+      const id = `${size}:${m}`;
+      const had = stable.get(id);
+      if (!had || compareRelative(relative, had.relative) < 0) stable.set(id, { key, relative });
+    }
   };
   // new entries into S3 wait until the destination is fully listed (a match may be listed later)
   const pending = new DeferredList<Entry>();
@@ -326,6 +336,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       const m = await src.md5(e).catch(() => undefined);
       return m && `${e.size}:${m}`;
     };
+    if (pending.count) await buildStable();
     if (announce) {
       // the same choice as below, counted first (an S3 source's ids are its ETags: nothing is read)
       const seen = new Set<string>();
@@ -443,6 +454,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     lines.release();
     report.status(undefined);
     pending.dispose();
+    kept.dispose();
   }
   for (const l of [src, dst])
     if (l.kind === 'local') {
