@@ -19,7 +19,9 @@ const E = process.env;
 const int = (v, d) => (v === undefined || v === '' ? d : Math.max(0, parseInt(v, 10) || 0));
 const QUICK = E.BENCH_QUICK === '1';
 
-const ALL_WORKLOADS = ['startup', 'upload', 'list', 'download', 'delete', 'big', 'sync', 'list100k'];
+const ALL_WORKLOADS = ['startup', 'upload', 'list', 'download', 'delete', 'big', 'sync', 'list100k', 'sync100k'];
+// sync100k (100,000 files synced by every client: about 25 extra minutes) runs only when named
+const DEFAULT_WORKLOADS = ALL_WORKLOADS.filter((w) => w !== 'sync100k');
 const cfg = {
   quick: QUICK,
   rounds: Math.max(1, int(E.BENCH_ROUNDS, QUICK ? 1 : 3)),
@@ -28,11 +30,12 @@ const cfg = {
   bigMB: Math.max(1, int(E.BENCH_BIG_MB, QUICK ? 32 : 512)),
   syncCount: int(E.BENCH_SYNC_FILES, QUICK ? 500 : 10000),
   syncBytes: 4096,
+  sync100kCount: int(E.BENCH_SYNC100K_FILES, QUICK ? 2000 : 100000),
   manyCount: int(E.BENCH_LIST_OBJECTS, QUICK ? 5000 : 100000),
   manyPrefixCount: int(E.BENCH_LIST_PREFIX_OBJECTS, QUICK ? 1000 : 10000),
   startupReps: Math.max(1, int(E.BENCH_STARTUP_REPS, QUICK ? 3 : 15)),
   clients: (E.BENCH_CLIENTS || 's3cmd,aws,rclone,s3k').split(',').map((s) => s.trim()).filter(Boolean),
-  workloads: (E.BENCH_WORKLOADS || ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter(Boolean),
+  workloads: (E.BENCH_WORKLOADS || DEFAULT_WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter(Boolean),
   timeoutS: int(E.BENCH_CMD_TIMEOUT_S, 900),
   seedConcurrency: int(E.BENCH_SEED_CONCURRENCY, 48),
 };
@@ -389,9 +392,10 @@ function gcProcess() {
 
 // --- workloads ---------------------------------------------------------------------------------
 const info = { notes: [], seed: {} };
-let smallMd5, syncMd5, bigSha, bigBytes;
+let smallMd5, syncMd5, sync100kMd5, bigSha, bigBytes;
 const SMALL_DIR = join(DATA, 'small');
 const SYNC_DIR = join(DATA, 'sync');
+const SYNC100K_DIR = join(DATA, 'sync100k');
 const BIG_FILE = join(DATA, 'big.bin');
 const DL = join(WORK, 'dl');
 const broken = new Map(); // client -> reason it cannot run at all
@@ -489,32 +493,33 @@ async function bigRound(r) {
   gcProcess(); // RGW frees multipart tails only through its GC; memstore keeps them in RAM until then
 }
 
-const syncSeeded = new Map(); // client -> true | error
-async function syncRound(r) {
-  const p = 'sync/';
+// The initial sync of a tree (timed once per client, its own row) and then the no-change sync of
+// the same tree every round. `sync` is the 10,000-file tree; `sync100k` the 100,000-file one.
+const syncSeeded = new Map(); // `${seedId}/${client}` -> true | error
+async function syncRound(r, { seedId = 'sync_seed', id = 'sync', dir = SYNC_DIR, md5 = syncMd5, p = 'sync/' } = {}) {
   const cl = order(r).filter((c) => !broken.has(c));
   for (const c of cl) {
-    if (syncSeeded.has(c)) continue;
+    if (syncSeeded.has(`${seedId}/${c}`)) continue;
     const b = bucketOf(c);
     await s3.deletePrefix(b, p);
-    const res = await bench('sync_seed', c, r, CLIENTS[c].sync(SYNC_DIR, b, p), { check: () => checkRemoteTree(b, p, syncMd5) });
-    syncSeeded.set(c, res.ok ? true : res.err);
+    const res = await bench(seedId, c, r, CLIENTS[c].sync(dir, b, p), { check: () => checkRemoteTree(b, p, md5) });
+    syncSeeded.set(`${seedId}/${c}`, res.ok ? true : res.err);
   }
   for (const c of cl) {
     const b = bucketOf(c);
-    const seeded = syncSeeded.get(c);
+    const seeded = syncSeeded.get(`${seedId}/${c}`);
     if (seeded !== true) {
-      samples.push({ workload: 'sync', client: c, round: r, ok: false, err: `not run: the initial sync failed (${seeded})` });
-      log(`sync       ${c.padEnd(6)} r${r} not run: the initial sync failed`);
+      samples.push({ workload: id, client: c, round: r, ok: false, err: `not run: the initial sync failed (${seeded})` });
+      log(`${id.padEnd(10)} ${c.padEnd(6)} r${r} not run: the initial sync failed`);
       continue;
     }
     const before = new Map((await s3.list(b, p)).map((o) => [o.key, `${o.etag} ${o.lastModified}`]));
-    await bench('sync', c, r, CLIENTS[c].sync(SYNC_DIR, b, p), {
+    await bench(id, c, r, CLIENTS[c].sync(dir, b, p), {
       check: async (res) => {
         const after = await s3.list(b, p);
         let changed = 0;
         for (const o of after) if (before.get(o.key) !== `${o.etag} ${o.lastModified}`) changed++;
-        if (after.length !== syncMd5.size) return `${after.length} objects after the sync, expected ${syncMd5.size}`;
+        if (after.length !== md5.size) return `${after.length} objects after the sync, expected ${md5.size}`;
         if (changed) res.note = `rewrote ${changed} of ${after.length} objects although nothing changed`;
       },
     });
@@ -584,6 +589,7 @@ async function main() {
   const t0 = Date.now();
   if (want('upload') || want('list') || want('download') || want('delete')) smallMd5 = makeTree(SMALL_DIR, cfg.smallCount, cfg.smallBytes);
   if (want('sync')) syncMd5 = makeTree(SYNC_DIR, cfg.syncCount, cfg.syncBytes);
+  if (want('sync100k')) sync100kMd5 = makeTree(SYNC100K_DIR, cfg.sync100kCount, cfg.syncBytes);
   if (want('big')) {
     bigBytes = cfg.bigMB * 1048576;
     const fd = openSync(BIG_FILE, 'w');
@@ -627,6 +633,7 @@ async function main() {
     if (want('big')) await bigRound(r);
     if (want('sync')) await syncRound(r);
     if (want('list100k')) await list100kRound(r);
+    if (want('sync100k')) await syncRound(r, { seedId: 'sync100k_seed', id: 'sync100k', dir: SYNC100K_DIR, md5: sync100kMd5, p: 'sync100k/' });
   }
   for (const [c, why] of broken) {
     for (const w of WORKLOAD_IDS) samples.push({ workload: w, client: c, round: 0, ok: false, err: `client unusable: ${why}` });

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const WORKLOAD_IDS = ['version', 'ls_empty', 'upload', 'list', 'download', 'delete', 'bigup', 'bigdown', 'sync_seed', 'sync', 'ls_many', 'ls_prefix'];
+export const WORKLOAD_IDS = ['version', 'ls_empty', 'upload', 'list', 'download', 'delete', 'bigup', 'bigdown', 'sync_seed', 'sync', 'ls_many', 'ls_prefix', 'sync100k_seed', 'sync100k'];
 
 export const labels = (cfg) => ({
   version: '`--version`',
@@ -18,6 +18,8 @@ export const labels = (cfg) => ({
   sync: `sync ${cfg.syncCount} files, nothing changed`,
   ls_many: `ls -r ${cfg.manyCount} objects`,
   ls_prefix: `ls -r ${cfg.manyPrefixCount}-object prefix`,
+  sync100k_seed: `sync ${cfg.sync100kCount ?? 100000} files, initial (1 run)`,
+  sync100k: `sync ${cfg.sync100kCount ?? 100000} files, nothing changed`,
 });
 
 export const median = (xs) => {
@@ -140,6 +142,48 @@ function rssTable(rows, cfg) {
   return any ? out.join('\n') : '';
 }
 
+/** Peak RSS of sync at two tree sizes: the growth shows whether sync holds per-file state. */
+function syncRssTable(rows, cfg) {
+  const by = new Map(rows.map((s) => [`${s.workload}/${s.client}`, s]));
+  const n100 = cfg.sync100kCount ?? 100000;
+  const out = [
+    `| client | initial sync ${cfg.syncCount}: RSS MiB | initial sync ${n100}: RSS MiB | ratio | no-change sync ${cfg.syncCount}: RSS MiB | no-change sync ${n100}: RSS MiB | ratio |`,
+    '|---|---|---|---|---|---|---|',
+  ];
+  let any = false;
+  for (const c of cfg.clients) {
+    const cells = [];
+    for (const [a, b] of [['sync_seed', 'sync100k_seed'], ['sync', 'sync100k']]) {
+      const x = by.get(`${a}/${c}`);
+      const y = by.get(`${b}/${c}`);
+      const rx = x?.n ? x.rssMedMiB : NaN;
+      const ry = y?.n ? y.rssMedMiB : NaN;
+      cells.push(f2(rx, 0), f2(ry, 0), fr(ry / rx));
+    }
+    if (!by.get(`sync100k/${c}`) && !by.get(`sync100k_seed/${c}`)) continue;
+    any = true;
+    out.push(`| ${c} | ${cells.join(' | ')} |`);
+  }
+  return any ? out.join('\n') : '';
+}
+
+/** Bytes moved per CPU-second and per wall second for the big object, both ways. */
+function bigTable(rows, cfg) {
+  const by = new Map(rows.map((s) => [`${s.workload}/${s.client}`, s]));
+  const gib = cfg.bigMB / 1024;
+  const out = ['| client | upload GiB per CPU-s | upload GiB/s wall | download GiB per CPU-s | download GiB/s wall |', '|---|---|---|---|---|'];
+  let any = false;
+  for (const c of cfg.clients) {
+    const u = by.get(`bigup/${c}`);
+    const d = by.get(`bigdown/${c}`);
+    if (!u && !d) continue;
+    any = true;
+    const per = (s, k) => (s?.n ? f2(gib / s[k]) : 'n/a');
+    out.push(`| ${c} | ${per(u, 'cpu')} | ${per(u, 'wall')} | ${per(d, 'cpu')} | ${per(d, 'wall')} |`);
+  }
+  return any ? out.join('\n') : '';
+}
+
 /** -> { md: the whole report, text: the tables printed at the end of a run } */
 export function render(data) {
   const cfg = data.settings;
@@ -176,6 +220,10 @@ export function render(data) {
   md.push('## s3k against the best peer', '', s3kTable(rows, L), '');
   const rss = rssTable(rows, cfg);
   if (rss) md.push('## Listing memory (median peak RSS)', '', rss, '');
+  const srss = syncRssTable(rows, cfg);
+  if (srss) md.push('## Sync memory (median peak RSS)', '', srss, '');
+  const big = bigTable(rows, cfg);
+  if (big) md.push(`## ${cfg.bigMB} MiB object: GiB per client CPU-second and per wall second (medians)`, '', big, '');
   const fails = new Map();
   for (const s of data.samples.filter((x) => !x.ok)) {
     const k = `${s.workload}\u0000${s.client}\u0000${s.err}`;
@@ -198,7 +246,7 @@ export function render(data) {
     md.push(`- ${L[s.workload] ?? s.workload} / ${s.client}: \`${cell(s.cmd)}\``);
   }
   md.push('');
-  const text = [resultsTable(rows, L), '', s3kTable(rows, L), '', rss].join('\n');
+  const text = [resultsTable(rows, L), '', s3kTable(rows, L), '', rss, '', srss, '', big].join('\n');
   return { md: md.join('\n'), text };
 }
 
