@@ -113,6 +113,23 @@ describe('sync fidelity', () => {
     assert.deepEqual((await adminListKeys(bucket, 'rc/')).sort(), ['rc/a.txt', 'rc/dup.txt', 'rc/empty1', 'rc/empty2', 'rc/renamed.txt']);
   });
 
+  it('remote copy finds content among more destination objects than are kept in memory (the rest are noted in a file)', async () => {
+    // sync notes unchanged destination objects in a list that keeps 2,000 in memory and spills the
+    // rest to a temporary file; a new file matching object 2,401 must still be copied from it
+    const src = tempDir('rcmany');
+    const n = 2500;
+    const name = (i: number) => `f${String(i).padStart(4, '0')}.txt`;
+    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(src, name(i)), `content of file number ${String(i).padStart(4, '0')}`);
+    const dst = `s3://${bucket}/rcmany/`;
+    let r = await s3k(['sync', '--parallel=32', src + '/', dst], { env, timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr);
+    fs.writeFileSync(path.join(src, 'zz-new.txt'), `content of file number 2400`);
+    r = await s3k(['sync', src + '/', dst], { env, timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `remote copy: '${name(2400)}' -> 'zz-new.txt'  [1 of 1]\n`);
+    assert.equal((await adminGetObject(bucket, 'rcmany/zz-new.txt')).body.toString(), 'content of file number 2400');
+  });
+
   it('remote copy never reads a key this sync overwrites (S3 -> S3)', async () => {
     await adminPutObject(bucket, 'rcs/a.txt', 'NEW!');
     await adminPutObject(bucket, 'rcs/b.html', 'OLD.');
