@@ -19,7 +19,7 @@ const E = process.env;
 const int = (v, d) => (v === undefined || v === '' ? d : Math.max(0, parseInt(v, 10) || 0));
 const QUICK = E.BENCH_QUICK === '1';
 
-const ALL_WORKLOADS = ['startup', 'upload', 'list', 'download', 'delete', 'big', 'sync', 'list100k', 'sync100k'];
+const ALL_WORKLOADS = ['startup', 'upload', 'list', 'download', 'delete', 'big', 'sync', 'list100k', 'sync100k', 'tls'];
 // sync100k (100,000 files synced by every client: about 25 extra minutes) runs only when named
 const DEFAULT_WORKLOADS = ALL_WORKLOADS.filter((w) => w !== 'sync100k');
 const cfg = {
@@ -161,6 +161,33 @@ secretFile(
     '',
   ].join('\n'),
 );
+
+// HTTPS (the `tls` workload): the lab's TLS endpoint, its certificate signed by a throwaway CA that
+// each client is given explicitly (s3cmd and s3k --ca-certs, aws --ca-bundle, rclone --ca-cert).
+const TLS_EP = LAB.LAB_HTTPS_ENDPOINT;
+const TLS_CA = LAB.LAB_CA_FILE;
+const S3CFG_TLS = join(WORK, 's3cfg-tls');
+const RCLONE_CONF_TLS = join(WORK, 'rclone-tls.conf');
+if (TLS_EP && TLS_CA) {
+  const tlsHost = new URL(TLS_EP).host;
+  secretFile(S3CFG_TLS, readFileSync(S3CFG, 'utf8').replaceAll(HOSTPORT, tlsHost).replace('use_https = False', 'use_https = True'));
+  secretFile(RCLONE_CONF_TLS, readFileSync(RCLONE_CONF, 'utf8').replace(`endpoint = ${EP}`, `endpoint = ${TLS_EP}`));
+}
+/** The same command against the HTTPS endpoint, trusting the lab's CA. */
+function tlsArgv(client, argv) {
+  const a = [...argv];
+  if (client === 's3cmd' || client === 's3k') {
+    const i = a.indexOf(S3CFG);
+    a.splice(i, 1, S3CFG_TLS, `--ca-certs=${TLS_CA}`);
+  } else if (client === 'aws') {
+    a[a.indexOf('--endpoint-url') + 1] = TLS_EP;
+    a.push('--ca-bundle', TLS_CA);
+  } else if (client === 'rclone') {
+    const i = a.indexOf(RCLONE_CONF);
+    a.splice(i, 1, RCLONE_CONF_TLS, '--ca-cert', TLS_CA);
+  }
+  return a;
+}
 
 // A clean environment for every client: nothing of the caller's AWS / CA / s3cmd set-up leaks in
 // (rclone 1.60 fails outright when AWS_CA_BUNDLE is set; the lab is plain http anyway).
@@ -413,14 +440,18 @@ async function startupRound(r) {
   }
 }
 
-async function smallRound(r) {
-  const p = `small/r${r}/`;
+/** Small files: upload, list, download, delete (over HTTPS, with `tls`: upload and download only). */
+async function smallRound(r, tls = false) {
+  const p = `${tls ? 'tls-small' : 'small'}/r${r}/`;
   const N = smallMd5.size;
   const cl = order(r).filter((c) => !broken.has(c));
+  const id = (w) => (tls ? `tls_${w}` : w);
+  const argv = (c, a) => (tls ? tlsArgv(c, a) : a);
+  const want = (w) => (tls ? w === 'upload' || w === 'download' : cfg.workloads.includes(w));
   if (want('upload')) {
     for (const c of cl) {
       const b = bucketOf(c);
-      const res = await bench('upload', c, r, CLIENTS[c].upload(SMALL_DIR, b, p), { check: () => checkRemoteTree(b, p, smallMd5) });
+      const res = await bench(id('upload'), c, r, argv(c, CLIENTS[c].upload(SMALL_DIR, b, p)), { check: () => checkRemoteTree(b, p, smallMd5) });
       if (!res.ok) await seedTree(b, p, SMALL_DIR, smallMd5); // so list/download/delete still run
     }
   } else if (want('list') || want('download') || want('delete')) {
@@ -440,7 +471,7 @@ async function smallRound(r) {
       const dest = join(DL, c);
       rmSync(dest, { recursive: true, force: true });
       mkdirSync(dest, { recursive: true });
-      await bench('download', c, r, CLIENTS[c].download(bucketOf(c), p, dest), { check: () => checkLocalTree(dest, smallMd5) });
+      await bench(id('download'), c, r, argv(c, CLIENTS[c].download(bucketOf(c), p, dest)), { check: () => checkLocalTree(dest, smallMd5) });
       rmSync(dest, { recursive: true, force: true });
     }
   }
@@ -458,12 +489,15 @@ async function smallRound(r) {
   for (const c of cl) await s3.deletePrefix(bucketOf(c), p);
 }
 
-async function bigRound(r) {
-  const key = `big/r${r}/big.bin`;
+async function bigRound(r, tls = false) {
+  const dir = `${tls ? 'tls-big' : 'big'}/r${r}/`;
+  const key = `${dir}big.bin`;
   const cl = order(r).filter((c) => !broken.has(c));
+  const id = (w) => (tls ? `tls_${w}` : w);
+  const argv = (c, a) => (tls ? tlsArgv(c, a) : a);
   for (const c of cl) {
     const b = bucketOf(c);
-    const res = await bench('bigup', c, r, CLIENTS[c].putFile(BIG_FILE, b, key), {
+    const res = await bench(id('bigup'), c, r, argv(c, CLIENTS[c].putFile(BIG_FILE, b, key)), {
       check: async () => {
         const h = await s3.headObject(b, key);
         if (!h) return 'object missing after upload';
@@ -479,7 +513,7 @@ async function bigRound(r) {
     const dest = join(DL, `big-${c}.bin`);
     rmSync(dest, { force: true });
     mkdirSync(DL, { recursive: true });
-    await bench('bigdown', c, r, CLIENTS[c].getFile(bucketOf(c), key, dest), {
+    await bench(id('bigdown'), c, r, argv(c, CLIENTS[c].getFile(bucketOf(c), key, dest)), {
       check: async () => {
         if (!existsSync(dest)) return 'no file written';
         const st = statSync(dest);
@@ -489,7 +523,7 @@ async function bigRound(r) {
     });
     rmSync(dest, { force: true });
   }
-  for (const c of cl) await s3.deletePrefix(bucketOf(c), `big/r${r}/`);
+  for (const c of cl) await s3.deletePrefix(bucketOf(c), dir);
   gcProcess(); // RGW frees multipart tails only through its GC; memstore keeps them in RAM until then
 }
 
@@ -587,10 +621,10 @@ async function main() {
 
   // data
   const t0 = Date.now();
-  if (want('upload') || want('list') || want('download') || want('delete')) smallMd5 = makeTree(SMALL_DIR, cfg.smallCount, cfg.smallBytes);
+  if (want('upload') || want('list') || want('download') || want('delete') || want('tls')) smallMd5 = makeTree(SMALL_DIR, cfg.smallCount, cfg.smallBytes);
   if (want('sync')) syncMd5 = makeTree(SYNC_DIR, cfg.syncCount, cfg.syncBytes);
   if (want('sync100k')) sync100kMd5 = makeTree(SYNC100K_DIR, cfg.sync100kCount, cfg.syncBytes);
-  if (want('big')) {
+  if (want('big') || want('tls')) {
     bigBytes = cfg.bigMB * 1048576;
     const fd = openSync(BIG_FILE, 'w');
     const h = createHash('sha256');
@@ -633,6 +667,15 @@ async function main() {
     if (want('big')) await bigRound(r);
     if (want('sync')) await syncRound(r);
     if (want('list100k')) await list100kRound(r);
+    if (want('tls')) {
+      if (TLS_EP && TLS_CA) {
+        await smallRound(r, true);
+        await bigRound(r, true);
+      } else if (r === 1) {
+        info.notes.push('tls: the lab has no HTTPS endpoint (LAB_HTTPS_ENDPOINT / LAB_CA_FILE in its env.json); no HTTPS rows');
+        log('tls: the lab has no HTTPS endpoint; skipped');
+      }
+    }
     if (want('sync100k')) await syncRound(r, { seedId: 'sync100k_seed', id: 'sync100k', dir: SYNC100K_DIR, md5: sync100kMd5, p: 'sync100k/' });
   }
   for (const [c, why] of broken) {

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const WORKLOAD_IDS = ['version', 'ls_empty', 'upload', 'list', 'download', 'delete', 'bigup', 'bigdown', 'sync_seed', 'sync', 'ls_many', 'ls_prefix', 'sync100k_seed', 'sync100k'];
+export const WORKLOAD_IDS = ['version', 'ls_empty', 'upload', 'list', 'download', 'delete', 'bigup', 'bigdown', 'sync_seed', 'sync', 'ls_many', 'ls_prefix', 'sync100k_seed', 'sync100k', 'tls_upload', 'tls_download', 'tls_bigup', 'tls_bigdown'];
 
 export const labels = (cfg) => ({
   version: '`--version`',
@@ -20,6 +20,10 @@ export const labels = (cfg) => ({
   ls_prefix: `ls -r ${cfg.manyPrefixCount}-object prefix`,
   sync100k_seed: `sync ${cfg.sync100kCount ?? 100000} files, initial (1 run)`,
   sync100k: `sync ${cfg.sync100kCount ?? 100000} files, nothing changed`,
+  tls_upload: `upload ${cfg.smallCount}×4 KiB, HTTPS`,
+  tls_download: `download ${cfg.smallCount}×4 KiB, HTTPS`,
+  tls_bigup: `upload 1×${cfg.bigMB} MiB, HTTPS`,
+  tls_bigdown: `download 1×${cfg.bigMB} MiB, HTTPS`,
 });
 
 export const median = (xs) => {
@@ -173,13 +177,15 @@ function bigTable(rows, cfg) {
   const gib = cfg.bigMB / 1024;
   const out = ['| client | upload GiB per CPU-s | upload GiB/s wall | download GiB per CPU-s | download GiB/s wall |', '|---|---|---|---|---|'];
   let any = false;
-  for (const c of cfg.clients) {
-    const u = by.get(`bigup/${c}`);
-    const d = by.get(`bigdown/${c}`);
-    if (!u && !d) continue;
-    any = true;
-    const per = (s, k) => (s?.n ? f2(gib / s[k]) : 'n/a');
-    out.push(`| ${c} | ${per(u, 'cpu')} | ${per(u, 'wall')} | ${per(d, 'cpu')} | ${per(d, 'wall')} |`);
+  for (const [pre, proto] of [['', 'http'], ['tls_', 'HTTPS']]) {
+    for (const c of cfg.clients) {
+      const u = by.get(`${pre}bigup/${c}`);
+      const d = by.get(`${pre}bigdown/${c}`);
+      if (!u && !d) continue;
+      any = true;
+      const per = (s, k) => (s?.n ? f2(gib / s[k]) : 'n/a');
+      out.push(`| ${c} (${proto}) | ${per(u, 'cpu')} | ${per(u, 'wall')} | ${per(d, 'cpu')} | ${per(d, 'wall')} |`);
+    }
   }
   return any ? out.join('\n') : '';
 }

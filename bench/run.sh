@@ -5,7 +5,8 @@
 # Env (all optional; see bench/README.md):
 #   BENCH_QUICK=1            smoke run: small data, 1 round (about 2 minutes)
 #   BENCH_ROUNDS             rounds (default 3; 1 with BENCH_QUICK)
-#   BENCH_WORKLOADS          comma list of startup,upload,list,download,delete,big,sync,list100k (default: all)
+#   BENCH_WORKLOADS          comma list of startup,upload,list,download,delete,big,sync,list100k,sync100k,tls
+#                            (default: all but sync100k)
 #   BENCH_CLIENTS            comma list of s3cmd,aws,rclone,s3k (default: all)
 #   BENCH_BIG_MB             size of the big file in MiB (default 512)
 #   BENCH_SMALL_FILES / BENCH_SYNC_FILES / BENCH_LIST_OBJECTS / BENCH_LIST_PREFIX_OBJECTS / BENCH_STARTUP_REPS
