@@ -397,7 +397,7 @@ export const OPTIONS: OptionRecord[] = [
     flags: [on('progress', 'Display progress meter (default on TTY).'), off('no-progress', "Don't display progress meter (default on non-TTY).")],
     default: false, commands: TRANSFER, use: reads('progress', 'main.ts'),
   }),
-  bool({ dest: 'stats', s3cfg: 'stats', flags: [on('stats', 'Give some file-transfer stats.')], default: false, commands: ['sync'], use: reads('stats', 'commands/sync.ts') }),
+  bool({ dest: 'stats', s3cfg: 'stats', flags: [on('stats', 'Give some file-transfer stats.')], default: false, commands: ['sync', 'del', 'rm'], use: reads('stats', 'commands/sync.ts', 'commands/del.ts') }),
   // ---------------------------------------------------------------- CloudFront (not supported)
   bool({ dest: 'enable', flags: [on('enable', 'Enable given CloudFront distribution (only for [cfmodify] command)'), off('disable', 'Disable given CloudFront distribution (only for [cfmodify] command)')], default: undefined, commands: ['cfmodify'], use: refused(CLOUDFRONT, true) }),
   bool({ dest: 'invalidate_on_cf', s3cfg: 'invalidate_on_cf', flags: [on('cf-invalidate', 'Invalidate the uploaded filed in CloudFront. Also see [cfinval] command.')], default: false, commands: ['put', 'sync', 'del', 'cp', 'mv', 'modify'], use: refused(CLOUDFRONT, true) }),
