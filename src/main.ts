@@ -187,7 +187,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 /** Commands whose --json is a summary of the run (the others print their results as JSON). */
-const JSON_SUMMARY = new Set(['put', 'get', 'sync', 'del', 'rm']);
+const JSON_SUMMARY = new Set(['put', 'get', 'sync', 'cp', 'mv', 'modify', 'del', 'rm']);
 
 /** The one way out for an error: its line(s) on stderr, its exit code. */
 function report(e: unknown): number {

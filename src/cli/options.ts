@@ -438,8 +438,8 @@ export const OPTIONS: OptionRecord[] = [
   // ---------------------------------------------------------------- s3k's own
   value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts', 'commands/cp.ts', 'sync/remove.ts') }),
   bool({
-    dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami, doctor); for put, get, sync and del one summary object on stdout at the end (counts, bytes, seconds, failures, exit code), with the per-file lines moved to stderr')],
-    default: false, commands: ['ls', 'la', 'du', 'info', 'whoami', 'doctor', 'put', 'get', 'sync', 'del', 'rm'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts', 'commands/doctor.ts', 'commands/get.ts', 'main.ts'),
+    dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami, doctor); for put, get, sync, cp, mv, modify and del one summary object on stdout at the end (counts, bytes, seconds, failures, exit code), with the per-file lines moved to stderr')],
+    default: false, commands: ['ls', 'la', 'du', 'info', 'whoami', 'doctor', 'put', 'get', 'sync', 'cp', 'mv', 'modify', 'del', 'rm'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts', 'commands/doctor.ts', 'commands/get.ts', 'main.ts'),
   }),
   // s3k's own; the environment variable lets a CronJob's manifest set it without touching the command.
   value({

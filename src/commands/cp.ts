@@ -106,8 +106,8 @@ interface Job {
   onBytes?: (n: number) => void;
 }
 
-/** Copy (and for mv, delete) one object. Throws S3Error on failure. */
-export async function copyOne(ctx: Context, action: CopyAction, job: Job): Promise<void> {
+/** Copy (and for mv, delete) one object; returns its size. Throws S3Error on failure. */
+export async function copyOne(ctx: Context, action: CopyAction, job: Job): Promise<number> {
   const c = ctx.s3();
   const s = ctx.settings;
   const { src, dst } = job;
@@ -144,6 +144,7 @@ export async function copyOne(ctx: Context, action: CopyAction, job: Job): Promi
     }
   }
   if (action === 'move' && !(src.bucket === dst.bucket && src.key === dst.key)) await deleteObject(c, src.bucket, src.key);
+  return size;
 }
 
 export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction): Promise<number> {
@@ -212,6 +213,8 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
   }
 
   const board = new Scoreboard();
+  // the run's tally, for --json (a move counts as a transfer: the source's removal is part of it)
+  const tally = ctx.tally;
   const printer = new OrderedPrinter();
   const pool = new Pool(Math.max(1, s.parallel));
   const progress = new Progress(total, totalBytes);
@@ -228,8 +231,9 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
       const dstUri = s3uri(dst.bucket, dst.key);
       await pool.submit(async () => {
         try {
-          await copyOne(ctx, action, { src: it, dst, onBytes: (b) => progress.addBytes(b) });
+          const size = await copyOne(ctx, action, { src: it, dst, onBytes: (b) => progress.addBytes(b) });
           progress.fileDone();
+          tally.transferDone(size);
           board.ok++;
           printer.done(n, () => {
             if (action === 'copy') output(`remote copy: '${srcUri}' -> '${dstUri}'  ${label}`);
@@ -244,11 +248,13 @@ export async function cmdCpMv(ctx: Context, argsIn: string[], action: CopyAction
           }
           if (e instanceof S3Error && e.code === 'NoSuchKey') {
             board.notFound++;
+            tally.fail(srcUri, e);
             printer.done(n, () => warning(`Key not found ${srcUri}`));
           } else {
             board.failed++;
             // an SSE-C error says which key to check (its line carries the hint)
             const why = e instanceof SseCustomerKeyError ? e.line.replace(/^S3 error: /, '') : e.message;
+            tally.fail(srcUri, why);
             printer.done(n, () => error(`Copy failed for: '${srcUri}' (${why})`));
           }
           if (s.stopOnError) stop = true;

@@ -1,7 +1,8 @@
-// The counts of one transfer command (put, get, sync, del): what was transferred, skipped, deleted
-// and what failed, with the failures' names and reasons. One Tally per run, fed where the work is
-// done (the sync engine, removeAll, the put and get loops); sync's and del's --stats lines, the exit
-// codes that depend on failures and the --json summary all read it, so nothing is counted twice.
+// The counts of one transfer command (put, get, sync, cp, mv, modify, del): what was transferred,
+// skipped, deleted and what failed, with the failures' names and reasons. One Tally per run, fed
+// where the work is done (the sync engine, removeAll, the put, get and cp/mv/modify loops); sync's
+// and del's --stats lines, the exit codes that depend on failures and the --json summary all read
+// it, so nothing is counted twice.
 import { S3Error } from '../s3/errors.ts';
 import { strerror } from '../errors.ts';
 

@@ -172,6 +172,47 @@ describe('jobs: progress lines in the log, --json summaries', () => {
     assert.deepEqual(await adminListKeys(bucket, 'json-sync/'), []);
   });
 
+  it('--json for cp, mv and modify: the same summary object (copies counted as transfers with their bytes, a missing source in failures[])', async () => {
+    for (const [n, body] of [['a.txt', 'aaa'], ['b.txt', 'bbbbb'], ['c.txt', 'cc']]) await adminPutObject(bucket, `json-cp/${n}`, body);
+    const seen = (r: { code: number | null; stdout: string }) => {
+      const j = summary(r.stdout);
+      assert.equal(j.exitCode, r.code, 'the exit code in the JSON is the process exit code');
+      assert.equal(typeof j.seconds, 'number');
+      return j;
+    };
+    // cp -r: three server-side copies, 10 bytes; s3cmd's lines moved to stderr
+    let r = await s3k(['cp', '-r', '--json', `s3://${bucket}/json-cp/`, `s3://${bucket}/json-cp2/`], { env });
+    let j = seen(r);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual({ command: j.command, objects: j.objects, bytes: j.bytes, deletedBytes: j.deletedBytes, failures: j.failures }, {
+      command: 'cp',
+      objects: { transferred: 3, skipped: 0, deleted: 0, failed: 0 },
+      bytes: 10,
+      deletedBytes: 0,
+      failures: [],
+    });
+    assert.equal((r.stderr.match(/^remote copy: 's3:\/\/.*\/json-cp\/[abc]\.txt' -> /gm) ?? []).length, 3, r.stderr);
+    // mv of two keys, one of them missing: one moved, one failure named by its key; s3cmd's exit code
+    r = await s3k(['mv', '--json', `s3://${bucket}/json-cp2/b.txt`, `s3://${bucket}/json-cp2/missing.txt`, `s3://${bucket}/json-mv/`], { env });
+    j = seen(r);
+    assert.notEqual(r.code, 0, r.stderr);
+    assert.equal(j.command, 'mv');
+    assert.deepEqual(j.objects, { transferred: 1, skipped: 0, deleted: 0, failed: 1 });
+    assert.equal(j.bytes, 5);
+    assert.equal(j.failures.length, 1);
+    assert.equal(j.failures[0].key, `s3://${bucket}/json-cp2/missing.txt`);
+    assert.match(j.failures[0].error, /404|NoSuchKey|Not Found/);
+    assert.deepEqual((await adminListKeys(bucket, 'json-mv/')).sort(), ['json-mv/b.txt']);
+    assert.deepEqual((await adminListKeys(bucket, 'json-cp2/')).sort(), ['json-cp2/a.txt', 'json-cp2/c.txt']);
+    // modify rewrites in place: counted as transfers too
+    r = await s3k(['modify', '--json', '--add-header=Cache-Control:max-age=60', `s3://${bucket}/json-cp2/a.txt`, `s3://${bucket}/json-cp2/c.txt`], { env });
+    j = seen(r);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(j.command, 'modify');
+    assert.deepEqual(j.objects, { transferred: 2, skipped: 0, deleted: 0, failed: 0 });
+    assert.equal(j.bytes, 5);
+  });
+
   it('--json when the command fails outright: the error line and its exit code in the JSON; get to stdout refuses --json', async () => {
     let r = await s3k(['put', '--json', big, `s3://${bucket}-missing/x`], { env });
     const j = summary(r.stdout);
