@@ -169,6 +169,12 @@ interface Common {
   flags: Flag[];
   /** The commands that read it ('*': any command). A refused .s3cfg value only stops these. */
   commands: '*' | string[];
+  /**
+   * s3k's own option (s3cmd has none by this name): given on the command line to a command not in
+   * `commands`, it is refused with one line (exit 64). s3cmd's options stay accepted by every
+   * command, as s3cmd accepts them; the environment and .s3cfg may set anything for any command.
+   */
+  s3kOwn?: true;
   use: Use;
   /** --configure asks for it, in this order. */
   ask?: { order: number; prompt: string; help?: string };
@@ -230,7 +236,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   bool({ dest: 'dump_config', flags: [on('dump-config', 'Dump current configuration after parsing config files and command line options and exit.')], default: false, commands: '*', use: MAIN }),
   value({
-    dest: 'install_s3cmd_link', flags: [flag('install-s3cmd-link', 'DIR', "[s3k] Make DIR/s3cmd a link to this s3k, so that scripts calling s3cmd run s3k, and exit. Refused when DIR/s3cmd exists or another s3cmd is on PATH, unless --force is given.")],
+    dest: 'install_s3cmd_link', s3kOwn: true, flags: [flag('install-s3cmd-link', 'DIR', "[s3k] Make DIR/s3cmd a link to this s3k, so that scripts calling s3cmd run s3k, and exit. Refused when DIR/s3cmd exists or another s3cmd is on PATH, unless --force is given.")],
     default: '', parser: text, commands: '*', use: MAIN,
   }),
   // ---------------------------------------------------------------- credentials (the chain in credentials/ decides among them)
@@ -357,15 +363,15 @@ export const OPTIONS: OptionRecord[] = [
   bool({ dest: 'server_side_encryption', s3cfg: 'server_side_encryption', flags: [on('server-side-encryption', 'Specifies that server-side encryption will be used when putting objects. [put, sync, cp, modify]')], default: false, commands: TRANSFER, use: reads('serverSideEncryption', 'transfer/headers.ts') }),
   // SSE-C (s3k's own: s3cmd has no customer-key encryption; the aws cli's words are --sse-c / --sse-c-key)
   value({
-    dest: 'sse_customer_key', s3cfg: 'sse_customer_key', flags: [flag('sse-customer-key', 'KEY', "[s3k] SSE-C: store and read objects encrypted with this customer-provided key (32 bytes of text, or 32 bytes in base64); sent with every request on object data, never printed [put, get, sync, cp, mv, modify, info]")],
+    dest: 'sse_customer_key', s3kOwn: true, s3cfg: 'sse_customer_key', flags: [flag('sse-customer-key', 'KEY', "[s3k] SSE-C: store and read objects encrypted with this customer-provided key (32 bytes of text, or 32 bytes in base64); sent with every request on object data, never printed [put, get, sync, cp, mv, modify, info]")],
     default: '', parser: text, commands: SSE_C, use: reads('sseCustomerKey', 'commands/context.ts', 'sync/engine.ts'),
   }),
   value({
-    dest: 'sse_customer_algorithm', s3cfg: 'sse_customer_algorithm', flags: [flag('sse-customer-algorithm', 'ALGORITHM', '[s3k] SSE-C algorithm: AES256 (the only one S3 defines; the default)')],
+    dest: 'sse_customer_algorithm', s3kOwn: true, s3cfg: 'sse_customer_algorithm', flags: [flag('sse-customer-algorithm', 'ALGORITHM', '[s3k] SSE-C algorithm: AES256 (the only one S3 defines; the default)')],
     default: 'AES256', parser: sseAlgorithm, commands: SSE_C, use: reads('sseCustomerKey', 'commands/context.ts'),
   }),
   value({
-    dest: 'sse_copy_source_customer_key', s3cfg: 'sse_copy_source_customer_key', flags: [flag('sse-copy-source-customer-key', 'KEY', '[s3k] SSE-C key of the source of a server-side copy, when it differs from --sse-customer-key [cp, mv, sync, modify]')],
+    dest: 'sse_copy_source_customer_key', s3kOwn: true, s3cfg: 'sse_copy_source_customer_key', flags: [flag('sse-copy-source-customer-key', 'KEY', '[s3k] SSE-C key of the source of a server-side copy, when it differs from --sse-customer-key [cp, mv, sync, modify]')],
     default: '', parser: text, commands: ['cp', 'mv', 'sync', 'modify'], use: reads('sseCopySourceKey', 'commands/context.ts'),
   }),
   value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'transfer/headers.ts') }),
@@ -436,20 +442,20 @@ export const OPTIONS: OptionRecord[] = [
   value({ dest: 'content_disposition', s3cfg: 'content_disposition', flags: [flag('content-disposition', 'CONTENT_DISPOSITION', 'Provide a Content-Disposition for signed URLs, e.g., "inline; filename=myvideo.mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentDisposition', 'commands/signurl.ts') }),
   value({ dest: 'content_type', s3cfg: 'content_type', flags: [flag('content-type', 'CONTENT_TYPE', 'Provide a Content-Type for signed URLs, e.g., "video/mp4"')], default: '', parser: text, commands: ['signurl'], use: reads('contentType', 'commands/signurl.ts') }),
   // ---------------------------------------------------------------- s3k's own
-  value({ dest: 'parallel', flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: TRANSFER, use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts', 'commands/cp.ts', 'sync/remove.ts') }),
+  value({ dest: 'parallel', s3kOwn: true, flags: [flag('parallel', 'N', '[s3k] Concurrent requests for transfers (default 16)')], default: 16, parser: int(1, 1024), commands: [...TRANSFER, 'del', 'rm', 'rb'], use: reads('parallel', 'commands/put.ts', 'commands/get.ts', 'sync/engine.ts', 'commands/cp.ts', 'sync/remove.ts') }),
   bool({
-    dest: 'json', flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami, doctor); for put, get, sync, cp, mv, modify and del one summary object on stdout at the end (counts, bytes, seconds, failures, exit code), with the per-file lines moved to stderr')],
+    dest: 'json', s3kOwn: true, flags: [on('json', '[s3k] Print results as JSON (ls, la, du, info, whoami, doctor); for put, get, sync, cp, mv, modify and del one summary object on stdout at the end (counts, bytes, seconds, failures, exit code), with the per-file lines moved to stderr')],
     default: false, commands: ['ls', 'la', 'du', 'info', 'whoami', 'doctor', 'put', 'get', 'sync', 'cp', 'mv', 'modify', 'del', 'rm'], use: reads('json', 'commands/ls.ts', 'commands/du.ts', 'commands/info.ts', 'commands/whoami.ts', 'commands/doctor.ts', 'commands/get.ts', 'main.ts'),
   }),
   // s3k's own; the environment variable lets a CronJob's manifest set it without touching the command.
   value({
-    dest: 'progress_interval', env: ['S3K_PROGRESS_INTERVAL'],
+    dest: 'progress_interval', s3kOwn: true, env: ['S3K_PROGRESS_INTERVAL'],
     flags: [flag('progress-interval', 'SECONDS', "[s3k] When the progress meter is off (stdout is not a terminal), print a 'progress:' line on stderr every SECONDS seconds during put, get, sync, cp, mv and del (default 30; 0 or --no-progress: none)")],
     default: 30, parser: int(0, 86400), commands: [...TRANSFER, 'del', 'rm'], use: reads('progressInterval', 'main.ts'),
   }),
   // No .s3cfg key and no environment variable: the aws cli has only the command-line option.
-  bool({ dest: 'no_sign_request', flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),
-  value({ dest: 'shard', flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: TRANSFER, use: reads('shard', 'sync/select.ts') }),
+  bool({ dest: 'no_sign_request', s3kOwn: true, flags: [on('no-sign-request', "[s3k] Send requests unsigned, for public buckets and objects; no credentials are looked up (as aws --no-sign-request)")], default: false, commands: '*', use: reads('noSignRequest', 'commands/context.ts') }),
+  value({ dest: 'shard', s3kOwn: true, flags: [flag('shard', 'K/N', '[s3k] Process only shard K of N (0-based) of the keys')], default: undefined, parser: shard, format: (v?: { index: number; count: number }) => (v ? `${v.index}/${v.count}` : ''), commands: [...TRANSFER, 'del', 'rm', 'setacl', 'restore'], use: reads('shard', 'sync/select.ts') }),
 
   // AWS SDK settings: the environment variable, else the AWS config profile's key (no flag, no .s3cfg key).
   bool({ dest: 'use_fips_endpoint', env: ['AWS_USE_FIPS_ENDPOINT'], flags: [], default: false, commands: '*', use: reads(['endpointFlags', 'endpoint'], 'commands/context.ts') }),

@@ -241,9 +241,16 @@ function fromEnvValue(r: OptionRecord, name: string, raw: string): unknown {
 
 /**
  * Options s3k does not implement, when this run sets them: on the command line always, from .s3cfg
- * (a value other than s3cmd's default) for the commands the record lists. One line, exit 64.
+ * (a value other than s3cmd's default) for the commands the record lists. And s3k's own options
+ * given on the command line to a command that does not read them (s3cmd's options stay accepted
+ * by every command, as in s3cmd). One line, exit 64.
  */
 export function checkRefused(s: Settings, command: string): void {
+  for (const r of OPTIONS) {
+    const res = s.options[r.dest];
+    if (r.s3kOwn && r.commands !== '*' && res?.source === 'cli' && !r.commands.includes(command))
+      throw new UnsupportedOptionError(`${res.from} does nothing for '${command}' (only for ${r.commands.join(', ')}); leave it out.`);
+  }
   for (const r of OPTIONS) {
     if (!('refused' in r.use)) continue;
     const res = s.options[r.dest];

@@ -172,7 +172,7 @@ describe('jobs: progress lines in the log, --json summaries', () => {
     assert.deepEqual(await adminListKeys(bucket, 'json-sync/'), []);
   });
 
-  it('--json for cp, mv and modify: the same summary object (copies counted as transfers with their bytes, a missing source in failures[])', async () => {
+  it('--json for cp, mv and modify: the same summary object (copies counted as transfers with their bytes, a missing source in failures[]); a command that has no JSON output refuses --json', async () => {
     for (const [n, body] of [['a.txt', 'aaa'], ['b.txt', 'bbbbb'], ['c.txt', 'cc']]) await adminPutObject(bucket, `json-cp/${n}`, body);
     const seen = (r: { code: number | null; stdout: string }) => {
       const j = summary(r.stdout);
@@ -211,6 +211,14 @@ describe('jobs: progress lines in the log, --json summaries', () => {
     assert.equal(j.command, 'modify');
     assert.deepEqual(j.objects, { transferred: 2, skipped: 0, deleted: 0, failed: 0 });
     assert.equal(j.bytes, 5);
+    // mb prints no JSON: --json is refused with one line, exit 64, and nothing is created
+    const other = `${bucket}-json`;
+    r = await s3k(['mb', '--json', `s3://${other}`], { env });
+    assert.equal(r.code, 64);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^ERROR: --json does nothing for 'mb' \(only for ls, la, du, info, whoami, doctor, put, get, sync, cp, mv, modify, del, rm\); leave it out\.\n$/);
+    r = await s3k(['ls', `s3://${other}`], { env });
+    assert.equal(r.code, 12, `the bucket was not created: ${r.stderr}`);
   });
 
   it('--json when the command fails outright: the error line and its exit code in the JSON; get to stdout refuses --json', async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { OPTIONS, optionsHelp, parseCommandLine, type OptionRecord } from '../../src/cli/options.ts';
 import { resolveSettings, checkRefused, ConfigError, type Settings } from '../../src/config/settings.ts';
 import { UsageError, UnsupportedOptionError, ParameterError, EX } from '../../src/cli/exit-codes.ts';
+import { COMMANDS } from '../../src/cli/commands-table.ts';
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
 const env = { HOME: '/nonexistent-home-s3k' };
@@ -133,6 +134,62 @@ describe('refused options: one line, exit 64', () => {
       fs.writeFileSync(cfg, '[default]\ndelete_after_fetch = True\n');
       checkRefused(resolveSettings({ config: cfg }, env), 'ls');
       assert.match(refusal(resolveSettings({ config: cfg }, env), 'sync').message, /delete_after_fetch/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("s3k's own options: refused on the command line by the commands that do not read them", () => {
+  const COMMAND_WORDS = COMMANDS.map((c) => c.cmd);
+  const own = OPTIONS.filter((r) => r.s3kOwn);
+  const cli = (r: OptionRecord) => {
+    const f = r.flags[0];
+    const raw = r.dest === 'shard' ? '0/2' : r.dest === 'sse_customer_algorithm' ? 'AES256' : r.dest.startsWith('sse_') ? 'k'.repeat(32) : '1';
+    return parseCommandLine(r.kind === 'bool' ? [`--${f.long}`] : [`--${f.long}`, raw]).values;
+  };
+  it('s3kOwn marks exactly the records whose flags say [s3k] in --help', () => {
+    for (const r of OPTIONS) assert.equal(!!r.s3kOwn, r.flags.some((f) => f.help.startsWith('[s3k]')), r.dest);
+    assert.ok(own.length >= 8);
+  });
+  for (const r of own.filter((x) => x.commands !== '*')) {
+    it(`--${r.flags[0].long}: read by ${(r.commands as string[]).join(', ')}; one line and exit 64 for the others`, () => {
+      const s = resolveSettings(cli(r), env);
+      for (const command of COMMAND_WORDS) {
+        if ((r.commands as string[]).includes(command)) {
+          checkRefused(s, command);
+          continue;
+        }
+        assert.throws(
+          () => checkRefused(s, command),
+          (e: unknown) => {
+            assert.ok(e instanceof UnsupportedOptionError, String(e));
+            assert.equal(e.exitCode, EX.USAGE);
+            assert.deepEqual(e.render(), [`ERROR: --${r.flags[0].long} does nothing for '${command}' (only for ${(r.commands as string[]).join(', ')}); leave it out.`]);
+            return true;
+          },
+          `${command} --${r.flags[0].long}`,
+        );
+      }
+    });
+  }
+  it('--json: a summary or JSON results for the commands that list it, refused by mb, signurl, setacl, multipart ...', () => {
+    const json = OPTIONS.find((r) => r.dest === 'json')!;
+    assert.deepEqual(json.commands, ['ls', 'la', 'du', 'info', 'whoami', 'doctor', 'put', 'get', 'sync', 'cp', 'mv', 'modify', 'del', 'rm']);
+    const s = resolveSettings({ json: true }, env);
+    for (const c of ['mb', 'rb', 'signurl', 'setacl', 'multipart', 'restore', 'getpolicy']) assert.throws(() => checkRefused(s, c), UnsupportedOptionError);
+  });
+  it("s3cmd's options stay accepted by every command (as s3cmd accepts them); the environment and .s3cfg are not refused", () => {
+    for (const args of [['--stats'], ['--limit', '3'], ['--recursive'], ['--long-listing'], ['--delete-removed'], ['--max-delete', '2']]) {
+      const s = resolveSettings(parseCommandLine(args).values, env);
+      for (const command of ['mb', 'info', 'signurl', 'put']) checkRefused(s, command);
+    }
+    checkRefused(resolveSettings({}, { ...env, S3K_PROGRESS_INTERVAL: '5' }), 'ls');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3k-opt-'));
+    try {
+      const cfg = path.join(dir, 's3cfg');
+      fs.writeFileSync(cfg, `[default]\nsse_customer_key = ${'k'.repeat(32)}\n`);
+      checkRefused(resolveSettings({ config: cfg }, env), 'ls');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
