@@ -372,7 +372,7 @@ export const OPTIONS: OptionRecord[] = [
   }),
   value({
     dest: 'sse_copy_source_customer_key', s3kOwn: true, s3cfg: 'sse_copy_source_customer_key', flags: [flag('sse-copy-source-customer-key', 'KEY', '[s3k] SSE-C key of the source of a server-side copy, when it differs from --sse-customer-key [cp, mv, sync, modify]')],
-    default: '', parser: text, commands: ['cp', 'mv', 'sync', 'modify'], use: reads('sseCopySourceKey', 'commands/context.ts'),
+    default: '', parser: text, commands: ['cp', 'mv', 'sync', 'modify'], use: reads('sseCopySourceKey', 'commands/context.ts', 'sync/engine.ts'),
   }),
   value({ dest: 'kms_key', s3cfg: 'kms_key', flags: [flag('server-side-encryption-kms-id', 'KMS_KEY', 'Specifies the key id used for server-side encryption with AWS KMS-Managed Keys (SSE-KMS) when putting objects. [put, sync, cp, modify]')], default: '', parser: text, commands: TRANSFER, use: reads('kmsKey', 'transfer/headers.ts') }),
   value({ dest: 'encoding', s3cfg: 'encoding', flags: [flag('encoding', 'ENCODING', 'Override autodetected terminal and filesystem encoding (character set). s3k names it as the charset of stdin uploads.')], default: 'UTF-8', parser: text, commands: ['put'], use: reads('encoding', 'transfer/content-type.ts') }),

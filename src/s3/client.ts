@@ -99,6 +99,11 @@ export class S3Client {
     return !!this.opts.sseCustomerKey;
   }
 
+  /** The same for reads of the source of server-side copies (S3Request.copySource): its own key. */
+  get copySourceKeyInUse(): boolean {
+    return !!this.opts.sseCopySourceKey;
+  }
+
   /** A fresh budget for one logical request. */
   budget(): RetryBudget {
     return new RetryBudget(this.opts.retry);

@@ -158,12 +158,15 @@ export async function* expand(c: S3Client, url: S3Url, o: ExpandOptions): AsyncG
   }
 }
 
-/** The MD5 S3 knows for an object: a plain ETag, else s3cmd-attrs md5 or rclone's md5chksum (HEAD). */
-export async function remoteMd5(c: S3Client, bucket: string, key: string, etag: string | undefined): Promise<string | undefined> {
+/**
+ * The MD5 S3 knows for an object: a plain ETag, else s3cmd-attrs md5 or rclone's md5chksum (HEAD).
+ * `copySource`: the object is the source of server-side copies, read with the copy-source SSE-C key.
+ */
+export async function remoteMd5(c: S3Client, bucket: string, key: string, etag: string | undefined, copySource = false): Promise<string | undefined> {
   // with SSE-C the ETag is not the MD5 of the data (AWS): ask the object (HEAD carries the key)
-  if (isMd5Hex(etag) && !c.customerKeyInUse) return etag;
+  if (isMd5Hex(etag) && !(copySource ? c.copySourceKeyInUse : c.customerKeyInUse)) return etag;
   try {
-    const h = await headObject(c, bucket, key);
+    const h = await headObject(c, bucket, key, copySource);
     const md5 = attrsMd5(h.metadata['s3cmd-attrs']);
     if (md5) return md5;
     const rc = h.metadata['md5chksum'];
@@ -190,6 +193,11 @@ export interface S3TreeOptions {
   only?: { key: string; relative: string };
   /** List directory markers (keys ending in '/') as directory entries. */
   dirs?: boolean;
+  /**
+   * The source of server-side copies (an S3 -> S3 sync's source): its HEADs carry the copy-source
+   * SSE-C key (--sse-copy-source-customer-key), as the copies that read it do.
+   */
+  copySource?: boolean;
 }
 
 /**
@@ -231,7 +239,7 @@ export class S3Tree {
   }
 
   md5(e: Entry): Promise<string | undefined> {
-    return remoteMd5(this.client, this.bucket, e.key!, e.etag);
+    return remoteMd5(this.client, this.bucket, e.key!, e.etag, this.o.copySource);
   }
 
   target(relative: string): Target {

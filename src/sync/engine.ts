@@ -165,8 +165,10 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const announce = action === 'remote copy';
   const deferred = copyInto || announce;
   let dstOnly = 0;
-  // with SSE-C, ETags are not MD5s of the data (AWS): never match objects by them
+  // with SSE-C, ETags are not MD5s of the data (AWS): never match objects by them. The source of an
+  // S3 -> S3 sync is read by copies, with the copy-source key; the destination with the customer key.
   const etagMd5 = (e: Entry) => (s.sseCustomerKey ? undefined : plainEtagMd5(e));
+  const srcEtagMd5 = (e: Entry) => ((action === 'remote copy' ? s.sseCopySourceKey : s.sseCustomerKey) ? undefined : plainEtagMd5(e));
   const stable = new Map<string, { key: string; relative: string }>();
   const kept = new DeferredList<[number, string, string, string]>(2_000);
   const stableSizes = new Set<number>();
@@ -331,7 +333,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
     const copies: { e: Entry; id: string }[] = [];
     const idOf = async (e: Entry): Promise<string | undefined> => {
       if (e.size === 0 || !copyInto) return undefined;
-      if (src.kind === 's3') return etagMd5(e) && `${e.size}:${etagMd5(e)}`;
+      if (src.kind === 's3') return srcEtagMd5(e) && `${e.size}:${srcEtagMd5(e)}`;
       if (!stableSizes.has(e.size) && (pendingSizes.get(e.size) ?? 0) < 2) return undefined;
       const m = await src.md5(e).catch(() => undefined);
       return m && `${e.size}:${m}`;

@@ -144,5 +144,6 @@ async function copyPair(src: S3Url, dst: S3Url, ctx: PlanContext): Promise<[Loca
     matchBase = basename(srcPrefix) + '/';
     srcPrefix += '/';
   }
-  return [new S3Tree(c, src.bucket, srcPrefix, { keep, dirs: true }), new S3Tree(c, dst.bucket, dstPrefix, { keep, dirs: true })];
+  // the source is read by server-side copies: its HEADs use the copy-source SSE-C key, the destination's the customer key
+  return [new S3Tree(c, src.bucket, srcPrefix, { keep, dirs: true, copySource: true }), new S3Tree(c, dst.bucket, dstPrefix, { keep, dirs: true })];
 }

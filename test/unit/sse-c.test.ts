@@ -1,5 +1,13 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type net from 'node:net';
+import { S3Client } from '../../src/s3/client.ts';
+import { closeH1Pools } from '../../src/net/h1.ts';
+import { resolveSettings } from '../../src/config/settings.ts';
+import { syncLocations } from '../../src/sync/plan.ts';
+import { s3Arg } from '../../src/storage/url.ts';
 import { customerKeyHeaders, isCustomerEncrypted, needsCustomerKey } from '../../src/s3/sse-c.ts';
 import { parseCustomerKey } from '../../src/config/settings.ts';
 import { planFromHeaders } from '../../src/transfer/verify.ts';
@@ -67,5 +75,75 @@ describe('SSE-C', () => {
     assert.equal(redact('x-amz-server-side-encryption-customer-key: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='), 'x-amz-server-side-encryption-customer-key: <redacted>');
     assert.equal(redact('sse_customer_key = abc'), 'sse_customer_key = <redacted>');
     assert.equal(redact('x-amz-server-side-encryption-customer-key-MD5: hRasmdxgYDKV3nvbahU1MA=='), 'x-amz-server-side-encryption-customer-key-MD5: hRasmdxgYDKV3nvbahU1MA==');
+  });
+});
+
+// The HEADs of an S3 -> S3 sync's compares, at the client level: a loopback server records which
+// key (by its MD5) each HEAD carried. The lab's RGW 16 cannot copy SSE-C objects server-side (501),
+// so such a sync never gets that far there; the headers are what this checks.
+describe('SSE-C in an S3 -> S3 sync: the source is HEADed with the copy-source key, the destination with the customer key', () => {
+  const SRC_KEY = Buffer.alloc(32, 1);
+  const DST_KEY = Buffer.alloc(32, 2);
+  const md5b64 = (k: Buffer) => crypto.createHash('md5').update(k).digest('base64');
+  const heads: { path: string; keyMd5?: string; copySourceKeyMd5?: string }[] = [];
+  let server: http.Server;
+  let endpoint: URL;
+  before(async () => {
+    server = http.createServer(async (req, res) => {
+      for await (const _ of req) void _;
+      heads.push({
+        path: new URL(req.url!, 'http://x').pathname,
+        keyMd5: req.headers['x-amz-server-side-encryption-customer-key-md5'] as string | undefined,
+        copySourceKeyMd5: req.headers['x-amz-copy-source-server-side-encryption-customer-key-md5'] as string | undefined,
+      });
+      res.writeHead(200, { 'content-length': '3', etag: '"0123456789abcdef0123456789abcdef"', 'last-modified': new Date().toUTCString(), 'x-amz-meta-s3cmd-attrs': 'md5:00000000000000000000000000000abc' });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = new URL(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+  });
+  after(async () => {
+    closeH1Pools();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  const compare = async (values: Record<string, string>) => {
+    const settings = resolveSettings(values, { HOME: '/nonexistent-home-s3k' });
+    const client = new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { get: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'not-a-real-secret' }), source: () => ({ name: 'test' }) },
+      retry: { maxRetries: 0, baseMs: 1, capMs: 2 },
+      timeoutMs: 5000,
+      sseCustomerKey: settings.sseCustomerKey,
+      sseCopySourceKey: settings.sseCopySourceKey,
+    });
+    const report = { event: () => undefined, status: () => undefined };
+    const [src, dst] = await syncLocations(s3Arg('s3://src-bucket/dir/'), s3Arg('s3://dst-bucket/dir/'), { settings, s3: () => client, report, multipleSources: false });
+    heads.length = 0;
+    const etag = '0123456789abcdef0123456789abcdef';
+    const [a, b] = await Promise.all([src.md5({ relative: 'a', key: 'dir/a', size: 3, etag }), dst.md5({ relative: 'a', key: 'dir/a', size: 3, etag })]);
+    return { a, b, heads: [...heads].sort((x, y) => (x.path < y.path ? 1 : -1)) };
+  };
+
+  it('two keys: each side its own', async () => {
+    const r = await compare({ 'sse-customer-key': DST_KEY.toString('base64'), 'sse-copy-source-customer-key': SRC_KEY.toString('base64') });
+    assert.deepEqual(r.heads, [
+      { path: '/src-bucket/dir/a', keyMd5: md5b64(SRC_KEY), copySourceKeyMd5: undefined },
+      { path: '/dst-bucket/dir/a', keyMd5: md5b64(DST_KEY), copySourceKeyMd5: undefined },
+    ]);
+    assert.equal(r.a, '00000000000000000000000000000abc', 'the MD5 from s3cmd-attrs, not the ETag');
+    assert.equal(r.b, '00000000000000000000000000000abc');
+  });
+
+  it('only the copy-source key (a plain destination): the source is HEADed with it; the destination ETag is its MD5, no HEAD', async () => {
+    const r = await compare({ 'sse-copy-source-customer-key': SRC_KEY.toString('base64') });
+    assert.deepEqual(r.heads, [{ path: '/src-bucket/dir/a', keyMd5: md5b64(SRC_KEY), copySourceKeyMd5: undefined }]);
+    assert.equal(r.b, '0123456789abcdef0123456789abcdef');
+  });
+
+  it('one key for both (--sse-customer-key alone): both HEADs carry it', async () => {
+    const r = await compare({ 'sse-customer-key': DST_KEY.toString('base64') });
+    assert.deepEqual(r.heads.map((h) => h.keyMd5), [md5b64(DST_KEY), md5b64(DST_KEY)]);
   });
 });
