@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { REPO_ROOT, makeTempDir } from '../support/lab.ts';
+import { parseCommandLine } from '../../src/cli/options.ts';
+import { resolveSettings, checkRefused } from '../../src/config/settings.ts';
 import { isApiObject, podSpecOf, readManifests, securityProblems, validateManifest, yamlFiles, type Manifest } from '../../deploy/k8s/validate.ts';
 
 const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
@@ -189,10 +191,24 @@ describe('deploy/k8s manifests', () => {
     const pod = podSpecOf(cj)!;
     const c = container(cj);
     assert.deepEqual(c.command, ['s3cmd']);
-    assert.deepEqual(c.args, ['sync', '--no-progress', '/data/', '$(S3_TARGET)nightly/']);
+    assert.deepEqual(c.args, ['sync', '--json', '--progress-interval=60', '/data/', '$(S3_TARGET)nightly/']);
     assert.deepEqual(c.volumeMounts.find((v: any) => v.mountPath === '/data'), { name: 'data', mountPath: '/data', readOnly: true });
     assert.equal(pod.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.readOnly, true);
     assert.deepEqual(envOf(c).get('S3_TARGET')!.valueFrom, { configMapKeyRef: { name: 's3k', key: 'S3_TARGET' } });
+  });
+
+  it("CronJob and Job arguments: options s3k's sync reads (none refused); the backup logs progress every 60 s and ends with a --json summary", () => {
+    for (const kind of ['CronJob', 'Job']) {
+      const args = (container(find(kind)).args as string[]).map((a) => a.replace('$(JOB_COMPLETION_INDEX)/$(SHARD_COUNT)', '0/4'));
+      const { values, positionals } = parseCommandLine(args);
+      assert.equal(positionals[0], 'sync', kind);
+      const s = resolveSettings(values, { HOME: '/nonexistent-home-s3k' });
+      checkRefused(s, 'sync');
+      if (kind === 'CronJob') {
+        assert.equal(s.json, true);
+        assert.equal(s.progressInterval, 60, 'and no --no-progress, which would silence the lines');
+      }
+    }
   });
 
   it('Indexed Job: N pods, pod K runs sync --shard K/N with JOB_COMPLETION_INDEX; completions = parallelism = SHARD_COUNT', () => {

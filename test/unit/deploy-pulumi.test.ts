@@ -404,7 +404,7 @@ describe('pulumi: EKS Pod Identity', () => {
     const pod = spec.jobTemplate.spec.template.spec;
     assert.equal(pod.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'app-data');
     assert.deepEqual(pod.containers[0].command, ['s3cmd']);
-    assert.deepEqual(pod.containers[0].args, ['sync', '--no-progress', '/data/', '$(S3_TARGET)nightly/']);
+    assert.deepEqual(pod.containers[0].args, ['sync', '--json', '--progress-interval=60', '/data/', '$(S3_TARGET)nightly/']);
     assert.deepEqual(securityProblems(cj), []);
     for (const m of d.manifests) assert.deepEqual(await validateManifest(m), [], `${m.kind}/${m.metadata?.name}`);
   });

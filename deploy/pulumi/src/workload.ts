@@ -217,7 +217,8 @@ export function backupCronJob(args: WorkloadArgs & { claimName: string; schedule
                   image: args.image,
                   imagePullPolicy: 'IfNotPresent',
                   command: ['s3cmd'],
-                  args: ['sync', '--no-progress', '/data/', `$(S3_TARGET)${args.prefix ?? 'nightly/'}`],
+                  // a progress line every 60 s in the log; one JSON summary (counts, failures, exit code) at the end
+                  args: ['sync', '--json', '--progress-interval=60', '/data/', `$(S3_TARGET)${args.prefix ?? 'nightly/'}`],
                   env: baseEnv(args),
                   securityContext: containerSecurityContext(),
                   resources: {
