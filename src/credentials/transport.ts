@@ -37,7 +37,7 @@ export interface CallOptions {
 }
 
 /** One attempt. Network failures and timeouts come back as NetworkError. */
-export async function callOnce(o: CallOptions): Promise<HttpResponse> {
+async function callOnce(o: CallOptions): Promise<HttpResponse> {
   const signal = AbortSignal.timeout(o.totalTimeoutMs);
   try {
     return await request({
@@ -68,7 +68,7 @@ export async function callOnce(o: CallOptions): Promise<HttpResponse> {
  * succeeds, throws something `retryable` says no to, or the budget is spent; the last error is
  * rethrown. `onRetry` hears about each retry (for debug lines).
  */
-export function withRetries<T>(
+function withRetries<T>(
   settings: RetrySettings,
   attempt: (n: number) => Promise<T>,
   retryable: (e: unknown) => boolean,

@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { activeProxyConfig, proxyAuthorization, proxyForUrl, redactProxyUrl, type ProxyConfig } from './proxy.ts';
 import { request, type TlsOptions } from './http.ts';
+import { proxyHandshake } from './tunnel.ts';
 
 export interface ReachStep {
   step: 'dns' | 'tcp' | 'proxy-connect' | 'tls';
@@ -99,20 +100,7 @@ function tlsHandshake(socket: net.Socket, host: string, o: TlsOptions | undefine
 
 function proxyConnect(socket: net.Socket, authority: string, auth: string | undefined, ms: number): Promise<string> {
   return withTimeout(
-    new Promise<string>((resolve, reject) => {
-      let buf = Buffer.alloc(0);
-      socket.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.removeAllListeners('data');
-        const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, end));
-        if (status?.[1] === '200') resolve('HTTP 200');
-        else reject(Object.assign(new Error(`proxy refused CONNECT to ${authority}: ${status ? `HTTP ${status[1]}` : 'malformed answer'}`), { code: 'EPROXY' }));
-      });
-      socket.once('error', reject);
-      socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
-    }),
+    proxyHandshake(socket, authority, auth).then(() => 'HTTP 200'),
     ms,
     `proxy CONNECT to ${authority}`,
   );

@@ -15,6 +15,36 @@ export interface TunnelTls {
   checkHostname?: boolean;
 }
 
+/**
+ * Ask the proxy on `socket` for a tunnel to `authority` (host:port): send CONNECT and read the
+ * answer's head. Resolves on 200; otherwise rejects with EPROXY (refused) or EPROTO (head too large).
+ */
+export function proxyHandshake(socket: net.Socket, authority: string, auth: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buf.length > 16384) finish(Object.assign(new Error('proxy answered CONNECT with a too large head'), { code: 'EPROTO' }));
+        return;
+      }
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, end));
+      if (status?.[1] === '200') finish();
+      else finish(Object.assign(new Error(`proxy refused CONNECT to ${authority}: ${status ? `HTTP ${status[1]}` : 'malformed answer'}`), { code: 'EPROXY' }));
+    };
+    const finish = (e?: Error) => {
+      socket.off('data', onData);
+      socket.off('error', finish);
+      if (e) reject(e);
+      else resolve();
+    };
+    socket.on('data', onData);
+    socket.once('error', finish);
+    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
+  });
+}
+
 /** Open a CONNECT tunnel through `proxy` to `url`'s host and start TLS in it. */
 export function connectTunnel(proxy: URL, url: URL, timeoutMs: number, o: TunnelTls | undefined): Promise<tls.TLSSocket> {
   const auth = proxyAuthorization(proxy);
@@ -27,28 +57,15 @@ export function connectTunnel(proxy: URL, url: URL, timeoutMs: number, o: Tunnel
     const pPort = Number(proxy.port || (proxySecure ? 443 : 80));
     const raw: net.Socket = proxySecure ? tls.connect({ host: pHost, port: pPort, servername: net.isIP(pHost) ? undefined : pHost }) : net.connect({ host: pHost, port: pPort });
     const t = setTimeout(() => raw.destroy(Object.assign(new Error(`proxy CONNECT timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
-    let buf = Buffer.alloc(0);
     const done = (e?: Error) => {
       clearTimeout(t);
-      raw.removeAllListeners('data');
       if (e) {
         raw.destroy();
         reject(e);
       }
     };
     raw.once('error', (e) => done(e));
-    raw.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > 16384) done(Object.assign(new Error('proxy answered CONNECT with a too large head'), { code: 'EPROTO' }));
-        return;
-      }
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, end));
-      if (!status || status[1] !== '200') {
-        done(Object.assign(new Error(`proxy refused CONNECT to ${authority}: ${status ? `HTTP ${status[1]}` : 'malformed answer'}`), { code: 'EPROXY' }));
-        return;
-      }
+    proxyHandshake(raw, authority, auth).then(() => {
       done();
       raw.removeAllListeners('error');
       const s = tls.connect({
@@ -60,8 +77,7 @@ export function connectTunnel(proxy: URL, url: URL, timeoutMs: number, o: Tunnel
         ...(o?.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
       });
       resolve(s);
-    });
-    raw.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
+    }, done);
   });
 }
 
