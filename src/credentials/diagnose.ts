@@ -25,20 +25,8 @@ import {
   type WebIdentityConfig,
 } from './web-identity.ts';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
-
-/** One line of the doctor's checklist. */
-export interface Check {
-  /** Stable name, e.g. `irsa.token` (tests and scripts match on it). */
-  name: string;
-  status: CheckStatus;
-  /** What was found. */
-  detail: string;
-  /** What to do about a warn or fail; may span lines (a trust policy). */
-  fix?: string;
-  /** The exit code a failure stands for (s3cmd's codes). */
-  exitCode?: number;
-}
+export type { Check, CheckStatus } from '../net/reach.ts';
+import type { Check } from '../net/reach.ts';
 
 export interface CredentialDiagnosis {
   checks: Check[];

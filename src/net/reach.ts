@@ -218,3 +218,18 @@ export function judgeClockSkew(skewMs: number): 'ok' | 'warn' | 'fail' {
   return a > SKEW_FAIL_MS ? 'fail' : a > SKEW_WARN_MS ? 'warn' : 'ok';
 }
 
+// One item of s3k doctor's checklist (credentials/diagnose.ts, s3/diagnose.ts): here, below both.
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+/** One line of the doctor's checklist. */
+export interface Check {
+  /** Stable name, e.g. `irsa.token` (tests and scripts match on it). */
+  name: string;
+  status: CheckStatus;
+  /** What was found. */
+  detail: string;
+  /** What to do about a warn or fail; may span lines (a trust policy). */
+  fix?: string;
+  /** The exit code a failure stands for (s3cmd's codes). */
+  exitCode?: number;
+}

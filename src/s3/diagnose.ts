@@ -2,10 +2,9 @@
 // applies), the local clock against the server's Date header, and the bucket (or, without one, a
 // signed ListBuckets) with these credentials: 403 and 404 told apart, each with its fix.
 // Returns checks; never prints.
-import type { Check } from '../credentials/diagnose.ts';
 import { EX, exitCodeForErrno } from '../errors.ts';
 import { NetworkError, type TlsOptions } from '../net/http.ts';
-import { clockSkewMs, judgeClockSkew, probeReach, reachSummary, serverClock, SKEW_FAIL_MS, SKEW_WARN_MS } from '../net/reach.ts';
+import { type Check, clockSkewMs, judgeClockSkew, probeReach, reachSummary, serverClock, SKEW_FAIL_MS, SKEW_WARN_MS } from '../net/reach.ts';
 import type { S3Client } from './client.ts';
 import { RetriesExhaustedError, S3Error } from './errors.ts';
 import { getBucketLocation, listBuckets } from './ops.ts';
