@@ -4,7 +4,7 @@
 // it is (verify.ts: its MD5 ETag, a full-object checksum, s3cmd's or rclone's MD5 in the metadata,
 // or the composite ETag/checksum of a multipart upload); when the upload's part size is known the
 // ranges follow its parts, so each range's digest is a part digest and nothing is read back.
-import { createWriteStream, writeSync, closeSync, renameSync, unlinkSync, chmodSync, utimesSync, open as openCb } from 'node:fs';
+import { writeSync, closeSync, renameSync, unlinkSync, chmodSync, utimesSync, open as openCb } from 'node:fs';
 import { open, rename, unlink, stat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -157,6 +157,8 @@ async function ensureDir(dir: string): Promise<void> {
 }
 
 const SMALL_OBJECT = 1024 * 1024;
+/** Socket chunks are gathered into file writes of this size. */
+const BATCH_BYTES = 1024 * 1024;
 
 /** Create (truncate) the temp file on the thread pool; resolves with its descriptor. */
 const openForWrite = (path: string) =>
@@ -275,10 +277,11 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
           const h = !offset && plan.kind !== 'none' ? new StreamVerifier(plan) : undefined;
           const count = { n: 0 };
           if (!inPlace && !offset && o.etag && o.size !== undefined) await writeFile(statePath, JSON.stringify({ etag: o.etag, size: o.size, rangeSize: 0, done: [] }), { mode: 0o600 });
-          const out = createWriteStream(file, offset ? { flags: 'a' } : { flags: 'w', mode: 0o644 });
-          const lim = throttled(o.limiter);
-          if (lim) await pipeline(res, lim, tap(h, count, o.onBytes), out);
-          else await pipeline(res, tap(h, count, o.onBytes), out);
+          await streamToFile(lim(res, o.limiter), file, offset > 0, (ch) => {
+            h?.update(ch);
+            count.n += ch.length;
+            o.onBytes?.(ch.length);
+          });
           const len = Number(res.headers['content-length'] ?? count.n);
           if (count.n !== len) throw new NetworkError(`short read: got ${count.n} of ${len} bytes`, 'ECONNRESET', '');
           if (!offset) {
@@ -317,6 +320,54 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
   await applyAttrs(target, fetched.headers, o.preserve);
   const lm = fetched.headers['last-modified'] ? new Date(header(fetched.headers, 'last-modified')) : undefined;
   return { bytes: offset + fetched.n, lastModified: lm, etag: header(fetched.headers, 'etag').replace(/"/g, ''), headers: fetched.headers };
+}
+
+/** The body, through the --limit-rate limiter when there is one. */
+function lim(res: IncomingMessage, limiter: TokenBucket | undefined): AsyncIterable<Buffer> {
+  const t = throttled(limiter);
+  return (t ? res.pipe(t) : res) as AsyncIterable<Buffer>;
+}
+
+/**
+ * Write a body to `file` (created, or appended to), gathering the socket's chunks (8-64 KiB; TLS
+ * hands them over a record at a time) into writes of about 1 MiB: one writev per MiB instead of one
+ * write per chunk. A 512 MiB body over TLS took 65,000 writes and 2 s of system CPU one chunk at a
+ * time; gathered it takes 512.
+ */
+async function streamToFile(body: AsyncIterable<Buffer>, file: string, append: boolean, onChunk: (ch: Buffer) => void): Promise<void> {
+  const fh = await open(file, append ? 'a' : 'w', 0o644);
+  const writeAll = async (bufs: Buffer[]) => {
+    while (bufs.length) {
+      let { bytesWritten } = await fh.writev(bufs);
+      // a short write (rare on a regular file): go on from the first byte not written
+      while (bufs.length && bytesWritten >= bufs[0].length) bytesWritten -= bufs.shift()!.length;
+      if (bytesWritten > 0) bufs[0] = bufs[0].subarray(bytesWritten);
+    }
+  };
+  // One write in flight while the next batch is gathered: waiting for each write before reading
+  // on would stall the socket (its buffer is small) and so the sender.
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    let pending: Buffer[] = [];
+    let bytes = 0;
+    for await (const ch of body) {
+      onChunk(ch);
+      pending.push(ch);
+      bytes += ch.length;
+      if (bytes >= BATCH_BYTES || pending.length >= 1000) {
+        await writing;
+        writing = writeAll(pending);
+        writing.catch(() => undefined); // awaited before the next write and at the end
+        pending = [];
+        bytes = 0;
+      }
+    }
+    await writing;
+    await writeAll(pending);
+  } finally {
+    await writing.catch(() => undefined);
+    await fh.close();
+  }
 }
 
 /** Check a file on disk (read once, in order). */
