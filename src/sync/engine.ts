@@ -82,6 +82,19 @@ async function sameContent(src: Location, a: Entry, dst: Location, b: Entry, rep
   return x === undefined || y === undefined || x === y;
 }
 
+/**
+ * The content id of a file or object (its size and MD5) for the maps of new entries, as one flat
+ * 24-character string (16 MD5 bytes and the size as 8), not 'size:hex' (a joined string of two
+ * parts): a 100,000-file sync holds one per new file.
+ */
+export function contentId(size: number, md5hex: string): string {
+  if (!/^[0-9a-f]{32}$/i.test(md5hex)) return `\u2022${size}:${md5hex}`; // never equal to a packed id (those are Latin-1)
+  const b = Buffer.allocUnsafe(24);
+  b.write(md5hex, 0, 'hex');
+  b.writeDoubleLE(size, 16);
+  return b.toString('latin1');
+}
+
 /** A Stats-shaped object for buildAttrs from a local entry. */
 function statLike(e: Entry): Stats {
   return { uid: e.uid ?? 0, gid: e.gid ?? 0, atimeMs: e.atimeMs ?? 0, mtimeMs: e.mtimeMs ?? 0, ctimeMs: e.ctimeMs ?? 0, mode: e.mode ?? 0o100644 } as Stats;
@@ -182,7 +195,7 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
   const buildStable = async () => {
     for await (const [size, m, key, relative] of kept.items()) {
       if (!pendingSizes.has(size)) continue;
-      const id = `${size}:${m}`;
+      const id = contentId(size, m);
       const had = stable.get(id);
       if (!had || compareRelative(relative, had.relative) < 0) stable.set(id, { key, relative });
     }
@@ -328,15 +341,21 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
    * A local file is hashed only when an object or another new file has its size.
    */
   const copyPhases = async (): Promise<void> => {
-    const planned = new Map<string, { key: string; relative: string }>();
-    const written = new Set<string>();
+    // content id -> the relative name phase 1 writes it to (its key is dst.target(relative).key).
+    // One entry per new file that has a content id: strings only, about 100 bytes each; the ids of
+    // phase-1 transfers that failed are kept apart (their number is the failures').
+    const planned = new Map<string, string>();
+    const failedIds = new Set<string>();
     const copies: { e: Entry; id: string }[] = [];
     const idOf = async (e: Entry): Promise<string | undefined> => {
       if (e.size === 0 || !copyInto) return undefined;
-      if (src.kind === 's3') return srcEtagMd5(e) && `${e.size}:${srcEtagMd5(e)}`;
+      if (src.kind === 's3') {
+        const m = srcEtagMd5(e);
+        return m && contentId(e.size, m);
+      }
       if (!stableSizes.has(e.size) && (pendingSizes.get(e.size) ?? 0) < 2) return undefined;
       const m = await src.md5(e).catch(() => undefined);
-      return m && `${e.size}:${m}`;
+      return m && contentId(e.size, m);
     };
     if (pending.count) await buildStable();
     if (announce) {
@@ -363,12 +382,13 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
         continue;
       }
       const t = dst.target(e.relative);
-      if (id && !t.problem) planned.set(id, { key: t.key!, relative: e.relative });
+      const plannedHere = !!id && !t.problem && !planned.has(id);
+      if (plannedHere) planned.set(id, e.relative);
       await pool.submit(async () => {
         try {
           await transferOne(e);
-          if (id) written.add(id);
         } catch (err) {
+          if (plannedHere) failedIds.add(id);
           failure(e, err);
         }
       });
@@ -381,8 +401,10 @@ export async function runSync(src: Location, dst: Location, s: Settings, totals:
       await pool.submit(async () => {
         try {
           const kept = stable.get(id);
+          const first = planned.get(id);
           if (kept) await copyOne(e, kept);
-          else if (written.has(id) || s.dryRun) await copyOne(e, planned.get(id)!);
+          // phase 1 wrote this content (every phase-1 transfer has finished by now)
+          else if (first !== undefined && (!failedIds.has(id) || s.dryRun)) await copyOne(e, { key: dst.target(first).key!, relative: first });
           else await transferOne(e);
         } catch (err) {
           failure(e, err);

@@ -210,4 +210,23 @@ describe('faults and interruptions', () => {
     assert.deepEqual(new Set(await adminListKeys(bucket, 'tree/')), local);
     for (const f of local) assert.equal((await adminGetObject(bucket, f)).text, fs.readFileSync(path.join(work, f), 'utf8'));
   });
+  it('sync: when the upload of a file fails, a duplicate of it is uploaded itself, not copied from the key that was never written', async () => {
+    const src = path.join(work, 'dups');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'a.txt'), 'the same bytes');
+    fs.writeFileSync(path.join(src, 'b.txt'), 'the same bytes');
+    fs.writeFileSync(path.join(src, 'c.txt'), 'other bytes!!!');
+    proxy.rule = (x) => (x.method === 'PUT' && isObj('dups/a.txt')(x) ? { kind: 'status', status: 503, code: 'SlowDown' } : undefined);
+    const r = await s3k(['sync', '--max-retries=0', src + '/', `s3://${bucket}/dups/`], { env });
+    proxy.rule = () => undefined;
+    assert.notEqual(r.code, 0, 'a failed upload fails the sync');
+    assert.match(r.stdout, /^upload: '.*b\.txt' -> /m);
+    assert.doesNotMatch(r.stdout, /remote copy/);
+    assert.deepEqual((await adminListKeys(bucket, 'dups/')).sort(), ['dups/b.txt', 'dups/c.txt']);
+    assert.equal((await adminGetObject(bucket, 'dups/b.txt')).text, 'the same bytes');
+    // without the fault, the duplicate is copied server-side from the first upload, as s3cmd does
+    const again = await s3k(['sync', '--delete-removed', src + '/', `s3://${bucket}/dups2/`], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^remote copy: 'a\.txt' -> 'b\.txt'  \[1 of 1\]$/m);
+  });
 });

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mergeJoin, decide, compareRelative, UnsortedListingError, type Pair } from '../../src/sync/merge.ts';
 import { DeferredList } from '../../src/sync/deferred.ts';
+import { contentId } from '../../src/sync/engine.ts';
 import type { Entry } from '../../src/storage/location.ts';
 
 const entry = (relative: string, size = 1, extra: Partial<Entry> = {}): Entry => ({ relative, size, ...extra });
@@ -171,5 +172,22 @@ describe('DeferredList', () => {
     assert.deepEqual(await all(d), ['a', 'b', 'c', 'd']);
     d.dispose();
     assert.deepEqual(spillDirs(), []);
+  });
+});
+
+describe('contentId (the compact size + MD5 key of the remote-copy maps)', () => {
+  const m1 = '3f57e5d34480c01288b7a716dc340609';
+  const m2 = '3f57e5d34480c01288b7a716dc34060a';
+  it('is one 24-character Latin-1 string, equal for equal size and MD5 (either case of hex)', () => {
+    assert.equal(contentId(4096, m1).length, 24);
+    assert.equal(contentId(4096, m1), contentId(4096, m1.toUpperCase()));
+  });
+  it('differs when the size or one MD5 nibble differs, also for sizes past 2^32', () => {
+    const ids = [contentId(4096, m1), contentId(4097, m1), contentId(4096, m2), contentId(2 ** 40 + 1, m1), contentId(2 ** 40, m1)];
+    assert.equal(new Set(ids).size, ids.length);
+  });
+  it('keeps a value that is not an MD5 as it is, apart from every packed id', () => {
+    assert.equal(contentId(5, 'not-an-md5'), '\u20225:not-an-md5');
+    assert.notEqual(contentId(5, 'abc'), contentId(5, 'ABC'));
   });
 });
