@@ -24,13 +24,24 @@ export interface ProxyConfig {
   https?: URL;
   /** The NO_PROXY entries, already split. */
   noProxy: string[];
+  /**
+   * Where each proxy came from, for messages: the variable as spelled in the environment
+   * (`HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`, ...) or `.s3cfg proxy_host`.
+   */
+  from?: { http?: string; https?: string };
+}
+
+/** A variable read both ways (lower case wins), with the spelling that was set. */
+function envEntry(env: Record<string, string | undefined>, name: string): { name: string; value: string } | undefined {
+  for (const n of [name.toLowerCase(), name.toUpperCase()]) {
+    const v = env[n];
+    if (v !== undefined && v !== '') return { name: n, value: v };
+  }
+  return undefined;
 }
 
 function envVar(env: Record<string, string | undefined>, name: string): string | undefined {
-  const lower = env[name.toLowerCase()];
-  if (lower !== undefined && lower !== '') return lower;
-  const upper = env[name.toUpperCase()];
-  return upper !== undefined && upper !== '' ? upper : undefined;
+  return envEntry(env, name)?.value;
 }
 
 /** Parse a proxy URL as given in the environment; `host:port` means http://host:port. `from` names the setting, for messages. */
@@ -75,18 +86,21 @@ export function proxyConfig(env: Record<string, string | undefined>, s3cfg?: { h
     const u = parseProxyUrl(s3cfg.host.includes('://') || /:\d+$/.test(s3cfg.host) ? s3cfg.host : `${s3cfg.host}:${s3cfg.port || 3128}`);
     cfg.http = u;
     cfg.https = u;
+    cfg.from = { http: '.s3cfg proxy_host', https: '.s3cfg proxy_host' };
     return cfg;
   }
-  const h = envVar(env, 'http_proxy');
-  const hs = envVar(env, 'https_proxy');
-  const all = envVar(env, 'all_proxy');
-  if (h) cfg.http = parseProxyUrl(h);
-  if (hs) cfg.https = parseProxyUrl(hs);
+  const h = envEntry(env, 'http_proxy');
+  const hs = envEntry(env, 'https_proxy');
+  const all = envEntry(env, 'all_proxy');
+  const from: { http?: string; https?: string } = {};
+  if (h) [cfg.http, from.http] = [parseProxyUrl(h.value), h.name];
+  if (hs) [cfg.https, from.https] = [parseProxyUrl(hs.value), hs.name];
   if (all && (!h || !hs)) {
-    const u = parseProxyUrl(all, 'ALL_PROXY');
-    cfg.http ??= u;
-    cfg.https ??= u;
+    const u = parseProxyUrl(all.value, 'ALL_PROXY');
+    if (!cfg.http) [cfg.http, from.http] = [u, all.name];
+    if (!cfg.https) [cfg.https, from.https] = [u, all.name];
   }
+  if (from.http || from.https) cfg.from = from;
   return cfg;
 }
 

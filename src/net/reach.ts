@@ -1,6 +1,6 @@
 // Reachability and clock checks for `s3k doctor`: can this machine resolve, connect to and shake
 // hands (TLS) with an endpoint, the way a real request would go (directly, or through the proxy
-// that HTTP(S)_PROXY / .s3cfg proxy_host name, NO_PROXY honoured)? And how far is the local clock
+// that HTTP(S)_PROXY / ALL_PROXY / .s3cfg proxy_host name, NO_PROXY honoured)? And how far is the local clock
 // from a server's Date header? Returns facts; never prints.
 import dns from 'node:dns/promises';
 import net from 'node:net';
@@ -24,6 +24,8 @@ export interface ReachResult {
   via?: string;
   /** Why the proxy was not used although one is configured (NO_PROXY), for the detail line. */
   bypass?: string;
+  /** The setting that names the proxy used or bypassed (HTTPS_PROXY, ALL_PROXY, .s3cfg proxy_host, ...). */
+  from?: string;
   steps: ReachStep[];
 }
 
@@ -119,8 +121,9 @@ export async function probeReach(url: URL, o: ReachOptions = {}): Promise<ReachR
   const configured = secure ? cfg.https : cfg.http;
   const host = stripBrackets(url.hostname);
   const port = Number(url.port || (secure ? 443 : 80));
-  const res: ReachResult = { ok: false, steps: [], via: proxy ? redactProxyUrl(proxy) : undefined };
-  if (configured && !proxy) res.bypass = `${secure ? 'HTTPS_PROXY' : 'HTTP_PROXY'} is set but NO_PROXY (or a credential endpoint rule) sends ${host} direct`;
+  const from = configured ? ((secure ? cfg.from?.https : cfg.from?.http) ?? (secure ? 'HTTPS_PROXY' : 'HTTP_PROXY')) : undefined;
+  const res: ReachResult = { ok: false, steps: [], via: proxy ? redactProxyUrl(proxy) : undefined, from };
+  if (configured && !proxy) res.bypass = `${from} is set but NO_PROXY (or a credential endpoint rule) sends ${host} direct`;
 
   const connectHost = proxy ? stripBrackets(proxy.hostname) : host;
   const connectPort = proxy ? Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80)) : port;
@@ -174,7 +177,7 @@ export async function probeReach(url: URL, o: ReachOptions = {}): Promise<ReachR
 /** One line for a probe: "dns ok (...); tcp ok (...); tls ok (...)", via the proxy when used. */
 export function reachSummary(r: ReachResult): string {
   const steps = r.steps.map((s) => `${s.step} ${s.ok ? 'ok' : 'FAILED'} (${s.detail})`).join('; ');
-  return `${steps}${r.via ? `; through proxy ${r.via}` : r.bypass ? `; direct: ${r.bypass}` : ''}`;
+  return `${steps}${r.via ? `; through proxy ${r.via}${r.from ? ` (from ${r.from})` : ''}` : r.bypass ? `; direct: ${r.bypass}` : ''}`;
 }
 
 export interface ServerClock {

@@ -238,7 +238,7 @@ describe('s3k doctor (e2e against the lab)', () => {
       const got = rows(r.stdout);
       const host = new URL(proxy.url).port;
       assert.match(got.find((c) => c.name === 'sts.reachable')!.detail, new RegExp(`tcp ok \\(connected to 127\\.0\\.0\\.1:${host} \\(the proxy\\)\\); through proxy ${esc(proxy.url.replace(/\/$/, ''))}`));
-      assert.match(got.find((c) => c.name === 's3.reachable')!.detail, /through proxy/);
+      assert.match(got.find((c) => c.name === 's3.reachable')!.detail, /through proxy \S+ \(from HTTP_PROXY\)/);
       assert.ok(proxy.requests.some((q) => q.method === 'POST'), 'AssumeRoleWithWebIdentity went through the proxy');
       assert.ok(proxy.requests.some((q) => q.method === 'HEAD'), 'the clock check went through the proxy');
 
@@ -246,6 +246,12 @@ describe('s3k doctor (e2e against the lab)', () => {
       r = await doctor([], pod({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }));
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(rows(r.stdout).find((c) => c.name === 'sts.reachable')!.detail, /direct: HTTP_PROXY is set but NO_PROXY .* sends 127\.0\.0\.1 direct/);
+      assert.equal(proxy.requests.length, n, 'nothing through the proxy');
+
+      // The line names the setting the proxy came from, not always HTTP(S)_PROXY.
+      r = await doctor([], pod({ ALL_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }));
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(rows(r.stdout).find((c) => c.name === 'sts.reachable')!.detail, /direct: ALL_PROXY is set but NO_PROXY .* sends 127\.0\.0\.1 direct/);
       assert.equal(proxy.requests.length, n, 'nothing through the proxy');
     } finally {
       await proxy.close();

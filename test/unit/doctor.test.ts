@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { clockSkewMs, judgeClockSkew, probeReach, reachSummary } from '../../src/net/reach.ts';
+import { proxyConfig } from '../../src/net/proxy.ts';
 import { clockCheckFrom, skewText } from '../../src/s3/diagnose.ts';
 import { issuerHostPath, splitFix, stsCheck, trustPolicyFor } from '../../src/credentials/diagnose.ts';
 import { StsCallError, type WebIdentityConfig } from '../../src/credentials/web-identity.ts';
@@ -184,6 +185,26 @@ describe('probeReach on loopback', () => {
       await new Promise((res) => setTimeout(res, 50));
       assert.equal(target.accepted(), 1);
       assert.equal(proxy.accepted(), 1);
+    } finally {
+      await proxy.close();
+      await target.close();
+    }
+  });
+
+  it('the proxy line names the setting the proxy came from: ALL_PROXY, http_proxy, .s3cfg proxy_host', async () => {
+    const proxy = await server();
+    const target = await server();
+    try {
+      const url = new URL(`http://127.0.0.1:${target.port}/`);
+      const p = `http://127.0.0.1:${proxy.port}`;
+      let r = await probeReach(url, { proxy: proxyConfig({ ALL_PROXY: p, NO_PROXY: '127.0.0.1' }) });
+      assert.match(reachSummary(r), /direct: ALL_PROXY is set but NO_PROXY .*sends 127\.0\.0\.1 direct/);
+      r = await probeReach(url, { proxy: proxyConfig({ all_proxy: p }) });
+      assert.match(reachSummary(r), new RegExp(`; through proxy ${p}/ \\(from all_proxy\\)$`));
+      r = await probeReach(url, { proxy: proxyConfig({ HTTPS_PROXY: p, http_proxy: p, NO_PROXY: '127.0.0.1' }) });
+      assert.match(reachSummary(r), /direct: http_proxy is set but NO_PROXY/);
+      r = await probeReach(url, { proxy: proxyConfig({ NO_PROXY: '127.0.0.1' }, { host: '127.0.0.1', port: proxy.port }) });
+      assert.match(reachSummary(r), /direct: \.s3cfg proxy_host is set but NO_PROXY/);
     } finally {
       await proxy.close();
       await target.close();

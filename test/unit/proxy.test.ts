@@ -51,6 +51,14 @@ describe('proxy from the environment', () => {
     assert.equal(proxyForUrl(u('http://s3.internal/'), c), undefined);
     assert.equal(proxyConfig({}, { host: '', port: 3128 }).http, undefined);
   });
+  it('says where each proxy came from, as the variable is spelled, for doctor and messages', () => {
+    assert.deepEqual(proxyConfig({ HTTPS_PROXY: 'http://p:1' }).from, { https: 'HTTPS_PROXY' });
+    assert.deepEqual(proxyConfig({ https_proxy: 'http://p:1', HTTPS_PROXY: 'http://q:2', HTTP_PROXY: 'http://r:3' }).from, { https: 'https_proxy', http: 'HTTP_PROXY' });
+    assert.deepEqual(proxyConfig({ ALL_PROXY: 'http://all:1' }).from, { http: 'ALL_PROXY', https: 'ALL_PROXY' });
+    assert.deepEqual(proxyConfig({ all_proxy: 'http://all:1', HTTPS_PROXY: 'http://own:2' }).from, { http: 'all_proxy', https: 'HTTPS_PROXY' });
+    assert.deepEqual(proxyConfig({ HTTPS_PROXY: 'http://env:1' }, { host: 'squid', port: 3128 }).from, { http: '.s3cfg proxy_host', https: '.s3cfg proxy_host' });
+    assert.equal(proxyConfig({ NO_PROXY: 'h' }).from, undefined);
+  });
 });
 
 describe('NO_PROXY', () => {
