@@ -22,7 +22,7 @@ if (!process.env.S3K_V8_DEFAULT_HEAP) {
     t.unref();
   }
 }
-import { parseCommandLine, optionsHelp } from './cli/options.ts';
+import { parseCommandLine, optionsHelp, earlyMode } from './cli/options.ts';
 import { COMMANDS } from './cli/commands-table.ts';
 import { EX, USAGE_LINE } from './cli/exit-codes.ts';
 import { asS3kError, UnexpectedError } from './errors.ts';
@@ -115,6 +115,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (values.debug) setVerbosity('debug');
   else if (values.verbose) setVerbosity('info');
   else if (values.quiet) setVerbosity('quiet');
+  // The run modes below end before a command is known: s3k's own options they do not read are
+  // refused (one line, 64), as for a command that does not read them. --help answers whatever else is on the line.
+  if (values.version || !values.help) earlyMode(values);
   if (values.version) {
     result(`s3k version ${VERSION}`);
     return EX.OK;

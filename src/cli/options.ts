@@ -12,7 +12,7 @@
 // command word, `--opt=value` or `--opt value` (the value may start with '-'), unique prefixes of
 // long options (`--recur`), clustered short flags (`-rf`, `-cFILE`), `--` ends the options. Errors
 // are optparse's too: usage line, `s3k: error: ...`, exit 2.
-import { ParameterError, UsageError } from './exit-codes.ts';
+import { ParameterError, UnsupportedOptionError, UsageError } from './exit-codes.ts';
 
 // ------------------------------------------------------------------------------------------ parsers
 /** A value that does not parse. `reason` is optparse's wording; `expected` describes a good value. */
@@ -605,6 +605,35 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
     positionals.push(a);
   }
   return { values, positionals };
+}
+
+/**
+ * The run modes main.ts finishes before a command is known, first one given wins (its order), and
+ * which of s3k's own options each reads: --version none; --dump-config and --configure the ones
+ * with a .s3cfg key (dumped, or written to the file); --install-s3cmd-link only its own.
+ */
+const EARLY_MODES: { flag: string; reads: (r: OptionRecord) => boolean }[] = [
+  { flag: 'version', reads: () => false },
+  { flag: 'dump-config', reads: (r) => !!r.s3cfg },
+  { flag: 'configure', reads: (r) => !!r.s3cfg },
+  { flag: 'install-s3cmd-link', reads: (r) => r.dest === 'install_s3cmd_link' },
+];
+
+/**
+ * The run mode that ends the run before any command (--version, --dump-config, --configure,
+ * --install-s3cmd-link), or undefined. s3k's own options on the command line that this mode does
+ * not read are refused with one line (exit 64), as they are for a command that does not read them;
+ * s3cmd's options stay accepted, as s3cmd accepts them.
+ */
+export function earlyMode(values: OptionValues): string | undefined {
+  const mode = EARLY_MODES.find((m) => values[m.flag] !== undefined && values[m.flag] !== false);
+  if (!mode) return undefined;
+  for (const r of OPTIONS) {
+    if (!r.s3kOwn || mode.reads(r)) continue;
+    const f = r.flags.find((x) => values[x.long] !== undefined);
+    if (f) throw new UnsupportedOptionError(`--${f.long} does nothing with --${mode.flag}; leave it out.`);
+  }
+  return mode.flag;
 }
 
 // ------------------------------------------------------------------------------------------ help

@@ -201,6 +201,16 @@ describe('errors and exit codes', () => {
     assert.match(r.stdout, /s3k put FILE \[FILE\.\.\.\] s3:\/\/BUCKET\[\/PREFIX\]/);
     r = await s3k([]);
     assert.equal(r.code, 64);
+    // s3k's own options these modes do not read are refused, as for a command that does not read them
+    for (const mode of ['--version', '--dump-config']) {
+      r = await s3k([mode, '--json']);
+      assert.equal(r.code, 64, r.stderr);
+      assert.equal(r.stdout, '');
+      oneLine(r.stderr, new RegExp(`^ERROR: --json does nothing with ${mode}; leave it out\\.$`));
+    }
+    r = await s3k(['--help', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: s3k \[options\] COMMAND/);
   });
 
   it('-d output never shows the secret key or session token; works with .s3cfg keys too', async () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OPTIONS, optionsHelp, parseCommandLine, type OptionRecord } from '../../src/cli/options.ts';
+import { OPTIONS, earlyMode, optionsHelp, parseCommandLine, type OptionRecord } from '../../src/cli/options.ts';
 import { resolveSettings, checkRefused, ConfigError, type Settings } from '../../src/config/settings.ts';
 import { UsageError, UnsupportedOptionError, ParameterError, EX } from '../../src/cli/exit-codes.ts';
 import { COMMANDS } from '../../src/cli/commands-table.ts';
@@ -193,6 +193,61 @@ describe("s3k's own options: refused on the command line by the commands that do
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the run modes that end before a command (--version, --dump-config, --configure, --install-s3cmd-link) refuse s3k's own options they do not read", () => {
+  const argsOf = (r: OptionRecord) => {
+    const f = r.flags[0];
+    const raw = r.dest === 'shard' ? '0/2' : r.dest === 'sse_customer_algorithm' ? 'AES256' : r.dest.startsWith('sse_') ? 'k'.repeat(32) : r.dest === 'install_s3cmd_link' ? '/nonexistent' : '1';
+    return r.kind === 'bool' ? [`--${f.long}`] : [`--${f.long}`, raw];
+  };
+  const refused = (argv: string[], line: string) =>
+    assert.throws(
+      () => earlyMode(parseCommandLine(argv).values),
+      (e: unknown) => {
+        assert.ok(e instanceof UnsupportedOptionError, String(e));
+        assert.equal(e.exitCode, EX.USAGE);
+        assert.deepEqual(e.render(), [`ERROR: ${line}`]);
+        return true;
+      },
+      argv.join(' '),
+    );
+  it('--json with any of them: one line, exit 64', () => {
+    for (const mode of ['--version', '--dump-config', '--configure']) refused([mode, '--json'], `--json does nothing with ${mode}; leave it out.`);
+    refused(['--json', '--install-s3cmd-link', '/nonexistent'], '--json does nothing with --install-s3cmd-link; leave it out.');
+  });
+  it("every s3k-own option: refused by --version; by --dump-config and --configure unless it has a .s3cfg key (they dump or write it); by --install-s3cmd-link unless it is that option", () => {
+    const own = OPTIONS.filter((r) => r.s3kOwn);
+    assert.ok(own.some((r) => r.s3cfg) && own.some((r) => !r.s3cfg), 'both kinds are covered');
+    for (const r of own) {
+      const a = argsOf(r);
+      const modes: [string[], string, boolean][] = [
+        [['--version'], 'version', false],
+        [['--dump-config'], 'dump-config', !!r.s3cfg],
+        [['--configure'], 'configure', !!r.s3cfg],
+        [['--install-s3cmd-link', '/nonexistent'], 'install-s3cmd-link', r.dest === 'install_s3cmd_link'],
+      ];
+      for (const [m, name, reads] of modes) {
+        if (r.dest === 'install_s3cmd_link' && name === 'install-s3cmd-link') {
+          assert.equal(earlyMode(parseCommandLine(m).values), name);
+          continue;
+        }
+        if (reads) assert.equal(earlyMode(parseCommandLine([...m, ...a]).values), name, `${m[0]} ${a.join(' ')}`);
+        else refused([...m, ...a], `--${r.flags[0].long} does nothing with --${name}; leave it out.`);
+      }
+    }
+  });
+  it("s3cmd's options stay accepted with them, as s3cmd accepts them; no mode, nothing refused here", () => {
+    for (const mode of [['--version'], ['--dump-config'], ['--configure'], ['--install-s3cmd-link', '/nonexistent']])
+      for (const args of [['--recursive'], ['--limit', '3'], ['--multipart-chunk-size-mb', '32'], ['--force']]) assert.ok(earlyMode(parseCommandLine([...mode, ...args]).values));
+    assert.equal(earlyMode(parseCommandLine(['--json', 'ls']).values), undefined);
+    assert.equal(earlyMode(parseCommandLine(['--parallel', '4', 'put', 'a', 's3://b']).values), undefined);
+  });
+  it('the first mode given wins, in the order main.ts runs them', () => {
+    assert.equal(earlyMode(parseCommandLine(['--dump-config', '--version']).values), 'version');
+    assert.equal(earlyMode(parseCommandLine(['--configure', '--dump-config']).values), 'dump-config');
+    refused(['--install-s3cmd-link', '/nonexistent', '--version'], '--install-s3cmd-link does nothing with --version; leave it out.');
   });
 });
 
