@@ -1,45 +1,20 @@
 // The foundation commands, run as a user would: the built s3k binary against the lab's real RGW.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  adminCreateBucket, adminDeleteBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, s3k, tempDir, uniqueBucket,
+  adminCreateBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, bucketFixture, s3k, tempDir, treeMd5 as tree, uniqueBucket,
 } from '../support/lab.ts';
 
 const env = adminEnv();
 const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest('hex');
 const LS_OBJECT = /^\d{4}-\d\d-\d\d \d\d:\d\d +(\d+)  (s3:\/\/.*)$/;
 
-/** Every file under dir, relative path -> md5. */
-function tree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string, rel: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p, r);
-      else out.set(r, md5(fs.readFileSync(p)));
-    }
-  };
-  walk(dir, '');
-  return out;
-}
-
 describe('core commands against the lab', () => {
-  const bucket = uniqueBucket('core');
+  const { bucket, track } = bucketFixture('core', { env });
   const work = tempDir('core');
-  const cleanup: string[] = [bucket];
-
-  before(async () => {
-    const r = await s3k(['mb', `s3://${bucket}`], { env });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `Bucket 's3://${bucket}/' created\n`);
-  });
-  after(async () => {
-    for (const b of cleanup) await adminDeleteBucket(b).catch(() => undefined);
-  });
 
   it('ls lists the new bucket in s3cmd format', async () => {
     const r = await s3k(['ls'], { env });
@@ -222,8 +197,7 @@ describe('core commands against the lab', () => {
   });
 
   it('get -r never writes outside the target directory (keys with ../)', async () => {
-    const b = uniqueBucket('escape');
-    cleanup.push(b);
+    const b = track(uniqueBucket('escape'));
     await adminCreateBucket(b);
     await adminPutObject(b, 'ok/fine.txt', 'fine');
     await adminPutObject(b, 'ok/../../evil.txt', 'evil');
@@ -242,8 +216,7 @@ describe('core commands against the lab', () => {
   });
 
   it('rb refuses a non-empty bucket (13) and rb -r -f empties and removes it', async () => {
-    const b = uniqueBucket('rb');
-    cleanup.push(b);
+    const b = track(uniqueBucket('rb'));
     let r = await s3k(['mb', `s3://${b}`], { env });
     assert.equal(r.code, 0, r.stderr);
     await adminPutObject(b, 'x/y', 'z');

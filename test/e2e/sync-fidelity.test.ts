@@ -1,23 +1,16 @@
 // sync details s3cmd users rely on: --cache-file, deletions after a failure, remote copies of
 // content the destination already holds, directory markers (--keep-dirs).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { adminDeleteBucket, adminEnv, adminGetObject, adminListKeys, adminPutObject, s3k, s3kAsNobody, tempDir, uniqueBucket } from '../support/lab.ts';
+import { adminEnv, adminGetObject, adminListKeys, adminPutObject, bucketFixture, s3k, s3kAsNobody, tempDir } from '../support/lab.ts';
 
 const env = adminEnv();
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 describe('sync fidelity', () => {
-  const bucket = uniqueBucket('sfid');
-  before(async () => {
-    const r = await s3k(['mb', `s3://${bucket}`], { env });
-    assert.equal(r.code, 0, r.stderr);
-  });
-  after(async () => {
-    await adminDeleteBucket(bucket);
-  });
+  const { bucket } = bucketFixture('sfid', { env });
 
   it('--cache-file: the cached MD5 of an unchanged (dev, inode, mtime, size) file is used, and the cache is written', async () => {
     const src = tempDir('cache');
@@ -175,12 +168,7 @@ describe('sync fidelity', () => {
 });
 
 describe("control characters in local names become '^A'..'^Z' in keys, as s3cmd does", () => {
-  const bucket = uniqueBucket('nonprint');
-  before(async () => {
-    const r = await s3k(['mb', `s3://${bucket}`], { env });
-    assert.equal(r.code, 0, r.stderr);
-  });
-  after(async () => adminDeleteBucket(bucket));
+  const { bucket } = bucketFixture('nonprint', { env });
 
   it('sync and put -r store s3cmd\'s key names, warn once per file, and a second sync sends nothing', async () => {
     const src = tempDir('nonprint');

@@ -1,11 +1,11 @@
 // sync in every direction against the lab, with s3cmd's semantics, plus the safety rules:
 // deletions only after every copy succeeded, --max-delete, shards that split a job exactly.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { adminDeleteBucket, adminEnv, adminListKeys, adminPutObject, adminGetObject, s3k, tempDir, uniqueBucket } from '../support/lab.ts';
+import { adminEnv, adminListKeys, adminPutObject, adminGetObject, bucketFixture, s3k, tempDir, treeMd5 } from '../support/lab.ts';
 
 const env = adminEnv();
 const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest('hex');
@@ -16,29 +16,11 @@ function writeTree(root: string, files: Record<string, string | Buffer>) {
     fs.writeFileSync(path.join(root, rel), data);
   }
 }
-function readTree(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else out[r] = md5(fs.readFileSync(path.join(d, e.name)));
-    }
-  };
-  walk(root, '');
-  return out;
-}
+const readTree = (root: string): Record<string, string> => Object.fromEntries(treeMd5(root));
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 describe('sync', () => {
-  const bucket = uniqueBucket('sync');
-  before(async () => {
-    const r = await s3k(['mb', `s3://${bucket}`], { env });
-    assert.equal(r.code, 0, r.stderr);
-  });
-  after(async () => {
-    await adminDeleteBucket(bucket);
-  });
+  const { bucket } = bucketFixture('sync', { env });
 
   it('local -> S3: uploads new and changed files only, s3cmd lines, Done summary', async () => {
     const src = tempDir('up');

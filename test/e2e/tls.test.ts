@@ -14,8 +14,8 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  adminDeleteBucket, adminEnv, adminHttpsEnv, adminListKeys, irsaEnv, labCaFile, labEndpoint, labHttpsEndpoint, labHttpsHostPort,
-  s3k, s3Request, setupIrsa, tempDir, uniqueBucket, writeS3cfg, writeToken,
+  adminEnv, adminHttpsEnv, adminListKeys, bucketFixture, irsaEnv, labCaFile, labEndpoint, labHttpsEndpoint, labHttpsHostPort,
+  s3k, s3Request, setupIrsa, tempDir, treeMd5 as tree, uniqueBucket, writeS3cfg, writeToken,
 } from '../support/lab.ts';
 
 const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest('hex');
@@ -26,27 +26,9 @@ function httpsS3cfg(extra: Record<string, string> = {}): string {
   return writeS3cfg({ extra: { host_base: labHttpsHostPort(), host_bucket: labHttpsHostPort(), use_https: 'True', ...extra } });
 }
 
-/** Every file under dir, relative path -> md5. */
-function tree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string, rel: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p, r);
-      else out.set(r, md5(fs.readFileSync(p)));
-    }
-  };
-  walk(dir, '');
-  return out;
-}
-
 describe('TLS: s3k against the lab https endpoint with verification on', () => {
   const work = tempDir('tls');
-  const cleanup: string[] = [];
-  after(async () => {
-    for (const b of cleanup) await adminDeleteBucket(b).catch(() => undefined);
-  });
+  const { track } = bucketFixture('tls', { create: false });
 
   it('the lab serves https with a certificate the lab CA verifies (precondition)', () => {
     assert.match(labHttpsEndpoint(), /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -56,8 +38,7 @@ describe('TLS: s3k against the lab https endpoint with verification on', () => {
   it('core round trips with ca_certs_file in .s3cfg: mb, put (small and multipart), ls, get, sync both ways, del, rb', async () => {
     const cfg = httpsS3cfg({ ca_certs_file: labCaFile() });
     const run = (args: string[]) => s3k(['-c', cfg, ...args]);
-    const b = uniqueBucket('tls-core');
-    cleanup.push(b);
+    const b = track(uniqueBucket('tls-core'));
     let r = await run(['mb', `s3://${b}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `Bucket 's3://${b}/' created\n`);

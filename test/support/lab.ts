@@ -8,6 +8,8 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import aws4, { type Request as Aws4Request } from 'aws4';
 import * as irsa from '../../lab/irsa.mjs';
@@ -100,6 +102,21 @@ export function makeTempDir(prefix = 'tmp'): { path: string; cleanup: () => void
 export function cleanupTempDirs(): void {
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
   tempDirs.clear();
+}
+
+/** Every file under dir: relative path (with /) -> MD5 of its content, to compare trees after transfers. */
+export function treeMd5(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p, r);
+      else out.set(r, crypto.createHash('md5').update(fs.readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir, '');
+  return out;
 }
 
 // ------------------------------------------------------------------------------ files every user can read
@@ -468,6 +485,42 @@ export async function adminDeleteBucket(bucket: string, credentials?: SigningCre
   for (const key of keys) await s3Request({ method: 'DELETE', bucket, key, credentials });
   const r = await s3Request({ method: 'DELETE', bucket, credentials });
   if (r.status !== 204 && r.status !== 404) throw new Error(`delete bucket ${bucket}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+}
+
+// ------------------------------------------------------------------------------ a suite's buckets
+export interface BucketFixture {
+  /** The suite's bucket, created by `s3k mb` before its first test (unless `create: false`). */
+  bucket: string;
+  /** Another bucket a test makes: deleted after the suite too, a failure to delete ignored (odd keys, other owners). */
+  track: (bucket: string) => string;
+}
+
+/**
+ * The buckets of one e2e suite; call it inside describe(). Before the tests: `s3k mb` of a fresh
+ * bucket with `env` (exit 0 and s3cmd's "created" line asserted). After them: that bucket deleted
+ * with the admin keys (a failure fails the suite), then every bucket given to track().
+ */
+export function bucketFixture(prefix: string, opts: { env?: Record<string, string>; create?: boolean } = {}): BucketFixture {
+  const bucket = uniqueBucket(prefix);
+  const tracked: string[] = [];
+  const create = opts.create !== false;
+  if (create)
+    before(async () => {
+      const r = await s3k(['mb', `s3://${bucket}`], { env: opts.env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `Bucket 's3://${bucket}/' created\n`);
+    });
+  after(async () => {
+    for (const b of tracked) await adminDeleteBucket(b).catch(() => undefined);
+    if (create) await adminDeleteBucket(bucket);
+  });
+  return {
+    bucket,
+    track: (b) => {
+      tracked.push(b);
+      return b;
+    },
+  };
 }
 
 // ------------------------------------------------------------------------------ IRSA
