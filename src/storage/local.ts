@@ -10,6 +10,7 @@ import { ParameterError } from '../cli/exit-codes.ts';
 import { strerror } from '../errors.ts';
 import type { Entry, Removal, Target } from './location.ts';
 import type { HashCache } from './hashcache.ts';
+import { hashFile, OFF_THREAD_BYTES } from './hashing.ts';
 
 export interface LocalFile {
   /** Path as the user would see it (the argument joined with the relative path). */
@@ -157,6 +158,8 @@ const WHOLE_READ = 1024 * 1024;
 /** MD5 (hex) of a file: one read for small files, streamed for the rest. */
 export async function md5File(path: string, size?: number): Promise<string> {
   if (size !== undefined && size <= WHOLE_READ) return createHash('md5').update(readFileSync(path)).digest('hex');
+  // big files: read and hashed on a worker thread, so other transfers go on meanwhile
+  if (size !== undefined && size >= OFF_THREAD_BYTES) return (await hashFile(path, 'md5', size)).digest.toString('hex');
   const h = createHash('md5');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
   return h.digest('hex');

@@ -17,7 +17,8 @@ import { NetworkError } from '../net/http.ts';
 import { IntegrityError } from '../net/retry.ts';
 import { parseAttrs } from '../storage/attrs.ts';
 import { newDigest, type Digest } from './checksums.ts';
-import { planFromHeaders, resolvePlan, judgeComposite, StreamVerifier, verifyBuffer, type Outcome, type ResolvedPlan } from './verify.ts';
+import { planFromHeaders, resolvePlan, judgeComposite, wholeOutcome, StreamVerifier, verifyBuffer, type Outcome, type ResolvedPlan } from './verify.ts';
+import { StreamHash, isHashAlgo } from '../storage/hashing.ts';
 import { Pool } from './pool.ts';
 import { throttled, type TokenBucket } from './throttle.ts';
 
@@ -441,7 +442,22 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
   const conc = Math.max(1, o.rangeConcurrency ?? 4);
   // aligned: one digest per range (= per part); otherwise the ranges read back in order
   const partDigests: Buffer[] = [];
-  const verifier = !aligned && plan.kind !== 'none' ? new StreamVerifier(plan) : undefined;
+  // a whole-object MD5/SHA is hashed on a worker thread (storage/hashing.ts): the write batches are
+  // handed over and come back to be reused; other checks (CRCs, guessed part sizes) run here
+  const offThread = !aligned && plan.kind === 'whole' && isHashAlgo(plan.algo) ? new StreamHash(plan.algo, size) : undefined;
+  const inline = !aligned && plan.kind !== 'none' && !offThread ? new StreamVerifier(plan) : undefined;
+  /** Hashing is behind: wait for this before handing over more (bounded memory). */
+  let hashBehind: Promise<void> | undefined;
+  /** Hash `b` next; true when `b` was handed over (it comes back through recycle()). */
+  const hashNext = (b: Buffer, handOver: boolean): boolean => {
+    if (inline) {
+      inline.update(b);
+      return false;
+    }
+    hashBehind = offThread!.update(b, handOver ? recycle : undefined) ?? hashBehind;
+    return handOver;
+  };
+  const verifier = inline ?? offThread;
   const done = new Set<number>();
   let nextToHash = 0;
   let hashing: Promise<void> = Promise.resolve();
@@ -465,22 +481,20 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
     const hs = held.get(k);
     if (!hs || !verifier) return;
     for (const b of hs) {
-      verifier.update(b);
       fedBytes.set(k, (fedBytes.get(k) ?? 0) + b.length);
-      recycle(b);
+      if (!hashNext(b, true)) recycle(b);
     }
     held.set(k, []);
   };
-  /** Bytes [from, from + buf.length) of range k, in order within the range; true when buf is kept. */
+  /** Bytes [from, from + buf.length) of range k, in order within the range; true when buf is kept (held, or handed to the hashing thread). */
   const feed = (k: number, from: number, buf: Buffer): boolean => {
     if (!verifier) return false;
     const have = k === nextToHash ? (drainHeld(k), fedBytes.get(k) ?? 0) : (fedBytes.get(k) ?? 0) + (held.get(k) ?? []).reduce((a, b) => a + b.length, 0);
     if (from + buf.length <= have) return false;
     const part = from < have ? buf.subarray(have - from) : buf;
     if (k === nextToHash) {
-      verifier.update(part);
       fedBytes.set(k, have + part.length);
-      return false;
+      return hashNext(part, true);
     }
     held.get(k)!.push(part);
     return true;
@@ -497,7 +511,8 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
           for (let off = start; off < end; ) {
             const { bytesRead } = await fh.read(readBuf, 0, Math.min(readBuf.length, end - off), off);
             if (bytesRead === 0) throw new TransferError('temporary file shorter than written');
-            verifier.update(readBuf.subarray(0, bytesRead));
+            hashNext(readBuf.subarray(0, bytesRead), false);
+            await hashBehind;
             off += bytesRead;
           }
         } else drainHeld(k);
@@ -558,6 +573,11 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
               // fed now if this range is next in line, else held until it is (then reused)
               if (feed(i, at, full)) batch = newBatch();
               fill = 0;
+              const behind = hashBehind;
+              if (behind) {
+                await behind;
+                if (hashBehind === behind) hashBehind = undefined;
+              }
             };
             for await (const ch of src as AsyncIterable<Buffer>) {
               if (got + ch.length > len) throw new NetworkError(`long read: more than ${len} bytes`, 'ECONNRESET', '');
@@ -599,7 +619,14 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
   }
   await saving;
   await fh.close();
-  const out = aligned && plan.kind === 'composite' ? judgeComposite(plan, [partDigests]) : verifier ? verifier.finish() : new StreamVerifier(plan).finish();
+  const out =
+    aligned && plan.kind === 'composite'
+      ? judgeComposite(plan, [partDigests])
+      : offThread && plan.kind === 'whole'
+        ? wholeOutcome(plan, await offThread.digest())
+        : inline
+          ? inline.finish()
+          : new StreamVerifier(plan).finish();
   const bad = judged(bucket, key, out, o);
   if (bad) {
     await unlink(tmp).catch(() => undefined);

@@ -71,7 +71,11 @@ export function chunkSizeFor(size: number, chunk: number): number {
   return c;
 }
 
-/** A body factory for a byte range of a file that hashes what it sends; digest() after the send. */
+/**
+ * A body factory for a byte range of a file that hashes what it sends; digest() after the send.
+ * (Hashing the range on a worker thread instead, from a second read of the file, cost more on the
+ * 2-core lab: 512 MiB over TLS, wall 3.5-4.2 -> 4.0-5.0 s, CPU +0.3 s, peak RSS +40 MiB.)
+ */
 function hashedRange(path: string, start: number, length: number, o: UploadOptions) {
   let h = createHash('md5');
   let sent = 0;
@@ -136,7 +140,7 @@ export async function uploadFile(c: S3Client, path: string, size: number, bucket
     for (const p of await listParts(c, bucket, key, uploadId)) done.set(p.partNumber, { etag: p.etag, size: p.size });
   } else {
     // The whole-file MD5 goes into s3cmd-attrs so sync can compare multipart objects later.
-    const md5 = o.attrs ? (o.md5Hex ?? (await md5File(path))) : undefined;
+    const md5 = o.attrs ? (o.md5Hex ?? (await md5File(path, size))) : undefined;
     uploadId = await createMultipartUpload(c, bucket, key, withAttrs(headers, o, md5));
   }
   o.onUploadId?.(uploadId);

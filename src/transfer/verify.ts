@@ -184,13 +184,15 @@ export class StreamVerifier {
   finish(): Outcome {
     const p = this.plan;
     if (p.kind === 'none') return { ok: undefined, why: p.reason };
-    if (p.kind === 'whole') {
-      const got = this.whole!.digest();
-      return got.equals(p.expected) ? { ok: true, how: p.label } : { ok: false, got: enc(p.algo, got), expected: enc(p.algo, p.expected), what: algoName(p.algo) };
-    }
+    if (p.kind === 'whole') return wholeOutcome(p, this.whole!.digest());
     for (const l of this.lanes) if (l.inPart > 0) l.parts.push(l.cur.digest());
     return judgeComposite(p, this.lanes.map((l) => l.parts));
   }
+}
+
+/** The outcome of a whole-object check, given the digest of every byte. */
+export function wholeOutcome(p: Extract<ResolvedPlan, { kind: 'whole' }>, got: Buffer): Outcome {
+  return got.equals(p.expected) ? { ok: true, how: p.label } : { ok: false, got: enc(p.algo, got), expected: enc(p.algo, p.expected), what: algoName(p.algo) };
 }
 
 /** Check a whole buffer. */
