@@ -197,17 +197,17 @@ describe('deploy/k8s manifests', () => {
     assert.deepEqual(envOf(c).get('S3_TARGET')!.valueFrom, { configMapKeyRef: { name: 's3k', key: 'S3_TARGET' } });
   });
 
-  it("CronJob and Job arguments: options s3k's sync reads (none refused); the backup logs progress every 60 s and ends with a --json summary", () => {
+  it("CronJob and Job arguments: options s3k's sync reads (none refused); both log progress every 60 s and end with a --json summary", () => {
     for (const kind of ['CronJob', 'Job']) {
       const args = (container(find(kind)).args as string[]).map((a) => a.replace('$(JOB_COMPLETION_INDEX)/$(SHARD_COUNT)', '0/4'));
       const { values, positionals } = parseCommandLine(args);
       assert.equal(positionals[0], 'sync', kind);
       const s = resolveSettings(values, { HOME: '/nonexistent-home-s3k' });
       checkRefused(s, 'sync');
-      if (kind === 'CronJob') {
-        assert.equal(s.json, true);
-        assert.equal(s.progressInterval, 60, 'and no --no-progress, which would silence the lines');
-      }
+      // both log a progress line every 60 s (no --no-progress, which would silence them) and end with a --json summary
+      assert.equal(s.json, true, kind);
+      assert.equal(s.progressInterval, 60, kind);
+      assert.ok(!args.includes('--no-progress'), kind);
     }
   });
 
