@@ -5,7 +5,7 @@ import { deleteObject } from '../s3/ops.ts';
 import { output, warning, info, debug, setStatus } from '../cli/output.ts';
 import { EX, ParameterError } from '../cli/exit-codes.ts';
 import { s3Arg } from '../storage/url.ts';
-import { makeFilter } from '../sync/select.ts';
+import { makeFilter, inShard } from '../sync/select.ts';
 import { removeAll, removeOptions } from '../sync/remove.ts';
 import { Progress } from '../transfer/progress.ts';
 import { removalLines, removalSummary } from './report.ts';
@@ -32,7 +32,8 @@ export async function cmdDel(ctx: Context, args: string[]): Promise<number> {
       const filtered = s.exclude.length + s.include.length + s.rexclude.length + s.rinclude.length > 0 || s.maxDelete > 0;
       const code = removalSummary(r, u.uri, s.stats && s.recursive && !filtered);
       if (code !== EX.OK) rc = code;
-    } else if (!makeFilter(s, debug).keeps(u.name)) {
+    } else if (!makeFilter(s, debug).keeps(u.name) || !inShard(s, u.key)) {
+      // one key, left out by the filter or by --shard K/N (another shard deletes it)
       info(`Summary: 0 remote files to delete`);
     } else {
       if (!s.dryRun) {

@@ -173,6 +173,16 @@ describe('sync', () => {
     assert.equal(new Set(seen).size, seen.length, 'no overlap');
     assert.equal(seen.length, 60, 'no gap');
     assert.equal((await adminListKeys(bucket, 'shard/')).length, 60);
+    // del of one named key: exactly one of the N shards deletes it, as with -r
+    const deleters: number[] = [];
+    for (const k of [0, 1, 2]) {
+      const r = await s3k(['del', `--shard=${k}/3`, `s3://${bucket}/shard/f7.txt`], { env });
+      assert.equal(r.code, 0, r.stderr);
+      if (r.stdout.includes(`delete: 's3://${bucket}/shard/f7.txt'`)) deleters.push(k);
+      else assert.equal(r.stdout, '', `shard ${k} prints nothing`);
+    }
+    assert.equal(deleters.length, 1, `deleted by shards ${deleters.join(',')}`);
+    assert.equal((await adminListKeys(bucket, 'shard/')).length, 59);
   });
 
   it('bad input: stdin, missing source, destination without a slash', async () => {
