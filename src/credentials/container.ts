@@ -121,34 +121,28 @@ export async function fetchContainerCredentials(cfg: ContainerConfig, opts: Cont
   const retry = { ...CONTAINER_RETRY, ...opts.retry };
   const timeout = opts.timeoutMs ?? CONTAINER_TIMEOUT_MS;
   const debug = opts.debug ?? (() => {});
-  const counter = { attempts: 0 };
   let secrets: (string | undefined)[] = [cfg.authToken];
-  let res;
-  try {
-    res = await callEndpoint({
-      name: 'container',
-      retry,
-      request: async () => {
-        const auth = await authorization(cfg);
-        secrets = [auth];
-        const headers: Record<string, string> = { accept: 'application/json' };
-        if (auth) headers.authorization = auth;
-        return { method: 'GET', url: cfg.url, headers, connectTimeoutMs: timeout, totalTimeoutMs: timeout, tls: opts.tls, direct: true };
-      },
-      ok: (status) => status === 200,
-      errorOf: (r) => {
-        const j = parseJson(r.body.toString('utf8'));
-        return {
-          code: typeof j?.Code === 'string' ? j.Code : undefined,
-          message: typeof j?.Message === 'string' ? j.Message : typeof j?.message === 'string' ? j.message : undefined,
-        };
-      },
-      secrets: () => secrets,
-      debug,
-      counter,
-    });
-  } catch (e) {
-    throw endpointFailure(e, counter.attempts, secrets, {
+  const res = await callEndpoint({
+    name: 'container',
+    retry,
+    request: async () => {
+      const auth = await authorization(cfg);
+      secrets = [auth];
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (auth) headers.authorization = auth;
+      return { method: 'GET', url: cfg.url, headers, connectTimeoutMs: timeout, totalTimeoutMs: timeout, tls: opts.tls, direct: true };
+    },
+    ok: (status) => status === 200,
+    errorOf: (r) => {
+      const j = parseJson(r.body.toString('utf8'));
+      return {
+        code: typeof j?.Code === 'string' ? j.Code : undefined,
+        message: typeof j?.Message === 'string' ? j.Message : typeof j?.message === 'string' ? j.message : undefined,
+      };
+    },
+    secrets: () => secrets,
+    debug,
+    fail: (e, attempts, current) => endpointFailure(e, attempts, current, {
       tlsWhat: 'container credentials endpoint',
       unreachable: (detail) =>
         `cannot reach the container credentials endpoint ${endpoint} (${detail}); is the EKS Pod Identity Agent (DaemonSet eks-pod-identity-agent) or the ECS agent running on this node? With a proxy, add 169.254.170.23 and 169.254.170.2 to NO_PROXY`,
@@ -163,8 +157,8 @@ export async function fetchContainerCredentials(cfg: ContainerConfig, opts: Cont
         return new CredentialsError(`container credentials endpoint ${endpoint} answered HTTP ${he.status}${what ? ` (${what})` : ''}${tries}${hint}`);
       },
       failed: (detail) => `container credentials from ${endpoint} failed: ${detail}`,
-    });
-  }
+    }),
+  });
   const creds = parseCredentialsJson(res.body.toString('utf8'));
   if (!creds)
     throw new CredentialsError(

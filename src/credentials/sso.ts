@@ -166,35 +166,29 @@ async function refreshSsoToken(cfg: SsoConfig, t: CachedToken, nowMs: number, op
   const secrets = [refreshToken, clientSecret, t.accessToken];
   const body = JSON.stringify({ clientId, clientSecret, grantType: 'refresh_token', refreshToken });
   const retry = { ...SSO_RETRY, ...opts.retry };
-  const counter = { attempts: 0 };
   debug(`credentials: sso: the cached token expires at ${t.expiresAt.toISOString()}; refreshing it with CreateToken at ${endpoint}`);
-  let res;
-  try {
-    res = await callEndpoint({
-      name: 'sso-oidc',
-      retry,
-      request: () => ({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
-        body,
-        connectTimeoutMs: SSO_TIMEOUT_MS,
-        totalTimeoutMs: SSO_TIMEOUT_MS,
-        tls: opts.tls,
-      }),
-      ok: (status) => status === 200,
-      errorOf: (r) => {
-        const e = awsJsonError(r);
-        const jj = parseJson(r.body.toString('utf8'));
-        // OAuth-style answers: {"error": "invalid_grant", "error_description": "..."}
-        return { code: e.code ?? (typeof jj?.error === 'string' ? jj.error : undefined), message: e.message ?? (typeof jj?.error_description === 'string' ? jj.error_description : undefined) };
-      },
-      secrets: () => secrets,
-      debug,
-      counter,
-    });
-  } catch (e) {
-    throw endpointFailure(e, counter.attempts, secrets, {
+  const res = await callEndpoint({
+    name: 'sso-oidc',
+    retry,
+    request: () => ({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
+      body,
+      connectTimeoutMs: SSO_TIMEOUT_MS,
+      totalTimeoutMs: SSO_TIMEOUT_MS,
+      tls: opts.tls,
+    }),
+    ok: (status) => status === 200,
+    errorOf: (r) => {
+      const e = awsJsonError(r);
+      const jj = parseJson(r.body.toString('utf8'));
+      // OAuth-style answers: {"error": "invalid_grant", "error_description": "..."}
+      return { code: e.code ?? (typeof jj?.error === 'string' ? jj.error : undefined), message: e.message ?? (typeof jj?.error_description === 'string' ? jj.error_description : undefined) };
+    },
+    secrets: () => secrets,
+    debug,
+    fail: (e, attempts) => endpointFailure(e, attempts, secrets, {
       tlsWhat: 'SSO OIDC endpoint',
       unreachable: (detail) =>
         `the SSO token for ${ofProfile(cfg)} expired at ${t.expiresAt.toISOString()} and cannot be refreshed: the SSO OIDC endpoint ${endpoint} is unreachable (${detail}); ${loginHint(cfg)}, or set ${ENV_ENDPOINT_URL_SSO_OIDC} to an endpoint this host can reach`,
@@ -203,8 +197,8 @@ async function refreshSsoToken(cfg: SsoConfig, t: CachedToken, nowMs: number, op
           `the SSO token for ${ofProfile(cfg)} expired at ${t.expiresAt.toISOString()} and the SSO OIDC endpoint ${endpoint} refused to refresh it (HTTP ${he.status}${he.code ? ` ${he.code}` : ''}${he.serviceMessage ? `: ${he.serviceMessage}` : ''}${tries}); ${loginHint(cfg)}`,
         ),
       failed: (detail) => `refreshing the SSO token for ${ofProfile(cfg)} at ${endpoint} failed: ${detail}; ${loginHint(cfg)}`,
-    });
-  }
+    }),
+  });
   const r = parseJson(res.body.toString('utf8'));
   const accessToken = typeof r?.accessToken === 'string' && r.accessToken ? r.accessToken : undefined;
   const expiresIn = typeof r?.expiresIn === 'number' && r.expiresIn > 0 ? r.expiresIn : undefined;
@@ -275,29 +269,23 @@ export async function fetchSsoCredentials(cfg: SsoConfig, opts: ProviderOptions 
   const endpoint = safeUrl(cfg.endpoint);
   const secrets = [token.accessToken];
   const retry = { ...SSO_RETRY, ...opts.retry };
-  const counter = { attempts: 0 };
   debug(`credentials: sso: GetRoleCredentials account ${cfg.accountId} role ${cfg.roleName} at ${endpoint}`);
-  let res;
-  try {
-    res = await callEndpoint({
-      name: 'sso',
-      retry,
-      request: () => ({
-        method: 'GET',
-        url,
-        headers: { 'x-amz-sso_bearer_token': token.accessToken, accept: 'application/json' },
-        connectTimeoutMs: SSO_TIMEOUT_MS,
-        totalTimeoutMs: SSO_TIMEOUT_MS,
-        tls: opts.tls,
-      }),
-      ok: (status) => status === 200,
-      errorOf: awsJsonError,
-      secrets: () => secrets,
-      debug,
-      counter,
-    });
-  } catch (e) {
-    throw endpointFailure(e, counter.attempts, secrets, {
+  const res = await callEndpoint({
+    name: 'sso',
+    retry,
+    request: () => ({
+      method: 'GET',
+      url,
+      headers: { 'x-amz-sso_bearer_token': token.accessToken, accept: 'application/json' },
+      connectTimeoutMs: SSO_TIMEOUT_MS,
+      totalTimeoutMs: SSO_TIMEOUT_MS,
+      tls: opts.tls,
+    }),
+    ok: (status) => status === 200,
+    errorOf: awsJsonError,
+    secrets: () => secrets,
+    debug,
+    fail: (e, attempts) => endpointFailure(e, attempts, secrets, {
       tlsWhat: 'SSO portal',
       unreachable: (detail) => `cannot reach the SSO portal ${endpoint} (${detail}); check sso_region, or set ${ENV_ENDPOINT_URL_SSO} to a portal this host can reach`,
       refused: (he, tries) => {
@@ -311,8 +299,8 @@ export async function fetchSsoCredentials(cfg: SsoConfig, opts: ProviderOptions 
         return new CredentialsError(`GetRoleCredentials at the SSO portal ${endpoint} failed: ${what}${tries}`);
       },
       failed: (detail) => `GetRoleCredentials at the SSO portal ${endpoint} failed: ${detail}`,
-    });
-  }
+    }),
+  });
   const rc = parseJson(res.body.toString('utf8'))?.roleCredentials as Record<string, unknown> | undefined;
   const ak = rc?.accessKeyId;
   const sk = rc?.secretAccessKey;

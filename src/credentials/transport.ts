@@ -139,30 +139,40 @@ export interface EndpointCall {
   /** What to redact from messages and debug lines (read when used: a token may change per attempt). */
   secrets: () => (string | undefined)[];
   debug?: (line: string) => void;
-  /** Counts attempts, for "N attempts" in the caller's message. */
+  /** Counts attempts across calls that share it (AssumeRole's second exchange after a source refresh). */
   counter?: { attempts: number };
+  /**
+   * The error to throw when the exchange fails, given the attempts made and the secrets (usually
+   * endpointFailure(e, attempts, secrets, words)). Without it, the failure is rethrown as it is.
+   */
+  fail?: (e: unknown, attempts: number, secrets: (string | undefined)[]) => Error;
 }
 
 /**
  * The one way a credential endpoint is called: each attempt through callOnce (fresh connection,
  * connect and total timeouts, the CA bundle, proxy unless `direct`), a non-success answer as
  * HttpStatusError with the service's code and a redacted message, retries in `retry`'s budget with a
- * redacted debug line per retry. Failures are rethrown as they are; endpointFailure() makes the line.
+ * redacted debug line per retry. A failure goes through `fail` (endpointFailure() makes the line), or
+ * is rethrown as it is.
  */
-export function callEndpoint(c: EndpointCall): Promise<HttpResponse> {
+export async function callEndpoint(c: EndpointCall): Promise<HttpResponse> {
   const ok = c.ok ?? ((s: number) => s >= 200 && s < 300);
   const counter = c.counter ?? { attempts: 0 };
-  return withRetries(
-    c.retry,
-    async () => {
-      const r = await callOnce(await c.request(++counter.attempts));
-      if (ok(r.status)) return r;
-      const err = c.errorOf?.(r) ?? {};
-      throw new HttpStatusError(r.status, err.code, err.message === undefined ? undefined : oneLine(err.message, c.secrets()));
-    },
-    (e) => isTransient(e, c.network ?? 'any'),
-    (e, n, delay) => c.debug?.(`credentials: ${c.name}: ${oneLine(describeFailure(e), c.secrets())}; retry ${n}/${c.retry.maxRetries} in ${delay} ms`),
-  );
+  try {
+    return await withRetries(
+      c.retry,
+      async () => {
+        const r = await callOnce(await c.request(++counter.attempts));
+        if (ok(r.status)) return r;
+        const err = c.errorOf?.(r) ?? {};
+        throw new HttpStatusError(r.status, err.code, err.message === undefined ? undefined : oneLine(err.message, c.secrets()));
+      },
+      (e) => isTransient(e, c.network ?? 'any'),
+      (e, n, delay) => c.debug?.(`credentials: ${c.name}: ${oneLine(describeFailure(e), c.secrets())}; retry ${n}/${c.retry.maxRetries} in ${delay} ms`),
+    );
+  } catch (e) {
+    throw c.fail ? c.fail(e, counter.attempts, c.secrets()) : e;
+  }
 }
 
 /** How a provider words a failed exchange. `detail` is the redacted failure, with ", N attempts" when retried. */

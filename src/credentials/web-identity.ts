@@ -233,36 +233,30 @@ export async function assumeRoleWithWebIdentity(cfg: WebIdentityConfig, opts: We
   const endpoint = safeUrl(url);
   const body = stsRoleForm('AssumeRoleWithWebIdentity', cfg.roleArn, sessionName, [['WebIdentityToken', token]], cfg.durationSeconds);
   const retry = { ...STS_RETRY, ...opts.retry };
-  const counter = { attempts: 0 };
   const secrets = [token];
   debug(`credentials: web-identity: AssumeRoleWithWebIdentity role ${cfg.roleArn} session ${sessionName} at ${endpoint} (token sub ${claimText(claims.sub)}, aud ${audText(claims)})`);
 
-  let res;
-  try {
-    res = await callEndpoint({
-      name: 'web-identity',
-      retry,
-      request: () => ({
-        method: 'POST',
-        url,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-          accept: 'application/xml, text/xml',
-          'content-length': Buffer.byteLength(body),
-        },
-        body,
-        connectTimeoutMs: opts.connectTimeoutMs ?? STS_CONNECT_TIMEOUT_MS,
-        totalTimeoutMs: opts.totalTimeoutMs ?? STS_TOTAL_TIMEOUT_MS,
-        tls: opts.tls,
-      }),
-      errorOf: (r) => parseStsError(r.body.toString('utf8')),
-      secrets: () => secrets,
-      debug,
-      counter,
-    });
-  } catch (e) {
-    throw stsFailure(e, { cfg, names, claims, endpoint, attempts: counter.attempts, secrets });
-  }
+  const res = await callEndpoint({
+    name: 'web-identity',
+    retry,
+    request: () => ({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+        accept: 'application/xml, text/xml',
+        'content-length': Buffer.byteLength(body),
+      },
+      body,
+      connectTimeoutMs: opts.connectTimeoutMs ?? STS_CONNECT_TIMEOUT_MS,
+      totalTimeoutMs: opts.totalTimeoutMs ?? STS_TOTAL_TIMEOUT_MS,
+      tls: opts.tls,
+    }),
+    errorOf: (r) => parseStsError(r.body.toString('utf8')),
+    secrets: () => secrets,
+    debug,
+    fail: (e, attempts) => stsFailure(e, { cfg, names, claims, endpoint, attempts, secrets }),
+  });
   const parsed = parseAssumeRoleResponse(res.body.toString('utf8'));
   if (!parsed)
     throw new CredentialsError(
