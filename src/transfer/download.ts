@@ -183,8 +183,7 @@ async function smallDownload(c: S3Client, bucket: string, key: string, target: s
       async (res) => {
         const chunks: Buffer[] = [];
         let got = 0;
-        const lim = throttled(o.limiter);
-        for await (const ch of (lim ? res.pipe(lim) : res) as AsyncIterable<Buffer>) {
+        for await (const ch of limitedBody(res, o.limiter)) {
           chunks.push(ch);
           got += ch.length;
           o.onBytes?.(ch.length);
@@ -278,7 +277,7 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
           const h = !offset && plan.kind !== 'none' ? new StreamVerifier(plan) : undefined;
           const count = { n: 0 };
           if (!inPlace && !offset && o.etag && o.size !== undefined) await writeFile(statePath, JSON.stringify({ etag: o.etag, size: o.size, rangeSize: 0, done: [] }), { mode: 0o600 });
-          await streamToFile(lim(res, o.limiter), file, offset > 0, (ch) => {
+          await streamToFile(limitedBody(res, o.limiter), file, offset > 0, (ch) => {
             h?.update(ch);
             count.n += ch.length;
             o.onBytes?.(ch.length);
@@ -324,7 +323,7 @@ export async function downloadToFile(c: S3Client, bucket: string, key: string, t
 }
 
 /** The body, through the --limit-rate limiter when there is one. */
-function lim(res: IncomingMessage, limiter: TokenBucket | undefined): AsyncIterable<Buffer> {
+function limitedBody(res: IncomingMessage, limiter: TokenBucket | undefined): AsyncIterable<Buffer> {
   const t = throttled(limiter);
   return (t ? res.pipe(t) : res) as AsyncIterable<Buffer>;
 }
@@ -554,8 +553,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
             etagSeen ??= etag;
             const d = newPartDigest();
             let got = 0;
-            const lim = throttled(o.limiter);
-            const src = lim ? res.pipe(lim) : res;
+            const src = limitedBody(res, o.limiter);
             // Socket chunks are small (~64 KiB): gather them into 1 MiB writes.
             // a new attempt takes the range again from its first byte: what it held is dropped
             if (i !== nextToHash) held.set(i, []);
@@ -579,7 +577,7 @@ async function rangedDownload(c: S3Client, bucket: string, key: string, target: 
                 if (hashBehind === behind) hashBehind = undefined;
               }
             };
-            for await (const ch of src as AsyncIterable<Buffer>) {
+            for await (const ch of src) {
               if (got + ch.length > len) throw new NetworkError(`long read: more than ${len} bytes`, 'ECONNRESET', '');
               d?.update(ch);
               let used = 0;
