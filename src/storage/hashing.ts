@@ -16,7 +16,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createHash, type Hash } from 'node:crypto';
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import * as fs from 'node:fs';
 
 export type HashAlgo = 'md5' | 'sha1' | 'sha256';
 export const isHashAlgo = (a: string): a is HashAlgo => a === 'md5' || a === 'sha1' || a === 'sha256';
@@ -26,31 +26,42 @@ export const OFF_THREAD_BYTES = 4 * 1024 * 1024;
 /** A stream's bytes handed to its worker and not yet hashed: update() waits past this. */
 const MAX_BEHIND = 8 * 1024 * 1024;
 
+/**
+ * The digest of a file's bytes [start, start + len) (len < 0: to its end), read 1 MiB at a time.
+ * It uses nothing but its arguments and globals: the worker runs its source text as well.
+ */
+function hashFileRange(fs: typeof import('node:fs'), hash: typeof createHash, path: string, algo: string, start: number, len: number): { digest: Buffer; size: number } {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const h = hash(algo);
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, len < 0 ? fs.fstatSync(fd).size : len)));
+    let got = 0;
+    while (len < 0 || got < len) {
+      const n = fs.readSync(fd, buf, 0, len < 0 ? buf.length : Math.min(buf.length, len - got), start + got);
+      if (n === 0) break;
+      h.update(n === buf.length ? buf : buf.subarray(0, n));
+      got += n;
+    }
+    return { digest: h.digest(), size: got };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 // The worker: CommonJS, self-contained (s3k is one bundled file, so it is started from this text).
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
+const hashFileRange = ${hashFileRange.toString()};
 const streams = new Map();
 parentPort.on('message', (m) => {
   if (m.op === 'file') {
-    let fd;
     try {
-      fd = fs.openSync(m.path, 'r');
-      const h = createHash(m.algo);
-      const buf = Buffer.allocUnsafe(1 << 20);
-      let got = 0;
-      while (m.len < 0 || got < m.len) {
-        const n = fs.readSync(fd, buf, 0, m.len < 0 ? buf.length : Math.min(buf.length, m.len - got), m.start + got);
-        if (n === 0) break;
-        h.update(n === buf.length ? buf : buf.subarray(0, n));
-        got += n;
-      }
-      parentPort.postMessage({ id: m.id, digest: h.digest(), got });
+      const r = hashFileRange(fs, createHash, m.path, m.algo, m.start, m.len);
+      parentPort.postMessage({ id: m.id, digest: r.digest, got: r.size });
     } catch (e) {
       parentPort.postMessage({ id: m.id, error: { message: String(e && e.message), code: e && e.code } });
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
     }
   } else if (m.op === 'open') streams.set(m.sid, createHash(m.algo));
   else if (m.op === 'update') {
@@ -159,25 +170,6 @@ function pick(): HashThread | undefined {
   return best;
 }
 
-/** The digest of a file's bytes [start, start + len) (len < 0: to its end) on this thread (small inputs, or no worker). */
-function hashFileHere(path: string, algo: HashAlgo, start: number, len: number): { digest: Buffer; size: number } {
-  const fd = openSync(path, 'r');
-  try {
-    const h = createHash(algo);
-    const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, len < 0 ? fstatSync(fd).size : len)));
-    let got = 0;
-    while (len < 0 || got < len) {
-      const n = readSync(fd, buf, 0, len < 0 ? buf.length : Math.min(buf.length, len - got), start + got);
-      if (n === 0) break;
-      h.update(n === buf.length ? buf : buf.subarray(0, n));
-      got += n;
-    }
-    return { digest: h.digest(), size: got };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * The digest of a file's bytes, and how many there were (fewer than asked if the file is shorter):
  * the whole file, or `range`. Read and hashed on a worker thread when it is big (`size`: the
@@ -187,7 +179,7 @@ export async function hashFile(path: string, algo: HashAlgo, size?: number, rang
   const start = range?.start ?? 0;
   const len = range?.length ?? -1;
   const t = size !== undefined && size >= OFF_THREAD_BYTES ? pick() : undefined;
-  if (!t) return hashFileHere(path, algo, start, len);
+  if (!t) return hashFileRange(fs, createHash, path, algo, start, len);
   const r = await t.ask({ op: 'file', path, algo, start, len }, nextId++);
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
   return { digest: Buffer.from(r.digest!), size: r.got! };
